@@ -1,0 +1,44 @@
+"""Hindsight: blameless postmortems whose improvement actions get done."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, g, request
+
+from .settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The Flask factory: everything is built here, from one Settings object."""
+    from . import errors, runtime
+    from .api import register
+    from .metrics import Metrics
+    from .settings import load_settings
+
+    settings = settings or load_settings()
+    rt = runtime.build(settings)
+    metrics = Metrics(rt)
+    rt.extras["metrics"] = metrics
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["HINDSIGHT_RUNTIME"] = rt
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    errors.init_app(app)
+    register(app)
+
+    @app.before_request
+    def _activate() -> None:
+        runtime.activate(rt)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _count(response):  # type: ignore[no-untyped-def]
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.requests.labels(request.method, endpoint, str(response.status_code)).inc()
+        if "started" in g:
+            metrics.latency.labels(endpoint).observe(time.perf_counter() - g.started)
+        return response
+
+    return app

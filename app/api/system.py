@@ -1,0 +1,68 @@
+"""Health, metrics, audit verification and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from app import audit
+from app.domain.vocabulary import Scope
+from app.runtime import current
+
+from .framework import ApiBlueprint
+from .openapi import build_openapi
+
+bp = ApiBlueprint("system", __name__)
+
+
+class AuditVerifyRead(BaseModel):
+    ok: bool
+    checked: int
+    first_broken_seq: int | None
+    reason: str | None
+
+
+@bp.op(
+    "GET",
+    "/api/v1/audit/verify",
+    summary="Check the audit log's hash chain",
+    scope=Scope.ADMIN,
+    response=AuditVerifyRead,
+)
+def verify_audit() -> AuditVerifyRead:
+    with current().db.sessions() as session:
+        result = audit.verify(session)
+    return AuditVerifyRead(**result.__dict__)
+
+
+plain = Blueprint("plain", __name__)
+
+
+@plain.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    runtime = current()
+    checks: dict[str, Any] = {}
+    try:
+        with runtime.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = {"ok": True, "dialect": runtime.db.dialect}
+    except Exception as exc:  # health must answer even when the database does not
+        checks["database"] = {"ok": False, "error": type(exc).__name__}
+    checks["queue"] = {"ok": runtime.queue.healthy(), "kind": runtime.queue.kind}
+    ok = all(c["ok"] for c in checks.values())
+    return jsonify(status="ok" if ok else "degraded", checks=checks), 200 if ok else 503
+
+
+@plain.get("/metrics")
+def metrics() -> Response:
+    from app.metrics import render
+
+    return Response(render(current()), mimetype="text/plain; version=0.0.4")
+
+
+@plain.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(build_openapi(current_app))

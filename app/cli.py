@@ -1,0 +1,195 @@
+"""The `hindsight` command. Each subcommand parses, calls one service, prints the result."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+from .settings import Settings, SettingsError, load_settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+_COMMANDS: dict[str, Handler] = {}
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def _runtime(settings: Settings) -> Any:
+    from . import runtime
+
+    return runtime.build(settings)
+
+
+@command("init-db")
+def init_db(args: argparse.Namespace, settings: Settings) -> int:
+    from .db import upgrade
+
+    upgrade(settings)
+    print(f"database ready: {settings.database_url}")
+    return 0
+
+
+@command("serve")
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    from werkzeug.serving import run_simple
+
+    from . import create_app
+
+    app = create_app(settings)
+    print(f"Hindsight API on http://{args.host}:{args.port}  (Ctrl-C to stop)")
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    return 0
+
+
+@command("worker")
+def worker(args: argparse.Namespace, settings: Settings) -> int:
+    from .worker import run_worker
+
+    return run_worker(settings, args.queues or None, burst=args.burst)
+
+
+@command("demo")
+def demo(args: argparse.Namespace, settings: Settings) -> int:
+    from .demo import load_demo
+
+    summary = load_demo(settings)
+    print(summary.render(args.host, args.port))
+    if args.no_serve:
+        return 0
+    return serve(args, settings)
+
+
+@command("import")
+def import_file(args: argparse.Namespace, settings: Settings) -> int:
+    from .services.documents import import_document, parse_file
+
+    key = import_document(_runtime(settings), parse_file(Path(args.file)), actor="cli")
+    print(f"imported {args.file} as {key}")
+    return 0
+
+
+@command("export")
+def export(args: argparse.Namespace, settings: Settings) -> int:
+    from .services.documents import export_document
+
+    doc = export_document(_runtime(settings), args.key).model_dump(mode="json", exclude_none=True)
+    text = (
+        json.dumps(doc, indent=2) if args.format == "json" else yaml.safe_dump(doc, sort_keys=False)
+    )
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+@command("verify-audit")
+def verify_audit(args: argparse.Namespace, settings: Settings) -> int:
+    from . import audit
+
+    with _runtime(settings).db.sessions() as session:
+        result = audit.verify(session)
+    if result.ok:
+        print(f"audit log intact: {result.checked} entries")
+        return 0
+    print(
+        f"audit log BROKEN at entry {result.first_broken_seq}: {result.reason} "
+        f"({result.checked} entries verified before it)"
+    )
+    return 1
+
+
+@command("token")
+def token(args: argparse.Namespace, settings: Settings) -> int:
+    from .domain.vocabulary import Scope
+    from .services.tokens import create_token
+
+    secret = create_token(_runtime(settings), args.name, [Scope(s) for s in args.scope])
+    print(secret)
+    print("(shown once; store it now)", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hindsight", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init-db", help="create or upgrade the database schema")
+    for name in ("serve", "demo"):
+        p = sub.add_parser(
+            name,
+            help="serve the API"
+            if name == "serve"
+            else "load the five demo incidents, print a token, serve the API",
+        )
+        p.add_argument("--host", default=None)
+        p.add_argument("--port", type=int, default=None)
+        if name == "demo":
+            p.add_argument("--no-serve", action="store_true", help="stop after loading")
+    w = sub.add_parser("worker", help="run an RQ worker (needs HINDSIGHT_REDIS_URL)")
+    w.add_argument("queues", nargs="*")
+    w.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    i = sub.add_parser("import", help="import an incident document (JSON or YAML)")
+    i.add_argument("file")
+    e = sub.add_parser("export", help="export an incident document")
+    e.add_argument("key")
+    e.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    e.add_argument("-o", "--output")
+    sub.add_parser("verify-audit", help="check the audit log's hash chain")
+    t = sub.add_parser("token", help="API tokens")
+    tsub = t.add_subparsers(dest="token_command", required=True)
+    tc = tsub.add_parser("create", help="create a token and print it once")
+    tc.add_argument("--name", required=True)
+    tc.add_argument("--scope", action="append", choices=["read", "write", "admin"], required=True)
+    for extension in _extensions():
+        extension(sub)
+    return parser
+
+
+def _extensions() -> list[Callable[[Any], None]]:
+    """Subcommands contributed by the rules and sync packages.
+
+    Each `add_commands(sub)` adds its parsers with `set_defaults(handler=fn)`,
+    where `fn(args, settings) -> int`.
+    """
+    from .rules.cli import add_commands as rules_commands
+    from .sync.cli import add_commands as sync_commands
+
+    return [rules_commands, sync_commands]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if getattr(args, "host", "unset") is None:
+            args.host = settings.host
+        if getattr(args, "port", "unset") is None:
+            args.port = settings.port
+        handler: Handler = getattr(args, "handler", None) or _COMMANDS[args.command]
+        return handler(args, settings)
+    except SettingsError as exc:
+        print(f"hindsight: {exc}", file=sys.stderr)
+        return 2
+    except Problem as exc:
+        print(f"hindsight: {exc.title}: {exc.detail}", file=sys.stderr)
+        for err in exc.errors or []:
+            print(f"  {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

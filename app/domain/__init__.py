@@ -1,0 +1,1 @@
+"""The vocabulary of postmortems: pure Python, no I/O, no framework."""

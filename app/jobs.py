@@ -1,0 +1,23 @@
+"""RQ job functions: importable by name, ids in, one service call each."""
+
+from __future__ import annotations
+
+import logging
+
+from .runtime import current
+
+log = logging.getLogger(__name__)
+
+
+def evaluate_incident(incident_id: int) -> None:
+    """Re-run the rules for one incident and replace its findings."""
+    from .rules.service import evaluate_and_store
+
+    evaluate_and_store(current(), incident_id)
+
+
+def sync_entity(entity_type: str, entity_id: int) -> None:
+    """Push one incident, postmortem or action to the tracker."""
+    from .sync.service import push_entity
+
+    push_entity(current(), entity_type, entity_id)

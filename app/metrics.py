@@ -1,0 +1,84 @@
+"""Prometheus metrics: request counters kept in-process, domain gauges read at scrape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from .domain.vocabulary import ActionStatus
+from .models import Action, Incident, OutboxItem, WebhookDelivery
+from .runtime import Runtime
+
+_CLOSED = [s.value for s in ActionStatus if s.is_closed]
+
+
+class DomainCollector(Collector):
+    """Counts from the database, so every API replica reports the same numbers."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self.runtime.db.sessions() as s:
+            incidents = GaugeMetricFamily(
+                "hindsight_incidents", "Incidents by status", labels=["status"]
+            )
+            for status, n in s.execute(
+                select(Incident.status, func.count()).group_by(Incident.status)
+            ):
+                incidents.add_metric([status], n)
+            actions = GaugeMetricFamily("hindsight_actions", "Actions by status", labels=["status"])
+            for status, n in s.execute(select(Action.status, func.count()).group_by(Action.status)):
+                actions.add_metric([status], n)
+            overdue = s.scalar(
+                select(func.count()).where(
+                    Action.due_date < date.today(), Action.status.not_in(_CLOSED)
+                )
+            )
+            outbox = GaugeMetricFamily(
+                "hindsight_outbox", "Outbox rows by status", labels=["status"]
+            )
+            for status, n in s.execute(
+                select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+            ):
+                outbox.add_metric([status], n)
+            pending = s.scalar(select(func.count()).where(WebhookDelivery.status == "pending"))
+        yield incidents
+        yield actions
+        yield GaugeMetricFamily(
+            "hindsight_actions_overdue", "Open actions past due", value=overdue or 0
+        )
+        yield outbox
+        yield GaugeMetricFamily(
+            "hindsight_webhook_deliveries_pending",
+            "Deliveries not yet processed",
+            value=pending or 0,
+        )
+
+
+class Metrics:
+    def __init__(self, runtime: Runtime) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "hindsight_http_requests",
+            "HTTP requests",
+            ["method", "endpoint", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "hindsight_http_request_seconds",
+            "HTTP request latency",
+            ["endpoint"],
+            registry=self.registry,
+        )
+        self.registry.register(DomainCollector(runtime))
+
+
+def render(runtime: Runtime) -> bytes:
+    metrics: Metrics = runtime.extras["metrics"]  # type: ignore[assignment]
+    return generate_latest(metrics.registry)

@@ -1,0 +1,37 @@
+"""SQLAlchemy 2 typed models; import from here, not from the submodules."""
+
+from .action import Action, ActionStatusChange, action_causes
+from .base import Base, utcnow
+from .incident import Cause, Evidence, Incident, Participant, Postmortem, TimelineEvent
+from .ops import (
+    ApiToken,
+    AuditEntry,
+    AuditHead,
+    Finding,
+    OutboxItem,
+    SyncState,
+    Waiver,
+    WebhookDelivery,
+)
+
+__all__ = [
+    "Action",
+    "ActionStatusChange",
+    "ApiToken",
+    "AuditEntry",
+    "AuditHead",
+    "Base",
+    "Cause",
+    "Evidence",
+    "Finding",
+    "Incident",
+    "OutboxItem",
+    "Participant",
+    "Postmortem",
+    "SyncState",
+    "TimelineEvent",
+    "Waiver",
+    "WebhookDelivery",
+    "action_causes",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""pydantic v2 API models: XCreate / XUpdate / XRead per resource."""

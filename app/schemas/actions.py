@@ -1,0 +1,87 @@
+"""API models for improvement actions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field
+
+from app.domain.vocabulary import ActionStatus, ActionType, Effort, Priority
+
+from .common import Input, LongText, Name, Output, PageQuery, ShortText, Tag
+
+
+class ActionCreate(Input):
+    title: ShortText
+    type: ActionType
+    description: LongText = ""
+    owner: Name | None = None
+    team: Tag | None = None
+    due_date: date | None = None
+    priority: Priority | None = None
+    effort: Effort | None = None
+    success_criteria: LongText | None = None
+    validation_method: LongText | None = None
+    cause_ids: list[int] = Field(default_factory=list, description="causes this action addresses")
+
+
+class ActionUpdate(Input):
+    title: ShortText | None = None
+    type: ActionType | None = None
+    description: LongText | None = None
+    owner: Name | None = None
+    team: Tag | None = None
+    due_date: date | None = None
+    priority: Priority | None = None
+    effort: Effort | None = None
+    success_criteria: LongText | None = None
+    validation_method: LongText | None = None
+    cause_ids: list[int] | None = None
+    status: ActionStatus | None = None
+    status_reason: LongText | None = None
+
+
+class StatusChangeRead(Output):
+    from_status: ActionStatus | None
+    to_status: ActionStatus
+    reason: str | None
+    actor: str
+    source: str
+    at: datetime
+
+
+class ActionRead(Output):
+    key: str
+    incident_key: str
+    title: str
+    description: str
+    type: ActionType
+    owner: str | None
+    team: str | None
+    due_date: date | None
+    priority: Priority | None
+    score: float | None
+    effort: Effort | None
+    success_criteria: str | None
+    validation_method: str | None
+    status: ActionStatus
+    status_reason: str | None
+    cause_ids: list[int]
+    is_compliance: bool
+    escalation_level: int
+    tracker_key: str | None
+    tracker_deleted: bool
+    completed_at: datetime | None
+    verified_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    history: list[StatusChangeRead]
+
+
+class ActionQuery(PageQuery):
+    status: ActionStatus | None = None
+    owner: str | None = None
+    team: str | None = None
+    priority: Priority | None = None
+    incident: str | None = Field(default=None, description="incident key")
+    overdue: bool | None = None

@@ -1,0 +1,112 @@
+"""API models for the analysis: timeline, evidence, participants, causes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, Field
+
+from app.domain.vocabulary import (
+    CauseCategory,
+    CauseKind,
+    EvidenceKind,
+    ParticipantRole,
+    TimelineKind,
+)
+
+from .common import Input, LongText, Name, Output, Tag
+
+Url = str
+
+
+class TimelineEventCreate(Input):
+    at: AwareDatetime
+    kind: TimelineKind
+    text: LongText = Field(min_length=1)
+    source: Tag = "manual"
+    actor_role: ParticipantRole | None = None
+    is_decision: bool = False
+    rationale: LongText | None = None
+    alternatives: list[LongText] = Field(default_factory=list, max_length=20)
+    evidence_links: list[Url] = Field(default_factory=list, max_length=50)
+
+
+class TimelineEventUpdate(Input):
+    at: AwareDatetime | None = None
+    kind: TimelineKind | None = None
+    text: LongText | None = Field(default=None, min_length=1)
+    source: Tag | None = None
+    actor_role: ParticipantRole | None = None
+    is_decision: bool | None = None
+    rationale: LongText | None = None
+    alternatives: list[LongText] | None = None
+    evidence_links: list[Url] | None = None
+
+
+class TimelineEventRead(Output):
+    id: int
+    at: datetime
+    kind: TimelineKind
+    text: str
+    source: str
+    actor_role: ParticipantRole | None
+    is_decision: bool
+    rationale: str | None
+    alternatives: list[str]
+    evidence_links: list[str]
+
+
+class EvidenceCreate(Input):
+    kind: EvidenceKind
+    uri: str = Field(min_length=1, max_length=2000)
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    note: LongText | None = None
+
+
+class EvidenceRead(Output):
+    id: int
+    kind: EvidenceKind
+    uri: str
+    sha256: str | None
+    note: str | None
+
+
+class ParticipantCreate(Input):
+    role: ParticipantRole
+    team: Tag | None = None
+    name: Name | None = None
+
+
+class ParticipantRead(Output):
+    id: int
+    role: ParticipantRole
+    team: str | None
+    name: str | None
+
+
+class CauseCreate(Input):
+    kind: CauseKind
+    category: CauseCategory
+    statement: LongText = Field(min_length=1)
+    why: LongText | None = Field(default=None, description="the 'why?' this cause answers")
+    parent_id: int | None = Field(default=None, description="the cause this one explains")
+    evidence_ids: list[int] = Field(default_factory=list)
+
+
+class CauseUpdate(Input):
+    kind: CauseKind | None = None
+    category: CauseCategory | None = None
+    statement: LongText | None = Field(default=None, min_length=1)
+    why: LongText | None = None
+    parent_id: int | None = None
+    evidence_ids: list[int] | None = None
+
+
+class CauseRead(Output):
+    id: int
+    kind: CauseKind
+    category: CauseCategory
+    statement: str
+    why: str | None
+    parent_id: int | None
+    evidence_ids: list[int]

@@ -1,0 +1,126 @@
+"""API models for incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from app.domain.vocabulary import IncidentStatus, RegulatoryFlag, Severity
+
+from .common import Input, LongText, Output, PageQuery, ShortText, Tag
+
+TIME_FIELDS = (
+    "started_at",
+    "detected_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+    "closed_at",
+)
+
+
+class Impact(Input):
+    customers: int | None = Field(default=None, ge=0)
+    revenue: float | None = Field(default=None, ge=0)
+    sla_minutes: int | None = Field(default=None, ge=0)
+    data: LongText | None = None
+
+
+class IncidentFields(Input):
+    summary: LongText = ""
+    status: IncidentStatus = IncidentStatus.OPEN
+    services: list[Tag] = Field(default_factory=list, max_length=50)
+    domain: Tag | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+    regulatory: list[RegulatoryFlag] = Field(default_factory=list)
+    started_at: AwareDatetime | None = None
+    detected_at: AwareDatetime | None = None
+    acknowledged_at: AwareDatetime | None = None
+    mitigated_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    impact: Impact = Field(default_factory=Impact)
+
+    @model_validator(mode="after")
+    def _times_in_order(self) -> IncidentFields:
+        check_time_order({f: getattr(self, f) for f in TIME_FIELDS})
+        return self
+
+
+class IncidentCreate(IncidentFields):
+    title: ShortText
+    severity: Severity
+
+
+class IncidentUpdate(Input):
+    """Every field optional; only the fields sent are changed."""
+
+    title: ShortText | None = None
+    severity: Severity | None = None
+    summary: LongText | None = None
+    status: IncidentStatus | None = None
+    services: list[Tag] | None = None
+    domain: Tag | None = None
+    tags: list[Tag] | None = None
+    regulatory: list[RegulatoryFlag] | None = None
+    started_at: AwareDatetime | None = None
+    detected_at: AwareDatetime | None = None
+    acknowledged_at: AwareDatetime | None = None
+    mitigated_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    impact: Impact | None = None
+
+
+class IncidentRead(Output):
+    key: str
+    title: str
+    summary: str
+    severity: Severity
+    status: IncidentStatus
+    services: list[str]
+    domain: str | None
+    tags: list[str]
+    regulatory: list[RegulatoryFlag]
+    started_at: datetime | None
+    detected_at: datetime | None
+    acknowledged_at: datetime | None
+    mitigated_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    impact: Impact
+    source: str
+    tracker_key: str | None
+    postmortem_status: str | None
+    open_actions: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class IncidentQuery(PageQuery):
+    status: IncidentStatus | None = None
+    severity: Severity | None = None
+    service: str | None = None
+    domain: str | None = None
+    tag: str | None = None
+    since: AwareDatetime | None = Field(default=None, description="started at or after")
+    until: AwareDatetime | None = Field(default=None, description="started before")
+
+
+class TimeOrderError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_time_order(times: dict[str, datetime | None]) -> None:
+    """An incident cannot be detected before it started or closed before it resolved."""
+    previous: tuple[str, datetime] | None = None
+    for field in TIME_FIELDS:
+        value = times.get(field)
+        if value is None:
+            continue
+        if previous and value < previous[1]:
+            raise TimeOrderError(field, f"{field} is earlier than {previous[0]}")
+        previous = (field, value)

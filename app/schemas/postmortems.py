@@ -1,0 +1,44 @@
+"""API models for the postmortem document."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import AwareDatetime, Field
+
+from app.domain.vocabulary import PostmortemStatus
+
+from .common import Input, LongText, Name, Output
+
+Lines = list[LongText]
+
+
+class PostmortemUpdate(Input):
+    facilitator: Name | None = None
+    review_due: date | None = None
+    review_held_at: AwareDatetime | None = None
+    summary: LongText | None = None
+    impact: LongText | None = None
+    went_well: Lines | None = Field(default=None, max_length=100)
+    went_wrong: Lines | None = Field(default=None, max_length=100)
+    lucky: Lines | None = Field(default=None, max_length=100)
+    lessons: Lines | None = Field(default=None, max_length=100)
+    status: PostmortemStatus | None = None
+
+
+class PostmortemRead(Output):
+    incident_key: str
+    status: PostmortemStatus
+    facilitator: str | None
+    review_due: date | None
+    review_held_at: datetime | None
+    summary: str
+    impact: str
+    went_well: list[str]
+    went_wrong: list[str]
+    lucky: list[str]
+    lessons: list[str]
+    published_at: datetime | None
+    tracker_key: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,194 @@
+"""Improvement actions: create under an incident, change by key, list across incidents."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.domain.transitions import TransitionError, check_action_transition
+from app.domain.vocabulary import ActionStatus
+from app.errors import Conflict, field_error
+from app.models import Action, ActionStatusChange, Cause, Incident
+from app.runtime import Runtime
+from app.schemas.actions import ActionCreate, ActionQuery, ActionRead, ActionUpdate
+from app.schemas.common import Page
+
+from .changes import action_changed
+from .common import changed, load_action, load_incident, snapshot
+
+_CLOSED = [s.value for s in ActionStatus if s.is_closed]
+
+
+def to_read(action: Action) -> ActionRead:
+    data: dict[str, Any] = {
+        c: getattr(action, c) for c in ActionRead.model_fields if hasattr(Action, c)
+    }
+    data.update(
+        incident_key=action.incident.key,
+        cause_ids=[c.id for c in action.causes],
+        history=action.history,
+    )
+    return ActionRead.model_validate(data)
+
+
+def _causes(session: Session, incident: Incident, ids: list[int]) -> list[Cause]:
+    causes = []
+    for i, cause_id in enumerate(ids):
+        cause = session.get(Cause, cause_id)
+        if cause is None or cause.incident_id != incident.id:
+            raise field_error(["body", "cause_ids", i], f"{incident.key} has no cause {cause_id}")
+        causes.append(cause)
+    return causes
+
+
+def add_action(
+    session: Session,
+    incident: Incident,
+    data: ActionCreate,
+    *,
+    actor: str,
+    status: ActionStatus = ActionStatus.OPEN,
+    status_reason: str | None = None,
+) -> Action:
+    """Insert inside the caller's transaction (used by the API and the importer)."""
+    causes = _causes(session, incident, data.cause_ids)
+    values = data.model_dump(exclude={"cause_ids"})
+    action = Action(**values, incident=incident, status=status.value, status_reason=status_reason)
+    action.causes = causes
+    session.add(action)
+    session.flush()
+    action.key = f"ACT-{action.id}"
+    action.history.append(
+        ActionStatusChange(
+            from_status=None, to_status=status.value, actor=actor, reason=status_reason
+        )
+    )
+    if status.is_closed:
+        action.completed_at = datetime.now(UTC)
+    audit.record(
+        session,
+        actor=actor,
+        action="action.create",
+        entity_type="action",
+        entity_key=action.key,
+        after={**snapshot(action), "cause_ids": data.cause_ids},
+    )
+    return action
+
+
+def create_action(runtime: Runtime, key: str, data: ActionCreate, actor: str) -> ActionRead:
+    with runtime.uow() as uow:
+        incident = load_incident(uow.session, key)
+        action = add_action(uow.session, incident, data, actor=actor)
+        action_changed(uow, action)
+        uow.commit()
+        return to_read(action)
+
+
+def get_action(runtime: Runtime, key: str) -> ActionRead:
+    with runtime.db.sessions() as session:
+        return to_read(load_action(session, key))
+
+
+def _filtered(query: ActionQuery, session: Session) -> Select[Any]:
+    stmt = select(Action)
+    if query.status:
+        stmt = stmt.where(Action.status == query.status.value)
+    if query.owner:
+        stmt = stmt.where(Action.owner == query.owner)
+    if query.team:
+        stmt = stmt.where(Action.team == query.team)
+    if query.priority:
+        stmt = stmt.where(Action.priority == query.priority.value)
+    if query.incident:
+        stmt = stmt.where(Action.incident_id == load_incident(session, query.incident).id)
+    if query.overdue is not None:
+        overdue = (Action.due_date < date.today()) & Action.status.not_in(_CLOSED)
+        stmt = stmt.where(overdue if query.overdue else ~overdue | Action.due_date.is_(None))
+    return stmt
+
+
+def list_actions(runtime: Runtime, query: ActionQuery) -> Page[ActionRead]:
+    from sqlalchemy import func
+
+    with runtime.db.sessions() as session:
+        stmt = _filtered(query, session)
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = session.scalars(
+            stmt.order_by(Action.id).limit(query.limit).offset(query.offset)
+        ).all()
+        return Page[ActionRead](
+            items=[to_read(r) for r in rows], total=total, limit=query.limit, offset=query.offset
+        )
+
+
+def set_status(
+    session: Session,
+    action: Action,
+    new: ActionStatus,
+    reason: str | None,
+    *,
+    actor: str,
+    source: str = "api",
+) -> None:
+    """The one place status moves, so history, timestamps and checks never drift apart."""
+    current = ActionStatus(action.status)
+    try:
+        check_action_transition(current, new, reason)
+    except TransitionError as exc:
+        raise Conflict(str(exc)) from None
+    if current == new:
+        return
+    now = datetime.now(UTC)
+    action.history.append(
+        ActionStatusChange(
+            from_status=current.value,
+            to_status=new.value,
+            reason=reason,
+            actor=actor,
+            source=source,
+        )
+    )
+    action.status, action.status_reason = new.value, reason
+    action.completed_at = (
+        now
+        if new in {ActionStatus.DONE, ActionStatus.WONT_DO}
+        else (action.completed_at if new == ActionStatus.VERIFIED else None)
+    )
+    action.verified_at = now if new == ActionStatus.VERIFIED else None
+
+
+def update_action(runtime: Runtime, key: str, data: ActionUpdate, actor: str) -> ActionRead:
+    with runtime.uow() as uow:
+        action = load_action(uow.session, key)
+        before = {**snapshot(action), "cause_ids": [c.id for c in action.causes]}
+        values = data.model_dump(
+            exclude_unset=True, exclude={"status", "status_reason", "cause_ids"}
+        )
+        for name, value in values.items():
+            if value is None and name in {"title", "type", "description"}:
+                raise field_error(["body", name], "may not be null")
+            setattr(action, name, value)
+        if data.cause_ids is not None:
+            action.causes = _causes(uow.session, action.incident, data.cause_ids)
+        if data.status is not None:
+            set_status(uow.session, action, data.status, data.status_reason, actor=actor)
+        old, new = changed(before, {**snapshot(action), "cause_ids": [c.id for c in action.causes]})
+        if new:
+            action.last_activity_at = datetime.now(UTC)
+            audit.record(
+                uow.session,
+                actor=actor,
+                action="action.update",
+                entity_type="action",
+                entity_key=action.key or key,
+                before=old,
+                after=new,
+            )
+            action_changed(uow, action)
+        uow.commit()
+        return to_read(action)

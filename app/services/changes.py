@@ -1,0 +1,32 @@
+"""What follows a write: rules re-evaluation and the tracker outbox.
+
+Services call these inside their transaction; the jobs run after commit.
+"""
+
+from __future__ import annotations
+
+from app.db import JobRequest, UnitOfWork
+from app.models import Action, Incident, Postmortem
+from app.runtime import current
+from app.sync import outbox
+
+
+def incident_changed(uow: UnitOfWork, incident: Incident) -> None:
+    uow.after_commit(
+        JobRequest(
+            "app.jobs.evaluate_incident", (incident.id,), f"rules-incident-{incident.id}", "rules"
+        )
+    )
+    outbox.record_change(uow, current().settings, "incident", incident.id, incident.key or "")
+
+
+def action_changed(uow: UnitOfWork, action: Action) -> None:
+    incident_changed(uow, action.incident)
+    outbox.record_change(uow, current().settings, "action", action.id, action.key or "")
+
+
+def postmortem_changed(uow: UnitOfWork, postmortem: Postmortem) -> None:
+    incident_changed(uow, postmortem.incident)
+    outbox.record_change(
+        uow, current().settings, "postmortem", postmortem.id, postmortem.incident.key or ""
+    )

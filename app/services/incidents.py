@@ -1,0 +1,192 @@
+"""Creating, reading, listing and changing incidents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.domain.vocabulary import ActionStatus, IncidentStatus
+from app.errors import field_error
+from app.models import Action, Incident, Postmortem
+from app.runtime import Runtime
+from app.schemas.common import Page
+from app.schemas.incidents import (
+    TIME_FIELDS,
+    Impact,
+    IncidentCreate,
+    IncidentQuery,
+    IncidentRead,
+    IncidentUpdate,
+    TimeOrderError,
+    check_time_order,
+)
+
+from .changes import incident_changed
+from .common import changed, load_incident, snapshot
+
+REVIEW_WINDOW_DAYS = 5
+_CLOSED = {IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
+
+
+def to_read(session: Session, incident: Incident) -> IncidentRead:
+    open_actions = session.scalar(
+        select(func.count(Action.id)).where(
+            Action.incident_id == incident.id,
+            Action.status.not_in([s.value for s in ActionStatus if s.is_closed]),
+        )
+    )
+    postmortem_status = session.scalar(
+        select(Postmortem.status).where(Postmortem.incident_id == incident.id)
+    )
+    data: dict[str, Any] = {
+        c: getattr(incident, c) for c in IncidentRead.model_fields if hasattr(incident, c)
+    }
+    data.update(
+        key=incident.key,
+        impact=Impact(
+            customers=incident.impact_customers,
+            revenue=incident.impact_revenue,
+            sla_minutes=incident.impact_sla_minutes,
+            data=incident.impact_data,
+        ),
+        postmortem_status=postmortem_status,
+        open_actions=open_actions or 0,
+    )
+    return IncidentRead.model_validate(data)
+
+
+def _apply_impact(incident: Incident, impact: Impact) -> None:
+    incident.impact_customers = impact.customers
+    incident.impact_revenue = impact.revenue
+    incident.impact_sla_minutes = impact.sla_minutes
+    incident.impact_data = impact.data
+
+
+def add_incident(
+    session: Session,
+    data: IncidentCreate,
+    *,
+    actor: str,
+    source: str = "api",
+    external_id: str | None = None,
+) -> Incident:
+    """Insert inside the caller's transaction; the key comes from the row id."""
+    fields = data.model_dump(exclude={"impact"})
+    incident = Incident(**fields, source=source, external_id=external_id)
+    _apply_impact(incident, data.impact)
+    session.add(incident)
+    session.flush()
+    incident.key = f"INC-{incident.id}"
+    if incident.status in _CLOSED:
+        open_postmortem(session, incident)
+    audit.record(
+        session,
+        actor=actor,
+        action="incident.create",
+        entity_type="incident",
+        entity_key=incident.key,
+        after=snapshot(incident),
+    )
+    return incident
+
+
+def open_postmortem(session: Session, incident: Incident) -> Postmortem:
+    """Job 1: a resolved incident gets a draft with a review date, once."""
+    if incident.postmortem is not None:
+        return incident.postmortem
+    resolved = incident.resolved_at or incident.closed_at or datetime.now(UTC)
+    postmortem = Postmortem(
+        incident=incident,
+        status="draft",
+        review_due=(resolved + timedelta(days=REVIEW_WINDOW_DAYS)).date(),
+        summary=incident.summary,
+    )
+    session.add(postmortem)
+    return postmortem
+
+
+def create_incident(runtime: Runtime, data: IncidentCreate, actor: str) -> IncidentRead:
+    with runtime.uow() as uow:
+        incident = add_incident(uow.session, data, actor=actor)
+        incident_changed(uow, incident)
+        uow.commit()
+        return to_read(uow.session, incident)
+
+
+def get_incident(runtime: Runtime, key: str) -> IncidentRead:
+    with runtime.db.sessions() as session:
+        return to_read(session, load_incident(session, key))
+
+
+def _filtered(query: IncidentQuery) -> Select[Any]:
+    stmt = select(Incident)
+    if query.status:
+        stmt = stmt.where(Incident.status == query.status.value)
+    if query.severity:
+        stmt = stmt.where(Incident.severity == query.severity.value)
+    if query.domain:
+        stmt = stmt.where(Incident.domain == query.domain)
+    if query.since:
+        stmt = stmt.where(Incident.started_at >= query.since)
+    if query.until:
+        stmt = stmt.where(Incident.started_at < query.until)
+    return stmt
+
+
+def _json_contains(items: list[str], value: str | None) -> bool:
+    return value is None or value in items
+
+
+def list_incidents(runtime: Runtime, query: IncidentQuery) -> Page[IncidentRead]:
+    """JSON-list filters (service, tag) run in Python so SQLite and PostgreSQL agree."""
+    with runtime.db.sessions() as session:
+        rows = session.scalars(_filtered(query).order_by(Incident.id)).all()
+        rows = [
+            r
+            for r in rows
+            if _json_contains(r.services, query.service) and _json_contains(r.tags, query.tag)
+        ]
+        page = rows[query.offset : query.offset + query.limit]
+        return Page[IncidentRead](
+            items=[to_read(session, r) for r in page],
+            total=len(rows),
+            limit=query.limit,
+            offset=query.offset,
+        )
+
+
+def update_incident(runtime: Runtime, key: str, data: IncidentUpdate, actor: str) -> IncidentRead:
+    with runtime.uow() as uow:
+        incident = load_incident(uow.session, key)
+        before = snapshot(incident)
+        fields = data.model_dump(exclude_unset=True, exclude={"impact"})
+        for name, value in fields.items():
+            if value is None and name in {"title", "severity", "status", "summary"}:
+                raise field_error(["body", name], "may not be null")
+            setattr(incident, name, value)
+        if data.impact is not None:
+            _apply_impact(incident, data.impact)
+        try:
+            check_time_order({f: getattr(incident, f) for f in TIME_FIELDS})
+        except TimeOrderError as exc:
+            raise field_error(["body", exc.field], str(exc)) from None
+        if incident.status in _CLOSED:
+            open_postmortem(uow.session, incident)
+        old, new = changed(before, snapshot(incident))
+        if new:
+            audit.record(
+                uow.session,
+                actor=actor,
+                action="incident.update",
+                entity_type="incident",
+                entity_key=incident.key or key,
+                before=old,
+                after=new,
+            )
+            incident_changed(uow, incident)
+        uow.commit()
+        return to_read(uow.session, incident)

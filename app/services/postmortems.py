@@ -1,0 +1,139 @@
+"""The postmortem document: edit, publish (behind the rules gate), render."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.domain.transitions import TransitionError, check_postmortem_transition
+from app.domain.vocabulary import PostmortemStatus
+from app.errors import Conflict, NotFound
+from app.models import Incident, Postmortem
+from app.runtime import Runtime
+from app.schemas.actions import ActionRead
+from app.schemas.analysis import CauseRead, EvidenceRead, ParticipantRead, TimelineEventRead
+from app.schemas.findings import FindingRead
+from app.schemas.incidents import IncidentRead
+from app.schemas.postmortems import PostmortemRead, PostmortemUpdate
+
+from . import actions as action_service
+from . import incidents as incident_service
+from .changes import postmortem_changed
+from .common import changed, load_incident, snapshot
+from .findings import findings_for, unwaived_blockers
+
+
+class PostmortemDocument(BaseModel):
+    incident: IncidentRead
+    postmortem: PostmortemRead
+    timeline: list[TimelineEventRead]
+    participants: list[ParticipantRead]
+    evidence: list[EvidenceRead]
+    causes: list[CauseRead]
+    actions: list[ActionRead]
+    findings: list[FindingRead]
+
+
+def to_read(postmortem: Postmortem) -> PostmortemRead:
+    data: dict[str, Any] = {
+        c: getattr(postmortem, c) for c in PostmortemRead.model_fields if hasattr(Postmortem, c)
+    }
+    return PostmortemRead.model_validate({**data, "incident_key": postmortem.incident.key})
+
+
+def _postmortem(incident: Incident) -> Postmortem:
+    if incident.postmortem is None:
+        raise NotFound(
+            f"{incident.key} has no postmortem yet: it opens when the incident is resolved, "
+            "or start one with PATCH"
+        )
+    return incident.postmortem
+
+
+def document(session: Session, incident: Incident) -> PostmortemDocument:
+    return PostmortemDocument(
+        incident=incident_service.to_read(session, incident),
+        postmortem=to_read(_postmortem(incident)),
+        timeline=[TimelineEventRead.model_validate(t) for t in incident.timeline],
+        participants=[ParticipantRead.model_validate(p) for p in incident.participants],
+        evidence=[EvidenceRead.model_validate(e) for e in incident.evidence],
+        causes=[CauseRead.model_validate(c) for c in incident.causes],
+        actions=[action_service.to_read(a) for a in incident.actions],
+        findings=findings_for(session, incident),
+    )
+
+
+def get_document(runtime: Runtime, key: str) -> PostmortemDocument:
+    with runtime.db.sessions() as session:
+        return document(session, load_incident(session, key))
+
+
+def update_postmortem(
+    runtime: Runtime, key: str, data: PostmortemUpdate, actor: str
+) -> PostmortemRead:
+    """PATCH also starts a postmortem for an incident that is not resolved yet."""
+    with runtime.uow() as uow:
+        incident = load_incident(uow.session, key)
+        postmortem = incident.postmortem or incident_service.open_postmortem(uow.session, incident)
+        uow.session.flush()
+        before = snapshot(postmortem)
+        for name, value in data.model_dump(exclude_unset=True, exclude={"status"}).items():
+            setattr(postmortem, name, value if value is not None or name in _NULLABLE else [])
+        if data.status is not None:
+            _move(uow.session, incident, postmortem, data.status)
+        old, new = changed(before, snapshot(postmortem))
+        if new:
+            audit.record(
+                uow.session,
+                actor=actor,
+                action="postmortem.update",
+                entity_type="postmortem",
+                entity_key=incident.key or key,
+                before=old,
+                after=new,
+            )
+            postmortem_changed(uow, postmortem)
+        uow.commit()
+        return to_read(postmortem)
+
+
+_NULLABLE = {"facilitator", "review_due", "review_held_at"}
+
+
+def _move(
+    session: Session, incident: Incident, postmortem: Postmortem, new: PostmortemStatus
+) -> None:
+    try:
+        check_postmortem_transition(PostmortemStatus(postmortem.status), new)
+    except TransitionError as exc:
+        raise Conflict(str(exc)) from None
+    if new == PostmortemStatus.PUBLISHED and postmortem.status != new:
+        blockers = unwaived_blockers(session, incident)
+        if blockers:
+            raise Conflict(
+                f"{len(blockers)} unwaived blocking finding(s) stop publication",
+                extra={"blockers": [b.model_dump(mode="json") for b in blockers]},
+            )
+        postmortem.published_at = datetime.now(UTC)
+    postmortem.status = new.value
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("app", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(doc: PostmortemDocument, fmt: str) -> str:
+    """Markdown for wikis and Jira; HTML for people (autoescaped, self-contained)."""
+    return _templates().get_template(f"postmortem.{fmt}.j2").render(doc=doc)

@@ -1,0 +1,1 @@
+"""Keeping Jira and Hindsight in step: port, adapter, mapping, outbox, reconcile."""

@@ -1,0 +1,39 @@
+"""The RQ worker: queues sync, rules, reports, escalations.
+
+RQ forks a work horse per job; the forked child must not reuse the parent's
+database connections, so the pool is reset in the child before the job runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .queue import QUEUES
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bool = False) -> int:
+    from redis import Redis
+    from rq import Worker
+
+    from . import runtime
+
+    if not settings.redis_url:
+        log.error("HINDSIGHT_REDIS_URL is not set: jobs run in-process, no worker needed")
+        return 2
+    rt = runtime.build(settings)
+    connection = Redis.from_url(settings.redis_url)
+
+    class HindsightWorker(Worker):
+        def main_work_horse(self, *args: Any, **kwargs: Any) -> None:
+            rt.db.engine.dispose(close=False)
+            runtime.activate(rt)
+            super().main_work_horse(*args, **kwargs)
+
+    worker = HindsightWorker(queues or list(QUEUES), connection=connection)
+    logging.basicConfig(level=logging.INFO)
+    worker.work(burst=burst, with_scheduler=True)
+    return 0

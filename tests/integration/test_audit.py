@@ -1,0 +1,82 @@
+"""The hash chain catches edits, deletions and truncation, on both backends."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask
+
+from app import audit
+from app.models import AuditEntry
+from tests.conftest import ADMIN_TOKEN, ApiClient, runtime
+from tests.integration.test_api_incidents import create
+
+
+def _fill(api: ApiClient) -> str:
+    key = create(api)["key"]
+    for n in range(3):
+        api.patch(f"/api/v1/incidents/{key}", json={"summary": f"s{n}"})
+    return key
+
+
+def _verify(app: Flask) -> audit.VerifyResult:
+    with runtime(app).db.sessions() as s:
+        return audit.verify(s)
+
+
+def test_every_write_is_audited_with_before_and_after(app: Flask, api: ApiClient) -> None:
+    key = _fill(api)
+    with runtime(app).db.sessions() as s:
+        rows = s.execute(sa.text("SELECT action, entity_key FROM audit_log ORDER BY seq")).all()
+    assert [r[0] for r in rows] == ["incident.create"] + ["incident.update"] * 3
+    assert {r[1] for r in rows} == {key}
+    result = api.as_token(ADMIN_TOKEN).get("/api/v1/audit/verify").json
+    assert result == {"ok": True, "checked": 4, "first_broken_seq": None, "reason": None}
+
+
+def test_edited_entry_is_found(app: Flask, api: ApiClient) -> None:
+    _fill(api)
+    with runtime(app).db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"))
+    result = _verify(app)
+    assert not result.ok and result.first_broken_seq == 3 and "altered" in (result.reason or "")
+
+
+def test_deleted_entry_is_found(app: Flask, api: ApiClient) -> None:
+    _fill(api)
+    with runtime(app).db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_log WHERE seq = 2"))
+    result = _verify(app)
+    assert not result.ok and result.first_broken_seq == 2
+
+
+def test_truncated_tail_is_found(app: Flask, api: ApiClient) -> None:
+    _fill(api)
+    with runtime(app).db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_log WHERE seq = 4"))
+    result = _verify(app)
+    assert not result.ok and "end" in (result.reason or "")
+
+
+def test_rehashed_forgery_breaks_the_next_link(app: Flask, api: ApiClient) -> None:
+    """Re-hashing the edited row is not enough: the next row still points at the old hash."""
+    _fill(api)
+    rt = runtime(app)
+    with rt.db.sessions() as s:
+        entry = s.scalars(sa.select(AuditEntry).where(AuditEntry.seq == 2)).one()
+        entry.actor = "mallory"
+        entry.hash = audit._digest(entry)
+        s.commit()
+    result = _verify(app)
+    assert not result.ok and result.first_broken_seq == 3
+
+
+def test_cli_verify_audit_exit_codes(app: Flask, api: ApiClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app.cli import main
+
+    _fill(api)
+    rt = runtime(app)
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", rt.settings.database_url)
+    assert main(["verify-audit"]) == 0
+    with rt.db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_log SET after = NULL WHERE seq = 1"))
+    assert main(["verify-audit"]) == 1
