@@ -16,8 +16,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .metrics import Metrics
     from .settings import load_settings
 
+    from .services.tokens import parse_bootstrap
+    from .settings import SettingsError
+
     settings = settings or load_settings()
+    try:
+        bootstrap_tokens = parse_bootstrap(settings.api_tokens)
+    except ValueError as exc:
+        raise SettingsError(f"invalid settings: HINDSIGHT_API_TOKENS: {exc}") from None
     rt = runtime.build(settings)
+    rt.extras["bootstrap_tokens"] = bootstrap_tokens
     metrics = Metrics(rt)
     rt.extras["metrics"] = metrics
 

@@ -37,10 +37,16 @@ def parse_bootstrap(spec: str) -> dict[str, Principal]:
     """`name:scope[+scope]:secret,...` from HINDSIGHT_API_TOKENS, keyed by secret hash."""
     tokens: dict[str, Principal] = {}
     for raw in filter(None, (part.strip() for part in spec.split(","))):
-        name, scopes, secret = raw.split(":", 2)
+        name, scopes, secret = (raw.split(":", 2) + ["", ""])[:3]
+        if not name or not secret:
+            raise ValueError(f"{raw[:20]!r}...: expected name:scope:secret")
         if len(secret) < 16:
             raise ValueError(f"bootstrap token {name!r}: secret must be at least 16 characters")
-        tokens[_hash(secret)] = Principal(name, frozenset(Scope(s) for s in scopes.split("+")))
+        try:
+            granted = frozenset(Scope(s) for s in scopes.split("+"))
+        except ValueError:
+            raise ValueError(f"token {name!r}: scopes are read, write, admin") from None
+        tokens[_hash(secret)] = Principal(name, granted)
     return tokens
 
 
@@ -64,9 +70,7 @@ def create_token(runtime: Runtime, name: str, scopes: list[Scope], actor: str = 
 
 def authenticate(runtime: Runtime, secret: str) -> Principal | None:
     digest = _hash(secret)
-    bootstrap: dict[str, Principal] = runtime.extras.setdefault(  # type: ignore[assignment]
-        "bootstrap_tokens", parse_bootstrap(runtime.settings.api_tokens)
-    )
+    bootstrap: dict[str, Principal] = runtime.extras.get("bootstrap_tokens", {})  # type: ignore[assignment]
     for known, principal in bootstrap.items():
         if hmac.compare_digest(known, digest):
             return principal
