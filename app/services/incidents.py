@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -122,7 +123,15 @@ def get_incident(runtime: Runtime, key: str) -> IncidentRead:
         return to_read(session, load_incident(session, key))
 
 
-def _filtered(query: IncidentQuery) -> Select[Any]:
+def json_list_contains(column: Any, value: str, dialect: str) -> Any:
+    """Membership in a JSON list column, in SQL on both backends (JSONB @> or json_each)."""
+    if dialect == "postgresql":
+        return type_coerce(column, JSONB).contains([value])
+    each = func.json_each(column).table_valued("value")
+    return select(each.c.value).where(each.c.value == value).exists()
+
+
+def _filtered(query: IncidentQuery, dialect: str) -> Select[Any]:
     stmt = select(Incident)
     if query.status:
         stmt = stmt.where(Incident.status == query.status.value)
@@ -130,6 +139,10 @@ def _filtered(query: IncidentQuery) -> Select[Any]:
         stmt = stmt.where(Incident.severity == query.severity.value)
     if query.domain:
         stmt = stmt.where(Incident.domain == query.domain)
+    if query.service:
+        stmt = stmt.where(json_list_contains(Incident.services, query.service, dialect))
+    if query.tag:
+        stmt = stmt.where(json_list_contains(Incident.tags, query.tag, dialect))
     if query.since:
         stmt = stmt.where(Incident.started_at >= query.since)
     if query.until:
@@ -137,23 +150,16 @@ def _filtered(query: IncidentQuery) -> Select[Any]:
     return stmt
 
 
-def _json_contains(items: list[str], value: str | None) -> bool:
-    return value is None or value in items
-
-
 def list_incidents(runtime: Runtime, query: IncidentQuery) -> Page[IncidentRead]:
-    """JSON-list filters (service, tag) run in Python so SQLite and PostgreSQL agree."""
     with runtime.db.sessions() as session:
-        rows = session.scalars(_filtered(query).order_by(Incident.id)).all()
-        rows = [
-            r
-            for r in rows
-            if _json_contains(r.services, query.service) and _json_contains(r.tags, query.tag)
-        ]
-        page = rows[query.offset : query.offset + query.limit]
+        stmt = _filtered(query, runtime.db.dialect)
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = session.scalars(
+            stmt.order_by(Incident.id).limit(query.limit).offset(query.offset)
+        ).all()
         return Page[IncidentRead](
-            items=[to_read(session, r) for r in page],
-            total=len(rows),
+            items=[to_read(session, r) for r in rows],
+            total=total,
             limit=query.limit,
             offset=query.offset,
         )
