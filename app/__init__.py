@@ -14,10 +14,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from . import errors, runtime
     from .api import register
     from .metrics import Metrics
-    from .settings import load_settings
-
     from .services.tokens import parse_bootstrap
-    from .settings import SettingsError
+    from .settings import SettingsError, load_settings
 
     settings = settings or load_settings()
     try:

@@ -18,7 +18,7 @@ from app.schemas.actions import ActionCreate, ActionQuery, ActionRead, ActionUpd
 from app.schemas.common import Page
 
 from .changes import action_changed
-from .common import changed, load_action, load_incident, snapshot
+from .common import changed, load_action, load_incident, reject_nulls, snapshot
 
 _CLOSED = [s.value for s in ActionStatus if s.is_closed]
 
@@ -169,9 +169,11 @@ def update_action(runtime: Runtime, key: str, data: ActionUpdate, actor: str) ->
         values = data.model_dump(
             exclude_unset=True, exclude={"status", "status_reason", "cause_ids"}
         )
-        for name, value in values.items():
-            if value is None and name in {"title", "type", "description"}:
+        reject_nulls(Action, values)
+        for name in ("cause_ids", "status"):
+            if name in data.model_fields_set and getattr(data, name) is None:
                 raise field_error(["body", name], "may not be null")
+        for name, value in values.items():
             setattr(action, name, value)
         if data.cause_ids is not None:
             action.causes = _causes(uow.session, action.incident, data.cause_ids)

@@ -21,7 +21,7 @@ from app.runtime import Runtime
 from app.schemas.analysis import CauseRead, EvidenceRead, ParticipantRead, TimelineEventRead
 
 from .changes import incident_changed
-from .common import changed, load_incident, snapshot
+from .common import changed, load_incident, reject_nulls, snapshot
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,7 @@ def update_part(
         incident = load_incident(uow.session, key)
         row = _load_part(uow.session, incident, part, part_id)
         values = data.model_dump(exclude_unset=True)
-        for name, value in values.items():
-            if value is None and not part.model.__table__.columns[name].nullable:  # type: ignore[attr-defined]
-                raise field_error(["body", name], "may not be null")
+        reject_nulls(part.model, values)
         _check_references(uow.session, incident, values)
         before = snapshot(row)
         for name, value in values.items():

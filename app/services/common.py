@@ -9,7 +9,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
+from app.errors import NotFound, field_error
 from app.models import Action, Incident
 
 
@@ -45,3 +45,11 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     """Only the fields that changed, so audit entries stay readable."""
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def reject_nulls(model: type[Any], values: dict[str, Any]) -> None:
+    """PATCH may clear optional fields, never required ones: answer 422, not a database error."""
+    columns = model.__table__.columns
+    for name, value in values.items():
+        if value is None and name in columns and not columns[name].nullable:
+            raise field_error(["body", name], "may not be null")

@@ -27,7 +27,7 @@ from app.schemas.incidents import (
 )
 
 from .changes import incident_changed
-from .common import changed, load_incident, snapshot
+from .common import changed, load_incident, reject_nulls, snapshot
 
 REVIEW_WINDOW_DAYS = 5
 _CLOSED = {IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
@@ -170,9 +170,8 @@ def update_incident(runtime: Runtime, key: str, data: IncidentUpdate, actor: str
         incident = load_incident(uow.session, key)
         before = snapshot(incident)
         fields = data.model_dump(exclude_unset=True, exclude={"impact"})
+        reject_nulls(Incident, fields)
         for name, value in fields.items():
-            if value is None and name in {"title", "severity", "status", "summary"}:
-                raise field_error(["body", name], "may not be null")
             setattr(incident, name, value)
         if data.impact is not None:
             _apply_impact(incident, data.impact)

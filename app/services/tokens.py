@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -27,6 +28,9 @@ class Principal:
     @property
     def actor(self) -> str:
         return f"token:{self.name}"
+
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _hash(secret: str) -> str:
@@ -78,6 +82,8 @@ def authenticate(runtime: Runtime, secret: str) -> Principal | None:
         token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
         if token is None or token.revoked_at is not None:
             return None
-        token.last_used_at = utcnow()
-        session.commit()
+        now = utcnow()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            token.last_used_at = now  # at most one write a minute per token, not one per request
+            session.commit()
         return Principal(token.name, frozenset(Scope(s) for s in token.scopes))

@@ -175,3 +175,32 @@ def test_fuzzed_bodies_never_500(api: ApiClient) -> None:
             headers={"Authorization": api._headers()["Authorization"]},
         )
         assert resp.status_code < 500, (method, path, body, resp.json)
+
+
+@pytest.mark.parametrize("field", ["services", "tags", "regulatory", "title", "status"])
+def test_null_for_required_incident_field_is_422(api: ApiClient, field: str) -> None:
+    key = create(api)["key"]
+    resp = api.patch(f"/api/v1/incidents/{key}", json={field: None})
+    assert resp.status_code == 422 and resp.json["errors"][0]["loc"] == ["body", field]
+
+
+@pytest.mark.parametrize("field", ["alternatives", "evidence_links", "kind", "at", "is_decision"])
+def test_null_for_required_timeline_field_is_422(api: ApiClient, field: str) -> None:
+    key = create(api)["key"]
+    event = api.post(
+        f"/api/v1/incidents/{key}/timeline",
+        json={"at": "2026-03-01T10:05:00Z", "kind": "note", "text": "x"},
+    ).json
+    resp = api.patch(f"/api/v1/incidents/{key}/timeline/{event['id']}", json={field: None})
+    assert resp.status_code == 422 and resp.json["errors"][0]["loc"] == ["body", field]
+
+
+@pytest.mark.parametrize("field", ["title", "type", "description", "cause_ids", "status"])
+def test_null_for_required_action_field_is_422(api: ApiClient, field: str) -> None:
+    key = create(api)["key"]
+    akey = api.post(f"/api/v1/incidents/{key}/actions", json={"title": "t", "type": "detect"}).json[
+        "key"
+    ]
+    resp = api.patch(f"/api/v1/actions/{akey}", json={field: None})
+    assert resp.status_code == 422 and resp.json["errors"][0]["loc"] == ["body", field]
+    assert api.get(f"/api/v1/actions/{akey}").json["title"] == "t"
