@@ -1,0 +1,338 @@
+"""Tests for app.rules.blameless: corpus quality gates plus behaviour the corpus cannot pin down
+(offsets, people matching, as_cause semantics, negation, quoting)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import FrozenInstanceError
+from pathlib import Path
+
+import pytest
+
+from app.rules.blameless import BlameMatch, find_blame, is_blameful
+
+_ROOT = Path(__file__).resolve().parents[2]
+if (
+    str(_ROOT) not in sys.path
+):  # pytest's rootdir insertion puts tests/unit first, not the repo root
+    sys.path.insert(0, str(_ROOT))
+
+from tests.blameless_eval import (  # noqa: E402
+    Example,
+    evaluate,
+    format_misses,
+    format_scores,
+    load_corpus,
+    main,
+    select,
+)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[Example]:
+    return load_corpus()
+
+
+def _kinds(text: str, **kw: object) -> list[str]:
+    return [m.kind for m in find_blame(text, **kw)]  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------------
+# Corpus gates
+# ------------------------------------------------------------------------------------------------
+
+
+def test_corpus_is_big_and_balanced_enough(corpus: list[Example]) -> None:
+    assert len(corpus) >= 240
+    labels = Counter(e.label for e in corpus)
+    assert min(labels.values()) / len(corpus) > 0.35
+    assert len({e.text for e in corpus}) == len(corpus), "duplicate sentences skew the scores"
+    contexts = Counter(e.context for e in corpus)
+    assert set(contexts) == {"summary", "cause", "timeline", "lesson"}
+    for split in ("tune", "holdout", "blind"):
+        assert {e.label for e in select(corpus, split)} == {"blameful", "blameless"}, split
+
+
+def test_holdout_is_about_a_quarter_of_the_original_corpus(corpus: list[Example]) -> None:
+    # The holdout was drawn from the first 337 rows before the detector existed.
+    original = corpus[:337]
+    share = sum(e.split == "holdout" for e in original) / len(original)
+    assert 0.2 <= share <= 0.3
+    assert all(e.split != "holdout" for e in corpus[337:])
+
+
+def test_corpus_precision_and_recall(corpus: list[Example]) -> None:
+    whole = evaluate(corpus)
+    holdout = evaluate(select(corpus, "holdout"))
+    blind = evaluate(select(corpus, "blind"))
+    print()
+    print(format_scores("all", whole))
+    print(format_scores("tune", evaluate(select(corpus, "tune"))))
+    print(format_scores("holdout", holdout))
+    # Reported, not asserted: blind rows were never tuned against and asserting on them would
+    # invite exactly that. They are the honest figure for phrasing the rules have not seen.
+    print(format_scores("blind", blind))
+    assert whole.precision >= 0.9, format_misses(whole)
+    assert whole.recall >= 0.9, format_misses(whole)
+    # Holdout misses are deliberately not printed: reading them turns the holdout into tune data.
+    assert holdout.precision >= 0.85
+    assert holdout.recall >= 0.85
+
+
+def test_eval_module_runs_as_a_script(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--split", "tune", "--misses"]) == 0
+    out = capsys.readouterr().out
+    for name in ("all", "tune", "holdout", "blind", "misses (tune)"):
+        assert name in out
+
+
+# ------------------------------------------------------------------------------------------------
+# The examples from the spec
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The deploy failed to complete",
+        "The health check failed to detect the stale replica",
+        "We should have alerting on queue depth",
+        "The on-call engineer followed the runbook",
+        "Alice paged the database team at 10:02",
+        "This was not anyone's fault.",
+        "The script failed to parse the manifest.",
+        "Marco failed over the primary to us-east-2.",
+    ],
+)
+def test_system_focused_sentences_pass(text: str) -> None:
+    assert find_blame(text, people=["Alice", "Marco"]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Bob failed to page the secondary.", "individual_blame"),
+        ("It was Dave's fault.", "individual_blame"),
+        ("The on-call engineer was careless.", "individual_blame"),
+        ("She should have known the table would lock.", "individual_blame"),
+        ("Ops dropped the ball.", "individual_blame"),
+        ("The reviewer was negligent.", "individual_blame"),
+        ("He didn't bother to check the graphs.", "individual_blame"),
+        ("he forgot to drain the node", "individual_blame"),
+        ("they forgot to drain the node", "individual_blame"),
+        ("Bob forgot to renew the certificate.", "individual_blame"),
+        ("Priya's mistake took down checkout.", "individual_blame"),
+        ("Mistakes were made by the DBA.", "individual_blame"),
+        ("The intern broke prod.", "person_as_cause"),
+        ("Root cause: Bob.", "person_as_cause"),
+        ("The outage was caused by human error.", "human_error"),
+        ("This incident was due to operator error.", "human_error"),
+        ("Classic user error.", "human_error"),
+    ],
+)
+def test_blameful_sentences_are_flagged(text: str, kind: str) -> None:
+    assert kind in _kinds(text, people=["Bob", "Dave", "Priya"])
+
+
+# ------------------------------------------------------------------------------------------------
+# Match shape: offsets, ordering, messages
+# ------------------------------------------------------------------------------------------------
+
+
+def test_offsets_point_at_the_phrase() -> None:
+    text = "At 10:05 the alert fired. Then Kenji failed to acknowledge the page."
+    [m] = find_blame(text, people=["Kenji"])
+    assert (m.start, m.end) == (31, 58)
+    assert m.phrase == "Kenji failed to acknowledge" == text[m.start : m.end]
+    assert m.kind == "individual_blame"
+
+
+def test_matches_are_ordered_non_overlapping_and_consistent() -> None:
+    text = (
+        "Root cause: human error. Bob was careless, and it was Priya's fault; "
+        "the intern broke prod."
+    )
+    matches = find_blame(text, people=["Bob", "Priya"], as_cause=True)
+    assert len(matches) >= 4
+    for a, b in zip(matches, matches[1:], strict=False):
+        assert a.end <= b.start
+    for m in matches:
+        assert text[m.start : m.end] == m.phrase
+        assert m.message and m.suggestion
+
+
+def test_human_error_suggestion_points_at_conditions() -> None:
+    [m] = find_blame("Root cause: human error.", as_cause=True)
+    assert m.kind == "human_error"
+    assert m.phrase == "human error"
+    for word in ("guardrail", "UI", "review"):
+        assert word in m.suggestion
+
+
+def test_each_kind_has_a_distinct_systems_focused_suggestion() -> None:
+    ib = find_blame("Bob forgot to renew the certificate.")[0]
+    pc = find_blame("The intern broke prod.")[0]
+    he = find_blame("It was human error.")[0]
+    assert len({ib.suggestion, pc.suggestion, he.suggestion}) == 3
+    assert "change or condition" in pc.suggestion
+
+
+def test_blame_match_is_frozen() -> None:
+    m = find_blame("The intern broke prod.")[0]
+    assert isinstance(m, BlameMatch)
+    with pytest.raises(FrozenInstanceError):
+        m.start = 0  # type: ignore[misc]
+
+
+def test_is_blameful_mirrors_find_blame() -> None:
+    assert is_blameful("Bob failed to page the secondary.", people=["Bob"])
+    assert not is_blameful("Bob paged the secondary.", people=["Bob"])
+    assert is_blameful("Alice paged the DB team.", people=["Alice"], as_cause=True)
+    assert not is_blameful("")
+
+
+# ------------------------------------------------------------------------------------------------
+# People matching
+# ------------------------------------------------------------------------------------------------
+
+
+def test_ambiguous_verbs_need_a_known_person() -> None:
+    # "failed to" is as often about systems; only the participant list says Kenji is a person.
+    assert not is_blameful("Kenji failed to acknowledge the page.")
+    assert is_blameful("Kenji failed to acknowledge the page.", people=["Kenji"])
+
+
+def test_people_are_case_insensitive_and_match_name_parts_and_handles() -> None:
+    assert is_blameful("Bob failed to page the secondary.", people=["bob"])
+    assert is_blameful("BOB FAILED TO PAGE THE SECONDARY.", people=["Bob"])
+    assert is_blameful("Again, Larsen didn't wait for CI.", people=["Emma Larsen"])
+    assert is_blameful("@jdoe broke the build", people=["@jdoe"])
+    assert is_blameful("jdoe broke the build", people=["jdoe"])
+
+
+def test_people_as_a_bare_string_means_one_name() -> None:
+    assert is_blameful("Bob failed to page the secondary.", people="Bob")
+    assert not is_blameful("o b", people="Bob", as_cause=True)
+
+
+def test_names_that_are_common_words_only_match_capitalised() -> None:
+    assert not is_blameful(
+        "The deploy will fail if the canary breaks.", people=["Will"], as_cause=True
+    )
+    assert not is_blameful("mark the ticket resolved", people=["Mark"], as_cause=True)
+    assert is_blameful("Will broke prod.", people=["Will"])
+
+
+def test_possessive_and_pronoun_subjects() -> None:
+    assert is_blameful("Priya's mistake in the config took down checkout.")
+    assert is_blameful("It was Marco’s fault.")  # typographic apostrophe
+    assert is_blameful("my bad, i forgot to remove the flag")
+    assert not is_blameful("Linh's dashboard made the regression obvious.", people=["Linh"])
+    assert not is_blameful("It's nobody's fault that the vendor changed the API.")
+
+
+def test_roles_are_blame_targets_but_systems_named_like_roles_are_not() -> None:
+    assert is_blameful("The intern broke prod.")
+    assert is_blameful("The on-call engineer was careless.")
+    assert is_blameful("The SRE on duty overlooked the disk warning.")
+    assert is_blameful("The developer who wrote the migration never tested it.")
+    assert not is_blameful("The etcd operator failed to restore the snapshot.")
+    assert not is_blameful("The operator (the Kubernetes operator) failed to reconcile.")
+
+
+def test_unknown_capitalised_subject_with_a_participant_list_is_a_system() -> None:
+    assert not is_blameful("Kafka Connect forgot its offsets.", people=["Alice"])
+    assert is_blameful("Bob forgot to renew the certificate.")  # no list: cannot tell, so flag
+
+
+# ------------------------------------------------------------------------------------------------
+# as_cause
+# ------------------------------------------------------------------------------------------------
+
+
+def test_as_cause_flags_any_named_participant() -> None:
+    text = "Ravi ran the cleanup script against production."
+    assert not is_blameful(text, people=["Ravi"])
+    [m] = find_blame(text, people=["Ravi"], as_cause=True)
+    assert (m.kind, m.phrase) == ("person_as_cause", "Ravi")
+
+
+def test_as_cause_flags_roles_acting() -> None:
+    text = "Cause: the on-call engineer restarted the primary instead of the replica."
+    assert "person_as_cause" in _kinds(text, as_cause=True)
+    assert not is_blameful("The on-call engineer lacked access to the console.", as_cause=True)
+
+
+def test_as_cause_makes_any_human_error_blame() -> None:
+    text = "Make the consoles distinct to reduce the chance of human error."
+    assert not is_blameful(text)
+    assert _kinds(text, as_cause=True) == ["human_error"]
+
+
+def test_as_cause_still_respects_negation_and_technical_terms() -> None:
+    assert not is_blameful("It was not human error; the UI was misleading.", as_cause=True)
+    assert not is_blameful("The handler returned a user error (HTTP 400).", as_cause=True)
+    assert not is_blameful("Requests were misclassified as user errors.", as_cause=True)
+
+
+def test_as_cause_leaves_system_causes_alone() -> None:
+    for text in (
+        "The health check failed to detect the stale replica.",
+        "The alert threshold was above the observed peak.",
+        "Renewal depended on a manual calendar reminder.",
+    ):
+        assert not is_blameful(text, people=["Alice", "Bob"], as_cause=True), text
+
+
+# ------------------------------------------------------------------------------------------------
+# Negation, quoting, explanations
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This was not anyone's fault.",
+        "No one is to blame for this incident.",
+        "Nobody dropped the ball here: the alert never fired.",
+        "This wasn't Bob's fault, the tool defaulted to prod.",
+        "The on-call engineer was not careless; the alert text was wrong.",
+        "Rather than blaming the DBA, we looked at the backup process.",
+        "Neither Alice nor Bob is at fault; the runbook was out of date.",
+    ],
+)
+def test_negations_are_not_blame(text: str) -> None:
+    assert find_blame(text, people=["Alice", "Bob"]) == []
+
+
+def test_negation_is_scoped_to_its_clause() -> None:
+    text = "The alert did not fire, and Bob ignored the dashboard."
+    assert _kinds(text, people=["Bob"]) == ["individual_blame"]
+
+
+def test_quoted_words_are_mentions() -> None:
+    assert not is_blameful("Avoid words like 'careless' or 'negligent' in postmortems.")
+    assert not is_blameful('The "should have known" trap is hindsight bias.')
+
+
+def test_an_explained_omission_is_not_blame() -> None:
+    people = ["Elena"]
+    assert not is_blameful(
+        "Elena didn't escalate because the runbook said to wait 30 minutes.", people=people
+    )
+    assert is_blameful("Elena didn't escalate to the database team.", people=people)
+
+
+def test_idioms_and_hindsight_apply_whatever_the_subject() -> None:
+    assert is_blameful("We should have known the cache would fill up.")
+    assert is_blameful("Engineers need to be more careful with prod.")
+    assert not is_blameful("We should add a confirmation prompt.")
+    assert not is_blameful("The system uses lazy loading for the config.")
+
+
+def test_import_does_no_work() -> None:
+    # Rules compile on first use so that importing the module (e.g. by the API) stays free.
+    code = "import app.rules.blameless as b; assert b._rules.cache_info().currsize == 0"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=_ROOT)
