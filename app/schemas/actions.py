@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
 
 from app.domain.vocabulary import ActionStatus, ActionType, Effort, Priority
 
 from .common import Input, LongText, Name, Output, PageQuery, ShortText, Tag
+
+ComplianceRule = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9_]+\.[a-z0-9_.]+$", max_length=80)
+]
 
 
 class ActionCreate(Input):
@@ -23,6 +29,9 @@ class ActionCreate(Input):
     success_criteria: LongText | None = None
     validation_method: LongText | None = None
     cause_ids: list[int] = Field(default_factory=list, description="causes this action addresses")
+    compliance_rule: ComplianceRule | None = Field(
+        default=None, description="the policy obligation this action fulfils, e.g. hipaa.hhs_notice"
+    )
 
 
 class ActionUpdate(Input):
@@ -37,6 +46,7 @@ class ActionUpdate(Input):
     success_criteria: LongText | None = None
     validation_method: LongText | None = None
     cause_ids: list[int] | None = None
+    compliance_rule: ComplianceRule | None = None
     status: ActionStatus | None = None
     status_reason: LongText | None = None
 
@@ -68,6 +78,7 @@ class ActionRead(Output):
     status_reason: str | None
     cause_ids: list[int]
     is_compliance: bool
+    compliance_rule: str | None
     escalation_level: int
     tracker_key: str | None
     tracker_deleted: bool

@@ -22,6 +22,7 @@ from app.domain.vocabulary import (
     Priority,
 )
 
+from .actions import ComplianceRule
 from .analysis import EvidenceCreate, ParticipantCreate, TimelineEventCreate
 from .common import Input, LongText, Name, ShortText, Tag
 from .incidents import IncidentCreate
@@ -58,6 +59,7 @@ class ActionDoc(Input):
     status: ActionStatus = ActionStatus.OPEN
     status_reason: LongText | None = None
     addresses: list[Ref] = Field(default_factory=list)
+    compliance_rule: ComplianceRule | None = None
 
 
 class PostmortemDoc(Input):

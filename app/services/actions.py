@@ -57,7 +57,13 @@ def add_action(
     """Insert inside the caller's transaction (used by the API and the importer)."""
     causes = _causes(session, incident, data.cause_ids)
     values = data.model_dump(exclude={"cause_ids"})
-    action = Action(**values, incident=incident, status=status.value, status_reason=status_reason)
+    action = Action(
+        **values,
+        incident=incident,
+        status=status.value,
+        status_reason=status_reason,
+        is_compliance=data.compliance_rule is not None,
+    )
     action.causes = causes
     session.add(action)
     session.flush()
@@ -175,6 +181,8 @@ def update_action(runtime: Runtime, key: str, data: ActionUpdate, actor: str) ->
                 raise field_error(["body", name], "may not be null")
         for name, value in values.items():
             setattr(action, name, value)
+        if "compliance_rule" in values:
+            action.is_compliance = action.compliance_rule is not None
         if data.cause_ids is not None:
             action.causes = _causes(uow.session, action.incident, data.cause_ids)
         if data.status is not None:

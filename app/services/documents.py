@@ -235,6 +235,7 @@ def to_document(incident: Incident) -> IncidentDocument:
                 status=ActionStatus(a.status),
                 status_reason=a.status_reason,
                 addresses=[cause_ref[c.id] for c in a.causes],
+                compliance_rule=a.compliance_rule,
             )
             for a in incident.actions
         ],

@@ -151,3 +151,23 @@ def test_cause_ids_must_belong_to_the_incident(api: ApiClient) -> None:
     assert resp.status_code == 422
     assert resp.json["errors"][0]["loc"] == ["body", "cause_ids", 0]
     assert api.get(f"/api/v1/incidents/{key}/actions").json == []
+
+
+def test_action_can_be_linked_to_a_compliance_obligation(api: ApiClient) -> None:
+    key = create(api)["key"]
+    bad = api.post(
+        f"/api/v1/incidents/{key}/actions",
+        json={"title": "t", "type": "process", "compliance_rule": "not a rule id"},
+    )
+    assert bad.status_code == 422 and bad.json["errors"][0]["loc"] == ["body", "compliance_rule"]
+    act = api.post(
+        f"/api/v1/incidents/{key}/actions",
+        json={
+            "title": "File Form SCI",
+            "type": "process",
+            "compliance_rule": "sec_reg_sci.form_sci",
+        },
+    ).json
+    assert act["is_compliance"] is True and act["compliance_rule"] == "sec_reg_sci.form_sci"
+    cleared = api.patch(f"/api/v1/actions/{act['key']}", json={"compliance_rule": None}).json
+    assert cleared["is_compliance"] is False
