@@ -14,6 +14,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from . import errors, runtime
     from .api import register
     from .metrics import Metrics
+    from .rules.service import warm_up as rules_warm_up
     from .services.tokens import parse_bootstrap
     from .settings import SettingsError, load_settings
 
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         raise SettingsError(f"invalid settings: HINDSIGHT_API_TOKENS: {exc}") from None
     rt = runtime.build(settings)
     rt.extras["bootstrap_tokens"] = bootstrap_tokens
+    rules_warm_up(rt)  # a bad policy.yaml or catalog stops the start, naming file:line and key
     metrics = Metrics(rt)
     rt.extras["metrics"] = metrics
 

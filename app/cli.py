@@ -82,9 +82,28 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("export")
 def export(args: argparse.Namespace, settings: Settings) -> int:
+    """A document (for import elsewhere) or, with --archive or a period, a compliance zip."""
+    from datetime import date
+
+    rt = _runtime(settings)
+    if args.archive is not None or args.start or args.end:
+        from .services.exports import ExportScope, build_archive
+
+        scope = ExportScope(
+            key=args.key,
+            start=date.fromisoformat(args.start) if args.start else None,
+            end=date.fromisoformat(args.end) if args.end else None,
+        )
+        path = Path(args.archive or f"hindsight-{scope.describe().replace('..', '_')}.zip")
+        path.write_bytes(build_archive(rt, scope, settings.export_signing_key))
+        print(f"wrote {path}")
+        return 0
+    if not args.key:
+        print("hindsight: export needs KEY, or --from and --to", file=sys.stderr)
+        return 2
     from .services.documents import export_document
 
-    doc = export_document(_runtime(settings), args.key).model_dump(mode="json", exclude_none=True)
+    doc = export_document(rt, args.key).model_dump(mode="json", exclude_none=True)
     text = (
         json.dumps(doc, indent=2) if args.format == "json" else yaml.safe_dump(doc, sort_keys=False)
     )
@@ -93,6 +112,21 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+@command("verify")
+def verify(args: argparse.Namespace, settings: Settings) -> int:
+    from .services.exports import verify_archive
+
+    check = verify_archive(Path(args.archive).read_bytes(), args.key or settings.export_signing_key)
+    if check.ok:
+        signed = ", signature checked" if check.signed else ""
+        print(f"{args.archive}: intact ({check.files} files{signed})")
+        return 0
+    print(f"{args.archive}: NOT intact")
+    for problem in check.problems:
+        print(f"  {problem}")
+    return 1
 
 
 @command("verify-audit")
@@ -142,11 +176,23 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     i = sub.add_parser("import", help="import an incident document (JSON or YAML)")
     i.add_argument("file")
-    e = sub.add_parser("export", help="export an incident document")
-    e.add_argument("key")
+    e = sub.add_parser("export", help="export an incident document, or a compliance archive")
+    e.add_argument("key", nargs="?")
+    e.add_argument(
+        "--archive",
+        nargs="?",
+        const="",
+        default=None,
+        help="write a compliance zip (optionally to this path)",
+    )
+    e.add_argument("--from", dest="start", help="period start (YYYY-MM-DD), implies --archive")
+    e.add_argument("--to", dest="end", help="period end (YYYY-MM-DD), implies --archive")
     e.add_argument("--format", choices=["yaml", "json"], default="yaml")
     e.add_argument("-o", "--output")
     sub.add_parser("verify-audit", help="check the audit log's hash chain")
+    v = sub.add_parser("verify", help="check a compliance archive's manifest and files")
+    v.add_argument("archive")
+    v.add_argument("--key", help="signing key (default HINDSIGHT_EXPORT_SIGNING_KEY)")
     t = sub.add_parser("token", help="API tokens")
     tsub = t.add_subparsers(dest="token_command", required=True)
     tc = tsub.add_parser("create", help="create a token and print it once")

@@ -21,3 +21,10 @@ def sync_entity(entity_type: str, entity_id: int) -> None:
     from .sync.service import push_entity
 
     push_entity(current(), entity_type, entity_id)
+
+
+def process_incident_delivery(delivery_id: int) -> None:
+    """Turn one stored incident-source delivery into incident, timeline and postmortem."""
+    from .services.intake import process_delivery
+
+    process_delivery(current(), delivery_id)

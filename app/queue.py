@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -34,28 +35,31 @@ class InProcessQueue:
 
     A failing job is logged, not raised: the request that caused it has
     already committed, and the outbox / re-evaluation picks the work up again.
+    State is per thread, because the development server and the tests serve
+    requests from several threads at once.
     """
 
     kind = "in-process"
 
     def __init__(self) -> None:
-        self._depth = 0
-        self._pending: list[JobRequest] = []
+        self._local = threading.local()
 
     def dispatch(self, jobs: list[JobRequest]) -> None:
-        self._pending.extend(jobs)
-        if self._depth:
+        local = self._local
+        pending: list[JobRequest] = local.__dict__.setdefault("pending", [])
+        pending.extend(jobs)
+        if local.__dict__.get("running"):
             return  # a job enqueued from inside a job runs when the outer one returns
-        self._depth += 1
+        local.running = True
         try:
-            while self._pending:
-                job = self._pending.pop(0)
+            while pending:
+                job = pending.pop(0)
                 try:
                     resolve(job.func)(*job.args)
                 except Exception:
                     log.exception("in-process job %s failed", job.job_id)
         finally:
-            self._depth -= 1
+            local.running = False
 
     def healthy(self) -> bool:
         return True

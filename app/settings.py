@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     jira_webhook_secret: str | None = None
     jira_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    pagerduty_webhook_secret: str | None = None
+    opsgenie_webhook_token: str | None = None
+    alertmanager_webhook_token: str | None = None
+    generic_webhook_secret: str | None = None
+
+    export_signing_key: str | None = Field(
+        default=None, description="HMAC key that signs compliance archive manifests"
+    )
+
     notify_webhook_url: str | None = None
     smtp_url: str | None = None
     outbound_timeout_seconds: float = Field(default=10.0, gt=0)

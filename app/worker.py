@@ -20,11 +20,13 @@ def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bo
     from rq import Worker
 
     from . import runtime
+    from .rules.service import warm_up
 
     if not settings.redis_url:
         log.error("HINDSIGHT_REDIS_URL is not set: jobs run in-process, no worker needed")
         return 2
     rt = runtime.build(settings)
+    warm_up(rt)  # a bad policy.yaml or catalog stops the worker before it takes a job
     connection = Redis.from_url(settings.redis_url)
 
     class HindsightWorker(Worker):

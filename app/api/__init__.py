@@ -6,7 +6,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import actions, incidents, system
+    from app.webhooks import sources as source_webhooks
 
-    for bp in (incidents.bp, actions.bp, system.bp, system.plain):
+    from . import actions, exports, findings, incidents, system
+
+    for bp in (incidents.bp, actions.bp, findings.bp, exports.bp, system.bp, system.plain):
         app.register_blueprint(bp)
+    app.register_blueprint(source_webhooks.bp)

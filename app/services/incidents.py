@@ -10,10 +10,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.catalog import catalog_for
 from app.domain.vocabulary import ActionStatus, IncidentStatus
 from app.errors import field_error
 from app.models import Action, Incident, Postmortem
-from app.runtime import Runtime
+from app.runtime import Runtime, current
 from app.schemas.common import Page
 from app.schemas.incidents import (
     TIME_FIELDS,
@@ -96,13 +97,19 @@ def add_incident(
 
 
 def open_postmortem(session: Session, incident: Incident) -> Postmortem:
-    """Job 1: a resolved incident gets a draft with a review date, once."""
+    """Job 1: a resolved incident gets a draft, a facilitator and a review date, once.
+
+    The facilitator comes from the catalog, preferably from outside the team
+    that owns the affected services, which keeps the review blameless.
+    """
     if incident.postmortem is not None:
         return incident.postmortem
     resolved = incident.resolved_at or incident.closed_at or datetime.now(UTC)
+    facilitator = catalog_for(current()).facilitator_for(incident.services)
     postmortem = Postmortem(
         incident=incident,
         status="draft",
+        facilitator=facilitator.name if facilitator else None,
         review_due=(resolved + timedelta(days=REVIEW_WINDOW_DAYS)).date(),
         summary=incident.summary,
     )

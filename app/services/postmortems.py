@@ -26,7 +26,7 @@ from . import actions as action_service
 from . import incidents as incident_service
 from .changes import postmortem_changed
 from .common import changed, load_incident, snapshot
-from .findings import findings_for, unwaived_blockers
+from .findings import findings_for
 
 
 class PostmortemDocument(BaseModel):
@@ -114,11 +114,15 @@ def _move(
     except TransitionError as exc:
         raise Conflict(str(exc)) from None
     if new == PostmortemStatus.PUBLISHED and postmortem.status != new:
-        blockers = unwaived_blockers(session, incident)
+        # Judged fresh, on this transaction's state: stored findings may predate a queued job.
+        from app.rules.service import blocker_report, publish_blockers
+        from app.runtime import current
+
+        blockers = publish_blockers(current(), session, incident)
         if blockers:
             raise Conflict(
                 f"{len(blockers)} unwaived blocking finding(s) stop publication",
-                extra={"blockers": [b.model_dump(mode="json") for b in blockers]},
+                extra={"blockers": blocker_report(session, incident, blockers)},
             )
         postmortem.published_at = datetime.now(UTC)
     postmortem.status = new.value

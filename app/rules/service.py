@@ -1,0 +1,255 @@
+"""Evaluate an incident against the policy and store its findings.
+
+Called by the `evaluate_incident` job after every write (in-process on the
+embedded default, on the RQ `rules` queue with Redis), by POST .../evaluate,
+by `hindsight evaluate`, and by the publish gate (dry run, no writes).
+
+Concurrency: evaluations of one incident are serialised by locking its row
+first (FOR UPDATE on PostgreSQL; on SQLite a no-op UPDATE takes the write
+lock), so two workers never both create a compliance action or interleave
+their finding replacement. Evaluation's own writes (owner, due date, score,
+compliance actions) are audited and sent to the tracker outbox but never
+call `incident_changed`, so an evaluation cannot re-trigger itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.catalog import Catalog, load_catalog
+from app.db import UnitOfWork
+from app.domain.vocabulary import ActionStatus
+from app.models import Action, Finding, Incident, Waiver
+from app.runtime import Runtime
+from app.schemas.actions import ActionCreate
+from app.settings import Settings
+
+from .evaluate import blockers, engine_for, evaluate
+from .model import Change, Context, FindingDraft, Outcome
+from .policy import Policy, load_policy
+from .snapshot import to_view
+
+log = logging.getLogger(__name__)
+ACTOR = "rules"
+MAX_PASSES = 3
+
+
+def load_rules_config(runtime: Runtime) -> tuple[Policy, Catalog]:
+    """Policy and catalog, parsed once per process and kept in `runtime.extras`."""
+    policy = runtime.extras.get("policy")
+    if not isinstance(policy, Policy):
+        policy = runtime.extras["policy"] = load_policy(runtime.settings.config_dir)
+    catalog = runtime.extras.get("catalog")
+    if not isinstance(catalog, Catalog):
+        catalog = runtime.extras["catalog"] = load_catalog(runtime.settings.config_dir)
+    return policy, catalog
+
+
+def warm_up(runtime: Runtime) -> Policy:
+    """Validate policy and catalog and compile the rules: called at start (API and worker).
+
+    A bad file must stop the process before it serves anything, not fail the
+    first evaluation job. (A forked RQ work horse re-registers the rulesets on
+    its first evaluation, as the engine requires after fork; that costs ~2 ms.)
+    """
+    policy, _ = load_rules_config(runtime)
+    engine_for(policy)
+    return policy
+
+
+def context(runtime: Runtime, now: datetime | None = None) -> Context:
+    policy, catalog = load_rules_config(runtime)
+    return Context(policy, catalog, now or datetime.now(UTC))
+
+
+def evaluate_and_store(
+    runtime: Runtime, incident_id: int, *, now: datetime | None = None
+) -> Outcome | None:
+    """The job body: evaluate, apply the policy's own changes, replace the findings."""
+    ctx = context(runtime, now)
+    with runtime.uow() as uow:
+        incident = lock_incident(uow.session, incident_id)
+        if incident is None:
+            log.info("incident %s is gone; nothing to evaluate", incident_id)
+            return None
+        outcome = evaluate_in_session(uow, incident, ctx, runtime.settings)
+        uow.commit()
+        return outcome
+
+
+def lock_incident(session: Session, incident_id: int) -> Incident | None:
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            text("UPDATE incidents SET title = title WHERE id = :id"), {"id": incident_id}
+        )
+        return session.get(Incident, incident_id, populate_existing=True)
+    return session.scalar(
+        select(Incident)
+        .where(Incident.id == incident_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def evaluate_in_session(
+    uow: UnitOfWork, incident: Incident, ctx: Context, settings: Settings
+) -> Outcome:
+    """Evaluate until the policy's own changes settle (normally one or two passes)."""
+    outcome = Outcome()
+    for _ in range(MAX_PASSES):
+        outcome = dry_run(uow.session, incident, ctx)
+        if not outcome.changes:
+            break
+        apply_changes(uow, incident, outcome.changes, settings)
+        uow.session.flush()
+        uow.session.expire(incident)
+    else:
+        outcome = dry_run(uow.session, incident, ctx)
+        if outcome.changes:
+            log.warning("%s: policy changes did not settle in %d passes", incident.key, MAX_PASSES)
+    store_findings(uow.session, incident, outcome.findings)
+    return outcome
+
+
+def dry_run(session: Session, incident: Incident, ctx: Context) -> Outcome:
+    """Findings and planned changes for the incident as the session sees it; writes nothing."""
+    view = to_view(session, incident, window_days=ctx.policy.scoring.window_days, now=ctx.now)
+    return evaluate([view], ctx)[view.key]
+
+
+def waived_fingerprints(session: Session, incident: Incident) -> set[str]:
+    return set(session.scalars(select(Waiver.fingerprint).where(Waiver.incident_id == incident.id)))
+
+
+def publish_blockers(runtime: Runtime, session: Session, incident: Incident) -> list[FindingDraft]:
+    """Fresh, unwaived blockers for the publish gate, judged on the session's pending state."""
+    outcome = dry_run(session, incident, context(runtime))
+    return blockers(outcome.findings, waived_fingerprints(session, incident))
+
+
+def blocker_report(
+    session: Session, incident: Incident, drafts: list[FindingDraft]
+) -> list[dict[str, Any]]:
+    """The 409 body: each blocker, with the stored finding id to waive it by (when stored)."""
+    ids = {
+        fingerprint: finding_id
+        for fingerprint, finding_id in session.execute(
+            select(Finding.fingerprint, Finding.id).where(Finding.incident_id == incident.id)
+        )
+    }
+    return [
+        {"id": ids.get(d.fingerprint), "fingerprint": d.fingerprint, **_columns(d)} for d in drafts
+    ]
+
+
+def apply_changes(
+    uow: UnitOfWork, incident: Incident, changes: list[Change], settings: Settings
+) -> None:
+    from app.sync import outbox
+
+    by_key = {a.key: a for a in incident.actions}
+    for change in changes:
+        action: Action | None
+        if change.rule == "compliance.create_action":
+            action = _create_compliance_action(uow.session, incident, change)
+        else:
+            action = by_key.get(change.entity_key)
+            if action is None or not _update_action(uow.session, action, change):
+                continue
+        outbox.record_change(uow, settings, "action", action.id, action.key or "")
+
+
+def _update_action(session: Session, action: Action, change: Change) -> bool:
+    before = {k: getattr(action, k) for k in change.values}
+    after = {k: v for k, v in change.values.items() if v is not None and before[k] != v}
+    if not after:
+        return False
+    for name, value in after.items():
+        setattr(action, name, value)
+    audit.record(
+        session,
+        actor=ACTOR,
+        action=change.rule,
+        entity_type="action",
+        entity_key=action.key or "",
+        before={k: _plain(before[k]) for k in after},
+        after={**{k: _plain(v) for k, v in after.items()}, "reason": change.reason},
+    )
+    return True
+
+
+def _create_compliance_action(session: Session, incident: Incident, change: Change) -> Action:
+    from app.services.actions import add_action
+
+    values = {k: v for k, v in change.values.items() if k != "is_compliance"}
+    action = add_action(
+        session, incident, ActionCreate(**values), actor=ACTOR, status=ActionStatus.OPEN
+    )
+    audit.record(
+        session,
+        actor=ACTOR,
+        action=change.rule,
+        entity_type="action",
+        entity_key=action.key or "",
+        after={"compliance_rule": action.compliance_rule, "reason": change.reason},
+    )
+    return action
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def store_findings(session: Session, incident: Incident, findings: list[FindingDraft]) -> None:
+    """Replace the incident's findings in the caller's transaction, keeping rows that did not
+    change, so finding ids (which waivers are requested by) stay stable across evaluations."""
+    wanted: dict[str, FindingDraft] = {}
+    for draft in findings:
+        wanted.setdefault(draft.fingerprint, draft)
+    rows = session.scalars(
+        select(Finding).where(Finding.incident_id == incident.id).order_by(Finding.id)
+    ).all()
+    kept: set[str] = set()
+    for row in rows:
+        current = wanted.get(row.fingerprint)
+        if current is None or row.fingerprint in kept:
+            session.delete(row)
+            continue
+        kept.add(row.fingerprint)
+        for name, value in _columns(current).items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+    for fingerprint, draft in wanted.items():
+        if fingerprint not in kept:
+            session.add(
+                Finding(incident_id=incident.id, fingerprint=fingerprint, **_columns(draft))
+            )
+
+
+def _columns(draft: FindingDraft) -> dict[str, Any]:
+    return {
+        "rule": draft.rule,
+        "severity": draft.severity,
+        "entity_type": draft.entity_type,
+        "entity_key": draft.entity_key,
+        "message": draft.message,
+        "suggestion": draft.suggestion,
+        "details": draft.details,
+    }
+
+
+def evaluate_key(runtime: Runtime, key: str) -> Outcome:
+    """Synchronous evaluation by incident key (API and CLI)."""
+    from app.services.common import load_incident
+
+    with runtime.db.sessions() as session:
+        incident_id = load_incident(session, key).id
+    outcome = evaluate_and_store(runtime, incident_id)
+    assert outcome is not None
+    return outcome

@@ -1,0 +1,206 @@
+"""Job 1: an incident source says something happened; Hindsight keeps the incident in step.
+
+A delivery is stored (unique per source and delivery id) and committed
+before any work, so retries are answered without effect; the job turns its
+events into the incident, its timeline and, once resolved, a postmortem.
+Events may arrive late or out of order: the status only moves forward and
+each time field keeps the earliest (detection) or latest (resolution) value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.db import JobRequest
+from app.domain.vocabulary import IncidentStatus, TimelineKind
+from app.models import Incident, TimelineEvent, WebhookDelivery
+from app.runtime import Runtime
+from app.schemas.incidents import TIME_FIELDS, IncidentCreate
+from app.webhooks import alertmanager, generic, opsgenie, pagerduty
+from app.webhooks.event import EventKind, IncidentEvent
+
+from .changes import incident_changed
+from .incidents import add_incident, open_postmortem
+
+PARSERS: dict[str, Callable[[Any], list[IncidentEvent]]] = {
+    "pagerduty": pagerduty.parse,
+    "opsgenie": opsgenie.parse,
+    "alertmanager": alertmanager.parse,
+    "generic": generic.parse,
+}
+_STATUS = {
+    EventKind.TRIGGERED: IncidentStatus.OPEN,
+    EventKind.ACKNOWLEDGED: IncidentStatus.INVESTIGATING,
+    EventKind.ESCALATED: IncidentStatus.INVESTIGATING,
+    EventKind.ANNOTATED: IncidentStatus.INVESTIGATING,
+    EventKind.RESOLVED: IncidentStatus.RESOLVED,
+    EventKind.CLOSED: IncidentStatus.CLOSED,
+}
+_STATUS_RANK = {s: i for i, s in enumerate(IncidentStatus)}
+_TIMELINE = {
+    EventKind.TRIGGERED: TimelineKind.ALERT,
+    EventKind.ACKNOWLEDGED: TimelineKind.ACKNOWLEDGEMENT,
+    EventKind.ESCALATED: TimelineKind.ESCALATION,
+    EventKind.ANNOTATED: TimelineKind.NOTE,
+    EventKind.RESOLVED: TimelineKind.RESOLUTION,
+    EventKind.CLOSED: TimelineKind.STATUS_CHANGE,
+}
+
+
+def store_delivery(
+    runtime: Runtime,
+    source: str,
+    identifier: str,
+    payload: dict[str, Any],
+    job: Callable[[int], JobRequest],
+    event_time: datetime | None = None,
+) -> tuple[int, bool]:
+    """Persist one delivery unique on (source, identifier); returns (id, duplicate)."""
+
+    def existing() -> int | None:
+        with runtime.db.sessions() as session:
+            return session.scalar(
+                select(WebhookDelivery.id).where(
+                    WebhookDelivery.source == source, WebhookDelivery.delivery_id == identifier
+                )
+            )
+
+    found = existing()
+    if found is not None:
+        return found, True
+    try:
+        with runtime.uow() as uow:
+            row = WebhookDelivery(
+                source=source, delivery_id=identifier, payload=payload, event_time=event_time
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            uow.after_commit(job(row.id))
+            uow.commit()
+            return row.id, False
+    except IntegrityError:  # the same delivery raced in on another connection
+        found = existing()
+        assert found is not None
+        return found, True
+
+
+def intake_job(delivery_id: int) -> JobRequest:
+    return JobRequest(
+        "app.jobs.process_incident_delivery", (delivery_id,), f"intake-{delivery_id}", "default"
+    )
+
+
+def receive(
+    runtime: Runtime, source: str, identifier: str, payload: dict[str, Any]
+) -> tuple[int, bool]:
+    events = PARSERS[source](payload)  # parse now: a bad payload is refused, not stored
+    when = min((e.occurred_at for e in events), default=None)
+    return store_delivery(runtime, source, identifier, payload, intake_job, when)
+
+
+def process_delivery(runtime: Runtime, delivery_id: int) -> str:
+    with runtime.uow() as uow:
+        delivery = uow.session.get(WebhookDelivery, delivery_id)
+        if delivery is None or delivery.status != "pending":
+            return delivery.status if delivery else "missing"
+        events = PARSERS[delivery.source](delivery.payload)
+        for event in events:
+            incident = apply_event(uow.session, event)
+            incident_changed(uow, incident)
+        delivery.status = "processed" if events else "ignored"
+        delivery.processed_at = datetime.now(UTC)
+        uow.commit()
+        return delivery.status
+
+
+def apply_event(session: Session, event: IncidentEvent) -> Incident:
+    actor = f"webhook:{event.source}"
+    incident = session.scalar(
+        select(Incident).where(
+            Incident.source == event.source, Incident.external_id == event.external_id
+        )
+    )
+    if incident is None:
+        incident = add_incident(
+            session,
+            _new_incident(event),
+            actor=actor,
+            source=event.source,
+            external_id=event.external_id,
+        )
+    before = {f: getattr(incident, f) for f in (*TIME_FIELDS, "status")}
+    _advance(incident, event)
+    session.add(
+        TimelineEvent(
+            incident=incident,
+            at=event.occurred_at,
+            kind=_TIMELINE[event.kind].value,
+            source=event.source,
+            text=event.describe(),
+            evidence_links=[event.url] if event.url else [],
+        )
+    )
+    if incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
+        open_postmortem(session, incident)
+    after = {f: getattr(incident, f) for f in before}
+    audit.record(
+        session,
+        actor=actor,
+        action=f"incident.event.{event.kind.value}",
+        entity_type="incident",
+        entity_key=incident.key or "",
+        before={k: v for k, v in before.items() if after[k] != v},
+        after={k: v for k, v in after.items() if before[k] != v},
+    )
+    return incident
+
+
+def _new_incident(event: IncidentEvent) -> IncidentCreate:
+    return IncidentCreate(
+        title=event.title[:300],
+        severity=event.severity,
+        summary=event.summary,
+        services=list(event.services),
+        tags=[event.source, *event.tags][:50],
+        started_at=event.occurred_at,
+        detected_at=event.occurred_at,
+    )
+
+
+def _advance(incident: Incident, event: IncidentEvent) -> None:
+    """Move status forward only; keep the earliest detection and the latest resolution."""
+    at = event.occurred_at
+    new_status = _STATUS[event.kind]
+    if _STATUS_RANK[new_status] > _STATUS_RANK[IncidentStatus(incident.status)]:
+        incident.status = new_status.value
+    if event.kind == EventKind.TRIGGERED:
+        incident.started_at = min(filter(None, (incident.started_at, at)))
+        incident.detected_at = min(filter(None, (incident.detected_at, at)))
+    elif event.kind in (EventKind.ACKNOWLEDGED, EventKind.ESCALATED):
+        incident.acknowledged_at = min(filter(None, (incident.acknowledged_at, at)))
+    elif event.kind == EventKind.RESOLVED:
+        incident.resolved_at = max(filter(None, (incident.resolved_at, at)))
+    elif event.kind == EventKind.CLOSED:
+        incident.closed_at = max(filter(None, (incident.closed_at, at)))
+        incident.resolved_at = incident.resolved_at or at
+    _keep_in_order(incident)
+
+
+def _keep_in_order(incident: Incident) -> None:
+    """Sources' clocks disagree by seconds; never store a detection after an acknowledgement."""
+    floor: datetime | None = None
+    for name in TIME_FIELDS:
+        value = getattr(incident, name)
+        if value is None:
+            continue
+        if floor is not None and value < floor:
+            setattr(incident, name, floor)
+        else:
+            floor = value

@@ -1,0 +1,94 @@
+"""The one shape every incident source is normalised to before anything is stored.
+
+Parsers are pure functions from a decoded payload to `IncidentEvent`s, so
+each source's quirks are tested without HTTP or a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from app.domain.vocabulary import Severity
+
+
+class EventKind(StrEnum):
+    TRIGGERED = "triggered"
+    ACKNOWLEDGED = "acknowledged"
+    ESCALATED = "escalated"
+    ANNOTATED = "annotated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def rank(self) -> int:
+        """Lifecycle order: an older event arriving late must not move an incident back."""
+        return _RANK[self]
+
+
+_RANK = {
+    EventKind.TRIGGERED: 0,
+    EventKind.ACKNOWLEDGED: 1,
+    EventKind.ESCALATED: 1,
+    EventKind.ANNOTATED: 1,
+    EventKind.RESOLVED: 2,
+    EventKind.CLOSED: 3,
+}
+
+
+@dataclass(frozen=True)
+class IncidentEvent:
+    source: str
+    external_id: str  # the source's incident identity: events for one incident share it
+    kind: EventKind
+    occurred_at: datetime
+    title: str
+    severity: Severity
+    services: tuple[str, ...] = ()
+    summary: str = ""
+    url: str | None = None
+    actor: str | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def describe(self) -> str:
+        who = f" by {self.actor}" if self.actor else ""
+        return f"{self.source}: incident {self.kind.value}{who}: {self.title}"
+
+
+class PayloadError(ValueError):
+    """The payload is not what the source documents; `loc` names the field."""
+
+    def __init__(self, loc: list[str | int], msg: str) -> None:
+        super().__init__(f"{'.'.join(map(str, loc))}: {msg}")
+        self.loc = loc
+        self.msg = msg
+
+
+def dig(payload: Any, *path: str | int) -> Any:
+    """Follow a path, raising PayloadError with the path that was missing."""
+    node = payload
+    for i, step in enumerate(path):
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            raise PayloadError(list(path[: i + 1]), "field required") from None
+    return node
+
+
+def parse_time(value: Any, loc: list[str | int]) -> datetime:
+    if isinstance(value, int | float):  # epoch milliseconds (Opsgenie)
+        return datetime.fromtimestamp(value / 1000, UTC)
+    if not isinstance(value, str):
+        raise PayloadError(loc, "expected an ISO 8601 time")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadError(loc, f"not an ISO 8601 time: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def slug(name: str) -> str:
+    """Service names as the catalog writes them: 'Orders DB' -> 'orders-db'."""
+    return "-".join(name.lower().replace("_", " ").split())

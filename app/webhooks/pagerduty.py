@@ -1,0 +1,74 @@
+"""PagerDuty v3 webhooks (event subscriptions).
+
+Signed with `X-PagerDuty-Signature: v1=<hex HMAC-SHA256>`; during secret
+rotation PagerDuty sends several comma-separated signatures, any of which
+may match. The delivery id is `event.id`; the incident is `event.data.id`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from app.domain.vocabulary import Severity
+
+from .event import EventKind, IncidentEvent, PayloadError, dig, parse_time, slug
+
+_KINDS = {
+    "incident.triggered": EventKind.TRIGGERED,
+    "incident.acknowledged": EventKind.ACKNOWLEDGED,
+    "incident.escalated": EventKind.ESCALATED,
+    "incident.reassigned": EventKind.ESCALATED,
+    "incident.annotated": EventKind.ANNOTATED,
+    "incident.resolved": EventKind.RESOLVED,
+}
+_PRIORITY = {"P1": Severity.SEV1, "P2": Severity.SEV2, "P3": Severity.SEV3}
+
+
+def _severity(priority: str | None, urgency: str | None) -> Severity:
+    """An explicit priority wins (P4/P5 are minor); without one, urgency decides."""
+    if priority:
+        return _PRIORITY.get(priority, Severity.SEV4)
+    return Severity.SEV2 if urgency == "high" else Severity.SEV3
+
+
+def signature_ok(body: bytes, header: str | None, secret: str) -> bool:
+    if not header:
+        return False
+    expected = "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return any(hmac.compare_digest(sig.strip(), expected) for sig in header.split(","))
+
+
+def delivery_id(payload: Any) -> str:
+    return str(dig(payload, "event", "id"))
+
+
+def parse(payload: Any) -> list[IncidentEvent]:
+    """Events other than the incident lifecycle (e.g. service.updated) yield nothing."""
+    event_type = dig(payload, "event", "event_type")
+    kind = _KINDS.get(event_type)
+    if kind is None or dig(payload, "event", "resource_type") != "incident":
+        return []
+    data = dig(payload, "event", "data")
+    if not isinstance(data, dict):
+        raise PayloadError(["event", "data"], "expected an object")
+    priority = (data.get("priority") or {}).get("summary")
+    severity = _severity(priority, data.get("urgency"))
+    service = (data.get("service") or {}).get("summary")
+    agent = (payload["event"].get("agent") or {}).get("summary")
+    return [
+        IncidentEvent(
+            source="pagerduty",
+            external_id=str(dig(data, "id")),
+            kind=kind,
+            occurred_at=parse_time(dig(payload, "event", "occurred_at"), ["event", "occurred_at"]),
+            title=str(
+                data.get("title") or data.get("summary") or f"PagerDuty incident {data['id']}"
+            ),
+            severity=severity,
+            services=(slug(service),) if service else (),
+            url=data.get("html_url"),
+            actor=agent,
+        )
+    ]

@@ -1,0 +1,184 @@
+"""Incident sources over HTTP: verified, deduplicated, idempotent, order-tolerant."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from tests.conftest import ApiClient, make_settings
+from tests.unit.test_intake_parsers import am_payload, og_payload, pd_payload
+
+PD_SECRET = "pd-secret-0123456789"
+GENERIC_SECRET = "generic-secret-012345"
+AM_TOKEN = "am-token-0123456789"
+
+
+@pytest.fixture
+def hooks(database_url: str) -> Any:
+    app = create_app(
+        make_settings(
+            database_url,
+            pagerduty_webhook_secret=PD_SECRET,
+            generic_webhook_secret=GENERIC_SECRET,
+            alertmanager_webhook_token=AM_TOKEN,
+            opsgenie_webhook_token=AM_TOKEN,
+        )
+    )
+    yield app
+    app.config["HINDSIGHT_RUNTIME"].close()
+
+
+def post_pd(client: FlaskClient, payload: dict[str, Any], secret: str = PD_SECRET) -> Any:
+    body = json.dumps(payload).encode()
+    sig = "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return client.post(
+        "/webhooks/pagerduty",
+        data=body,
+        content_type="application/json",
+        headers={"X-PagerDuty-Signature": sig},
+    )
+
+
+def pd_event(event_type: str, event_id: str, at: str) -> dict[str, Any]:
+    payload = pd_payload(event_type)
+    payload["event"]["id"] = event_id
+    payload["event"]["occurred_at"] = at
+    return payload
+
+
+def test_lifecycle_opens_a_postmortem_with_timeline_and_facilitator(hooks: Flask) -> None:
+    client, api = hooks.test_client(), ApiClient(hooks.test_client())
+    assert (
+        post_pd(client, pd_event("incident.triggered", "e1", "2026-03-02T10:00:00Z")).status_code
+        == 202
+    )
+    assert (
+        post_pd(client, pd_event("incident.acknowledged", "e2", "2026-03-02T10:03:00Z")).status_code
+        == 202
+    )
+    assert (
+        post_pd(client, pd_event("incident.resolved", "e3", "2026-03-02T10:40:00Z")).status_code
+        == 202
+    )
+    [incident] = api.get("/api/v1/incidents").json["items"]
+    assert incident["status"] == "resolved" and incident["source"] == "pagerduty"
+    assert incident["detected_at"] == "2026-03-02T10:00:00Z"
+    assert incident["acknowledged_at"] == "2026-03-02T10:03:00Z"
+    assert incident["resolved_at"] == "2026-03-02T10:40:00Z"
+    doc = api.get(f"/api/v1/incidents/{incident['key']}/postmortem").json
+    assert [t["kind"] for t in doc["timeline"]] == ["alert", "acknowledgement", "resolution"]
+    assert (
+        doc["postmortem"]["facilitator"] == "Noor Haddad"
+    )  # an SRE facilitator, outside storefront
+    assert doc["postmortem"]["review_due"] == "2026-03-07"
+
+
+def test_duplicates_and_replays_change_nothing(hooks: Flask) -> None:
+    client, api = hooks.test_client(), ApiClient(hooks.test_client())
+    event = pd_event("incident.triggered", "e1", "2026-03-02T10:00:00Z")
+    first = post_pd(client, event)
+    again = post_pd(client, copy.deepcopy(event))
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json["status"] == "duplicate" and again.json["delivery"] == first.json["delivery"]
+    key = api.get("/api/v1/incidents").json["items"][0]["key"]
+    assert len(api.get(f"/api/v1/incidents/{key}/timeline").json) == 1
+
+
+def test_out_of_order_events_never_move_the_incident_back(hooks: Flask) -> None:
+    client, api = hooks.test_client(), ApiClient(hooks.test_client())
+    post_pd(client, pd_event("incident.resolved", "e3", "2026-03-02T10:40:00Z"))
+    post_pd(client, pd_event("incident.triggered", "e1", "2026-03-02T10:00:00Z"))
+    post_pd(client, pd_event("incident.acknowledged", "e2", "2026-03-02T10:03:00Z"))
+    [incident] = api.get("/api/v1/incidents").json["items"]
+    assert incident["status"] == "resolved"
+    assert incident["started_at"] == "2026-03-02T10:00:00Z"
+    assert incident["acknowledged_at"] == "2026-03-02T10:03:00Z"
+    assert [t["at"] for t in api.get(f"/api/v1/incidents/{incident['key']}/timeline").json] == [
+        "2026-03-02T10:00:00Z",
+        "2026-03-02T10:03:00Z",
+        "2026-03-02T10:40:00Z",
+    ]
+
+
+def test_unsigned_badly_signed_and_unconfigured_are_refused(
+    hooks: Flask, database_url: str
+) -> None:
+    client = hooks.test_client()
+    assert post_pd(client, pd_payload(), secret="wrong").status_code == 401
+    unsigned = client.post("/webhooks/pagerduty", json=pd_payload())
+    assert unsigned.status_code == 401 and unsigned.mimetype == "application/problem+json"
+    bare = create_app(make_settings(database_url))
+    refused = post_pd(bare.test_client(), pd_payload())
+    assert (
+        refused.status_code == 401
+        and "HINDSIGHT_PAGERDUTY_WEBHOOK_SECRET" in refused.json["detail"]
+    )
+    bare.config["HINDSIGHT_RUNTIME"].close()
+    assert client.post("/webhooks/nagios", json={}).status_code == 404
+    assert ApiClient(client).get("/api/v1/incidents").json["total"] == 0
+
+
+def test_bad_payload_is_422_with_path_and_stores_nothing(hooks: Flask) -> None:
+    client = hooks.test_client()
+    payload = pd_payload()
+    payload["event"]["occurred_at"] = "yesterday"
+    resp = post_pd(client, payload)
+    assert resp.status_code == 422
+    assert resp.json["errors"] == [
+        {"loc": ["body", "event", "occurred_at"], "msg": "not an ISO 8601 time: 'yesterday'"}
+    ]
+    assert ApiClient(client).get("/api/v1/incidents").json["total"] == 0
+
+
+def test_alertmanager_and_opsgenie_and_generic(hooks: Flask) -> None:
+    client, api = hooks.test_client(), ApiClient(hooks.test_client())
+    auth = {"Authorization": f"Bearer {AM_TOKEN}"}
+    assert client.post("/webhooks/alertmanager", json=am_payload(), headers=auth).status_code == 202
+    assert client.post("/webhooks/alertmanager", json=am_payload(), headers=auth).status_code == 200
+    assert (
+        client.post("/webhooks/alertmanager", json=am_payload("resolved"), headers=auth).status_code
+        == 202
+    )
+    assert (
+        client.post("/webhooks/opsgenie", json=og_payload("Create"), headers=auth).status_code
+        == 202
+    )
+    assert (
+        client.post(
+            "/webhooks/opsgenie", json=og_payload(), headers={"Authorization": "Bearer nope"}
+        ).status_code
+        == 401
+    )
+    body = json.dumps(
+        {
+            "delivery_id": "g1",
+            "incident_id": "x",
+            "event": "closed",
+            "title": "Gen",
+            "occurred_at": "2026-01-01T00:00:00Z",
+            "severity": "SEV4",
+        }
+    ).encode()
+    sig = "sha256=" + hmac.new(GENERIC_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    resp = client.post(
+        "/webhooks/generic",
+        data=body,
+        content_type="application/json",
+        headers={"X-Hindsight-Signature": sig},
+    )
+    assert resp.status_code == 202
+    items = {i["source"]: i for i in api.get("/api/v1/incidents").json["items"]}
+    assert items["alertmanager"]["status"] == "resolved"
+    assert items["alertmanager"]["services"] == ["tenant-api"]
+    assert items["opsgenie"]["status"] == "open"
+    assert (
+        items["generic"]["status"] == "closed" and items["generic"]["postmortem_status"] == "draft"
+    )
