@@ -11,13 +11,14 @@ teaches people to hide mistakes. This module flags three kinds of wording that u
 * ``human_error``: "human/operator/user error" offered as the explanation.
 
 It is deliberately heuristic (regular expressions plus a few context checks), not NLP: it needs no
-model or I/O, costs about a millisecond per sentence, and is predictable enough that authors can see
-why a phrase was flagged. The rules lean on *who the grammatical subject is*: "the deploy failed
-to complete" is a system fact, "Kenji failed to acknowledge the page" is blame. Verbs that are
-ambiguous between people and systems ("failed to", "ignored", "broke") only count with a person
-subject; verbs that only people do ("forgot", "neglected", "didn't bother") count unless the subject
-is clearly a system. Negated and quoted uses ("this was not anyone's fault", avoid 'careless') are
-mentions, not blame, and are skipped.
+model or I/O, costs tens of microseconds per sentence (each rule's regex only runs when the text
+holds the words the regex cannot match without, see ``blameless_prefilter``), and is predictable
+enough that authors can see why a phrase was flagged. The rules lean on *who the grammatical subject
+is*: "the deploy failed to complete" is a system fact, "Kenji failed to acknowledge the page" is
+blame. Verbs that are ambiguous between people and systems ("failed to", "ignored", "broke") only
+count with a person subject; verbs that only people do ("forgot", "neglected", "didn't bother")
+count unless the subject is clearly a system. Negated and quoted uses ("this was not anyone's
+fault", avoid 'careless') are mentions, not blame, and are skipped.
 
 Measured against ``tests/unit/data/blameless_corpus.yaml`` by ``python -m tests.blameless_eval``.
 Precision holds up on unseen text (~0.94 on the never-tuned "blind" rows); recall does not (~0.6):
@@ -30,9 +31,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
 from typing import Literal
+
+from .blameless_prefilter import (
+    Derived,
+    FoldedText,
+    Requirement,
+    derive,
+    fill,
+    requirements,
+    satisfied,
+)
 
 __all__ = ["BlameKind", "BlameMatch", "find_blame", "is_blameful"]
 
@@ -291,10 +302,19 @@ Check = Callable[[str, "re.Match[str]", _Ctx], bool]
 @dataclass(frozen=True)
 class _Rule:
     kind: BlameKind
-    pattern: re.Pattern[str]
+    source: str  # the regular expression, compiled with _FLAGS on first use (see ``pattern``)
     text: tuple[str, str]
     check: Check | None = None
     cause_only: bool = False
+    # Keywords any match must contain (derived from ``source`` by blameless_prefilter), so the
+    # scan can skip a rule whose words are absent instead of running its regex over the text.
+    needs: Requirement = ()
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """Compiled on first use: a whole rule set costs ~50 ms to compile, and with the
+        prefilter most rules of a set built for a new group of names never run."""
+        return re.compile(self.source, _FLAGS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,14 +409,34 @@ def _name_alt(names: tuple[str, ...]) -> str:
     return "|".join(r"\s+".join(map(re.escape, p.split())) for p in parts)
 
 
+def _name_body(names: tuple[str, ...]) -> str:
+    """Any one participant name, as a whole word (optionally @-mentioned)."""
+    return rf"(?<![\w@])@?(?:{_name_alt(names)})(?![\w@])"
+
+
 @lru_cache(maxsize=128)
 def _rules(names: tuple[str, ...]) -> tuple[_Rule, ...]:
-    """Compile the rule set for one set of names (compiling costs ~50 ms; matching far less).
+    """The rule set for one set of names, with each rule's prefilter keywords.
 
     Called with only the names present in a text (see :func:`_present`), so texts that mention the
-    same people, or nobody, share one compiled set.
+    same people, or nobody, share one set.
     """
-    name = rf"(?P<name>(?<![\w@])@?(?:{_name_alt(names)})(?![\w@]))"
+    rules = _build_rules(names)
+    slot = derive(_name_body(names), _FLAGS) if names else None
+    needs = requirements(fill(template, slot) for template in _templates())
+    return tuple(replace(rule, needs=n) for rule, n in zip(rules, needs, strict=True))
+
+
+@lru_cache(maxsize=1)
+def _templates() -> tuple[Derived, ...]:
+    """Each rule's keywords with the name alternation left open (derived once; see
+    :mod:`app.rules.blameless_prefilter`): deriving per name set would double its cost."""
+    return tuple(derive(rule.source, _FLAGS, slot=True) for rule in _build_rules(()))
+
+
+def _build_rules(names: tuple[str, ...]) -> tuple[_Rule, ...]:
+    """The rule set for one set of names, uncompiled (see :attr:`_Rule.pattern`)."""
+    name = rf"(?P<name>{_name_body(names)})"
     pron = r"(?P<pron>\b(?:he|she|i)\b)"
     pron_they = r"(?P<pron>\b(?:he|she|i|they)\b)"
     s = rf"(?P<subj>{name}|{pron}|\b{_WHOEVER}|\b{_ROLE_NP}){_APPOS}\s+{_ADV}"
@@ -404,8 +444,9 @@ def _rules(names: tuple[str, ...]) -> tuple[_Rule, ...]:
     ref = rf"(?:{name}|\b(?:him|her|me)\b|\b{_ROLE_NP})"
     poss = rf"(?:{name}|\b(?:{_DET}\s+)?(?:{_ROLE_MOD}\s+)*{_ROLE_NOUN})(?:[’']s|[’'](?!\w))"
 
-    def rx(p: str) -> re.Pattern[str]:
-        return re.compile(p, _FLAGS)
+    def rx(p: str) -> str:
+        """A rule's regular expression (compiled with _FLAGS when the rule first runs)."""
+        return p
 
     ib: BlameKind = "individual_blame"
     pc: BlameKind = "person_as_cause"
@@ -897,24 +938,36 @@ def _normalise_people(people: Collection[str]) -> tuple[str, ...]:
     return tuple(sorted(out, key=str.lower))
 
 
+@lru_cache(maxsize=256)
+def _participants(people: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Normalised names and their lower-cased set; callers pass the same catalogue every time."""
+    names = _normalise_people(people)
+    return names, frozenset(n.lower() for n in names)
+
+
 @lru_cache(maxsize=64)
-def _name_scanner(names: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w@])@?(?:{_name_alt(names)})(?![\w@])", _FLAGS)
+def _name_scanner(names: tuple[str, ...]) -> tuple[re.Pattern[str], Requirement]:
+    """The names regex, and the words it needs (most texts name nobody: skip the scan)."""
+    body = _name_body(names)  # the rules' ``name`` group
+    return re.compile(body, _FLAGS), requirements([derive(body, _FLAGS)])[0]
 
 
-def _present(names: tuple[str, ...], text: str) -> tuple[str, ...]:
+def _present(
+    names: tuple[str, ...], text: str, folded: FoldedText | None = None
+) -> tuple[str, ...]:
     """The participant names that occur in ``text``.
 
     Rules are compiled per name set, and a whole people catalogue baked into every rule makes
     both compiling and matching slow; texts mention a handful of people at most, so the rules only
     ever see those (and rule sets are shared between texts that mention the same people).
+    With ``folded``, the scan is skipped when no name's words occur in the text.
     """
     if not names:
         return ()
-    seen = {
-        " ".join(m.group(0).lstrip("@").split()).lower()
-        for m in _name_scanner(names).finditer(text)
-    }
+    scanner, needs = _name_scanner(names)
+    if folded is not None and not satisfied(needs, folded):
+        return ()
+    seen = {" ".join(m.group(0).lstrip("@").split()).lower() for m in scanner.finditer(text)}
     return tuple(n for n in names if n.lower() in seen)
 
 
@@ -948,13 +1001,41 @@ def find_blame(
     the incident knows that "Kafka" is a system and "Kenji" a responder. Names that are also
     common words ("Will", "Mark") only match when capitalised.
     """
+    return _scan(text, people, as_cause, prefilter=True)
+
+
+def _find_blame_reference(
+    text: str, *, people: Collection[str] = (), as_cause: bool = False
+) -> list[BlameMatch]:
+    """:func:`find_blame` without the keyword prefilter: every rule's regex runs on every text.
+
+    The prefilter must never change a result; tests compare the two on many texts.
+    """
+    return _scan(text, people, as_cause, prefilter=False)
+
+
+def _scan(
+    text: str, people: Collection[str], as_cause: bool, *, prefilter: bool
+) -> list[BlameMatch]:
     if not text or not text.strip():
         return []
-    names = _normalise_people(people)
-    ctx = _Ctx(as_cause=as_cause, names=frozenset(n.lower() for n in names))
+    key = (people,) if isinstance(people, str) else tuple(people)
+    # The same people list comes with every text of an incident, so normalise it once. Only
+    # all-str keys are shared: equal keys must mean equal input, and 1 == True but "1" != "True".
+    if prefilter and all(type(p) is str for p in key):
+        names, lowered = _participants(key)
+    else:
+        names = _normalise_people(people)
+        lowered = frozenset(n.lower() for n in names)
+    ctx = _Ctx(as_cause=as_cause, names=lowered)
+    folded = FoldedText(text) if prefilter else None
     found: list[BlameMatch] = []
-    for rule in _rules(_present(names, text)):
+    for rule in _rules(_present(names, text, folded)):
         if rule.cause_only and not as_cause:
+            continue
+        # Most texts lack the fixed words of most rules ("forgot", "fault", "without"); skipping
+        # those rules is what makes the scan cheap. Skips only rules that cannot match.
+        if folded is not None and not satisfied(rule.needs, folded):
             continue
         for m in rule.pattern.finditer(text):
             start, end = m.start(), m.end()
