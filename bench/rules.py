@@ -18,8 +18,8 @@ ruleset it registers.
 
 Two pipeline rates are printed. "re-evaluation" is the service's common case
 (a write re-evaluates its incident; unchanged prose comes from the scan
-cache). "first evaluation" scans every text with `blameless.find_blame`,
-about 1 ms per text, which dominates that figure.
+cache). "first evaluation" scans every text with `blameless.find_blame`
+(about 0.03 ms per bench text since its keyword prefilter; 0.65 ms before).
 
     .venv/bin/python bench/rules.py [--incidents 10000] [--actions 10] [--rounds 3]
 """
