@@ -7,6 +7,7 @@ on its own, so tests and the worker can build the app with explicit values.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,35 @@ class Settings(BaseSettings):
     jira_project: str | None = None
     jira_webhook_secret: str | None = None
     jira_timeout_seconds: float = Field(default=10.0, gt=0)
+    jira_auth: Literal["basic", "bearer"] = Field(
+        default="basic",
+        description="basic: user + API token (Cloud) or password; bearer: a Data Center PAT.",
+    )
+    sync_lease_seconds: float = Field(
+        default=60.0, gt=0, description="How long a crashed pusher blocks the outbox."
+    )
+    sync_sweep_seconds: int = Field(
+        default=30, gt=0, description="How often the worker re-enqueues stranded sync work."
+    )
+    sync_reconcile_seconds: int = Field(
+        default=300, gt=0, description="How often the worker runs the JQL reconcile."
+    )
+    sync_reconcile_margin_seconds: int = Field(
+        default=300, ge=0, description="Overlap before the reconcile watermark (clock skew)."
+    )
+    sync_inline_retry_seconds: float = Field(
+        default=5.0, ge=0, description="Back-offs up to this long are slept inside the job."
+    )
+    sync_create_settle_seconds: float = Field(
+        default=15.0, ge=0,
+        description="After a create whose outcome is unknown (timeout, 5xx), wait this long "
+        "before searching for it: the request may still land, and Cloud search lags.",
+    )
+    sync_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    sync_backoff_cap_seconds: float = Field(default=300.0, gt=0)
+    sync_max_attempts: int = Field(
+        default=25, gt=0, description="Transient failures before a row goes to the dead letter."
+    )
 
     pagerduty_webhook_secret: str | None = None
     opsgenie_webhook_token: str | None = None

@@ -35,7 +35,28 @@ def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bo
             runtime.activate(rt)
             super().main_work_horse(*args, **kwargs)
 
-    worker = HindsightWorker(queues or list(QUEUES), connection=connection)
+        def run_maintenance_tasks(self) -> None:
+            """RQ's periodic hook (also run at start): re-enqueue stranded sync work."""
+            super().run_maintenance_tasks()
+            _sync_sweep(rt)
+
+    sweep_every = settings.sync_sweep_seconds
+    worker = HindsightWorker(
+        queues or list(QUEUES),
+        connection=connection,
+        maintenance_interval=sweep_every,
+        worker_ttl=sweep_every + 15,  # an idle worker wakes every `sweep_every` s to sweep
+    )
     logging.basicConfig(level=logging.INFO)
     worker.work(burst=burst, with_scheduler=True)
     return 0
+
+
+def _sync_sweep(rt: Any) -> None:
+    """Never let a database hiccup in the sweep stop the worker loop."""
+    from .sync.sweep import sweep
+
+    try:
+        sweep(rt)
+    except Exception:
+        log.exception("sync sweep failed; trying again at the next interval")

@@ -6,10 +6,20 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from app.webhooks import jira as jira_webhooks
     from app.webhooks import sources as source_webhooks
 
-    from . import actions, exports, findings, incidents, system
+    from . import actions, exports, findings, incidents, sync, system
 
-    for bp in (incidents.bp, actions.bp, findings.bp, exports.bp, system.bp, system.plain):
+    for bp in (
+        incidents.bp,
+        actions.bp,
+        findings.bp,
+        exports.bp,
+        sync.bp,
+        system.bp,
+        system.plain,
+        jira_webhooks.bp,
+        source_webhooks.bp,
+    ):
         app.register_blueprint(bp)
-    app.register_blueprint(source_webhooks.bp)

@@ -1,0 +1,230 @@
+"""The port: everything the rest of Hindsight may ask of an issue tracker.
+
+Values cross this boundary in a tracker-neutral shape (plain strings, dates as
+ISO text, users as a `UserRef` carrying both Cloud and Data Center ids), so
+the outbox, inbound and reconcile code never learns REST shapes, and a second
+tracker would need a new adapter, not changes all over the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+Flavour = Literal["cloud", "dc", "local"]
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """A tracker user: Cloud knows only `account_id`, Data Center `name`/`key`."""
+
+    account_id: str | None = None
+    name: str | None = None
+    key: str | None = None
+    display_name: str | None = None
+
+    def ids(self) -> set[str]:
+        return {v for v in (self.account_id, self.name, self.key) if v}
+
+    def matches(self, other: UserRef | None) -> bool:
+        return other is not None and bool(self.ids() & other.ids())
+
+
+@dataclass(frozen=True)
+class StatusTarget:
+    """Where an issue should end up: a status category, optionally a named status."""
+
+    category: str  # new | indeterminate | done
+    resolution: str | None = None
+    status_name: str | None = None
+
+    def token(self) -> str:
+        """The snapshot form: equal tokens mean no transition is needed."""
+        return "/".join(p or "" for p in (self.category, self.resolution, self.status_name))
+
+    @classmethod
+    def from_token(cls, token: str) -> StatusTarget:
+        category, resolution, name = ([*token.split("/"), "", ""])[:3]
+        return cls(category, resolution or None, name or None)
+
+
+@dataclass(frozen=True)
+class TransitionOption:
+    """One transition the workflow offers from an issue's current status."""
+
+    id: str
+    to_id: str
+    to_name: str
+    to_category: str | None
+    takes_resolution: bool = False
+
+
+def choose_transition(
+    options: Sequence[TransitionOption], target: StatusTarget
+) -> TransitionOption | None:
+    """A preferred status name wins; otherwise the first transition into the category."""
+    if target.status_name:
+        named = next((o for o in options if o.to_name == target.status_name), None)
+        if named is not None:
+            return named
+    return next((o for o in options if o.to_category == target.category), None)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link created with the issue: `target` is the key of the issue it points to."""
+
+    type_name: str
+    target: str
+    outward: bool = True  # "this issue <outward verb> target"
+
+
+@dataclass
+class IssueDraft:
+    """An issue to create; `ref` is Hindsight's own handle to match results back."""
+
+    ref: str
+    issue_type: str
+    summary: str
+    labels: list[str]
+    description: str = ""
+    priority: str | None = None
+    duedate: str | None = None
+    assignee: UserRef | None = None
+    custom: dict[str, Any] = field(default_factory=dict)  # field id -> REST value
+    defaults: dict[str, Any] = field(default_factory=dict)  # REST values for fields left empty
+    link: Link | None = None
+    parent: str | None = None  # sub-task parent key
+
+
+@dataclass(frozen=True)
+class RemoteIssue:
+    """An issue as the tracker reports it, in neutral form."""
+
+    key: str
+    id: str
+    labels: tuple[str, ...] = ()
+    status_name: str | None = None
+    status_category: str | None = None
+    resolution: str | None = None
+    priority: str | None = None
+    duedate: str | None = None
+    assignee: UserRef | None = None
+    updated: datetime | None = None
+    custom: dict[str, Any] = field(default_factory=dict)
+    linked_keys: tuple[str, ...] = ()
+    summary: str | None = None
+    description: str | None = None
+
+    def status_token(self) -> str:
+        return StatusTarget(self.status_category or "new", self.resolution).token()
+
+    def label_with_prefix(self, prefix: str) -> str | None:
+        return next((lb for lb in self.labels if lb.startswith(prefix)), None)
+
+
+@dataclass(frozen=True)
+class CreateOutcome:
+    """One element of a (bulk) create: either an issue or the tracker's error text."""
+
+    ref: str
+    issue: RemoteIssue | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One reason `sync check` gives for a field the tracker would reject."""
+
+    entity_type: str
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    flavour: Flavour
+    version: str
+    server_time: datetime | None
+
+
+class TrackerError(Exception):
+    """A failed tracker call, classified once so callers never parse HTTP themselves.
+
+    `status` is None for network failures (timeouts, dropped connections), which
+    are transient: the request may or may not have taken effect.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        return self.status is None or self.status == 429 or self.status >= 500
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """The request may have been carried out: no answer, or a proxy/server failure.
+        429 and 503 are refusals before any work, so they do not count."""
+        return self.status is None or self.status in (500, 502, 504)
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+    def __str__(self) -> str:
+        prefix = f"HTTP {self.status}" if self.status is not None else "network error"
+        return f"{prefix}: {self.message}"
+
+
+class Tracker(Protocol):
+    """What sync needs from a tracker; `app.sync.jira.JiraTracker` is the real one."""
+
+    @property
+    def flavour(self) -> Flavour: ...
+
+    def server_info(self) -> ServerInfo: ...
+
+    def myself(self) -> UserRef: ...
+
+    def issue(self, key: str) -> RemoteIssue: ...
+
+    def find_by_labels(self, labels: Sequence[str]) -> dict[str, RemoteIssue]:
+        """Issues carrying any of `labels`, keyed by that label (first wins)."""
+        ...
+
+    def create_issues(self, drafts: Sequence[IssueDraft]) -> list[CreateOutcome]:
+        """Create in as few calls as the tracker allows; one outcome per draft, in order."""
+        ...
+
+    def update_fields(self, key: str, fields: dict[str, Any]) -> None:
+        """Set neutral fields (summary, description, priority, duedate, assignee, custom)."""
+        ...
+
+    def transitions(self, key: str) -> list[TransitionOption]:
+        """What the workflow offers from the issue's current status."""
+        ...
+
+    def transition(self, key: str, option: TransitionOption, resolution: str | None) -> None:
+        ...
+
+    def add_link(self, key: str, link: Link) -> None: ...
+
+    def search_updated(
+        self, label: str, since_minutes: int | None, page_size: int = 100
+    ) -> Iterator[list[RemoteIssue]]:
+        """Pages of issues with `label` updated in the last `since_minutes` (None: all)."""
+        ...
+
+    def create_metadata(self, issue_type: str) -> dict[str, dict[str, Any]]:
+        """Field id -> {required, name, allowed} on the create screen of `issue_type`."""
+        ...
+
+    def close(self) -> None: ...

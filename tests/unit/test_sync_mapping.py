@@ -1,0 +1,212 @@
+"""config/jira.yaml and the pure mapping between Hindsight values and Jira values."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from app.catalog import load_catalog
+from app.domain.vocabulary import ActionStatus
+from app.models import Action, Incident, Postmortem
+from app.sync.inbound import status_path
+from app.sync.jira import JiraTracker, adf_to_text, remote_issue, text_to_adf
+from app.sync.mapping import MappingError, changed_fields, desired_fields, load_mapping
+from app.sync.tracker import (
+    IssueDraft,
+    Link,
+    StatusTarget,
+    TransitionOption,
+    UserRef,
+    choose_transition,
+)
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+MAPPING = load_mapping(CONFIG)
+CATALOG = load_catalog(CONFIG)
+MAYA = next(p for p in CATALOG.people if p.name == "Maya Okafor")
+
+
+def _incident() -> Incident:
+    return Incident(id=3, key="INC-3", title="Checkout\ndown", severity="SEV1", status="resolved",
+                    services=["checkout", "orders-db"], summary="Payments failed.")
+
+
+def _action(incident: Incident) -> Action:
+    return Action(id=7, key="ACT-7", incident=incident, title="Add an alert", type="detect",
+                  description="Page on-call.", owner="Maya Okafor", due_date=date(2030, 1, 2),
+                  priority="P1", status="wont_do", success_criteria="Fires in 5 min",
+                  tracker_deleted=False)
+
+
+def test_the_shipped_mapping_loads_and_the_environment_names_the_project() -> None:
+    assert MAPPING.project == "OPS"
+    assert load_mapping(CONFIG, "SRE").project == "SRE"
+    assert MAPPING.issue_types == {"incident": "Bug", "postmortem": "Story", "action": "Task"}
+
+
+def test_action_fields_for_cloud_and_data_center() -> None:
+    action = _action(_incident())
+    cloud = desired_fields(MAPPING, CATALOG, "cloud", "action", action)
+    assert cloud["summary"] == "ACT-7: Add an alert"
+    assert cloud["assignee"] == MAYA.jira_account_id
+    assert cloud["priority"] == "High"
+    assert cloud["duedate"] == "2030-01-02"
+    assert cloud["status"] == StatusTarget("done", "Won't Do").token()
+    assert cloud["custom:customfield_10051"] == "INC-3"
+    assert "customfield_10050" not in " ".join(cloud), "severity is not mapped on actions"
+    assert "Success criteria: Fires in 5 min" in cloud["description"]
+    dc = desired_fields(MAPPING, CATALOG, "dc", "action", action)
+    assert dc["assignee"] == MAYA.jira_username
+    action.owner = "Someone Not In The Catalog"
+    assert desired_fields(MAPPING, CATALOG, "cloud", "action", action)["assignee"] is None
+
+
+def test_incident_and_postmortem_fields() -> None:
+    incident = _incident()
+    fields = desired_fields(MAPPING, CATALOG, "cloud", "incident", incident)
+    assert fields["summary"] == "INC-3: Checkout down", "no newlines in a Jira summary"
+    assert fields["priority"] == "Highest"  # SEV1
+    assert fields["custom:customfield_10050"] == {"value": "SEV1"}
+    assert fields["status"] == StatusTarget("done", "Done").token()
+    pm = Postmortem(incident=incident, status="draft", facilitator="Maya Okafor",
+                    review_due=date(2024, 3, 6), summary="s", impact="i", lessons=["a", "b"])
+    fields = desired_fields(MAPPING, CATALOG, "dc", "postmortem", pm)
+    assert fields["summary"] == "Postmortem INC-3: Checkout down"
+    assert (fields["assignee"], fields["duedate"]) == (MAYA.jira_username, "2024-03-06")
+    assert fields["status"] == StatusTarget("new").token()
+    assert MAPPING.entity_label("postmortem", "INC-3") == "hs-INC-3-pm"
+    assert MAPPING.entity_label("action", "ACT-7") == "hs-ACT-7"
+
+
+@pytest.mark.parametrize(("name", "category", "resolution", "expected"), [
+    ("To Do", "new", None, ActionStatus.OPEN),
+    ("In Progress", "indeterminate", None, ActionStatus.IN_PROGRESS),
+    ("Done", "done", "Done", ActionStatus.DONE),
+    ("Done", "done", "Won't Do", ActionStatus.WONT_DO),
+    ("Closed", "done", "Duplicate", ActionStatus.WONT_DO),
+    ("Resolved", "done", None, ActionStatus.DONE),
+    ("Mystery", None, None, None),
+])
+def test_jira_status_by_category_and_resolution(
+    name: str, category: str | None, resolution: str | None, expected: ActionStatus | None
+) -> None:
+    assert MAPPING.hindsight_status(name, category, resolution) == expected
+
+
+def test_status_names_win_over_categories_when_configured() -> None:
+    data = yaml.safe_load((CONFIG / "jira.yaml").read_text())
+    data["inbound"]["status_names"] = {"Blocked": "blocked"}
+    mapping = MAPPING.model_validate(data)
+    assert mapping.hindsight_status("Blocked", "indeterminate", None) == ActionStatus.BLOCKED
+
+
+def test_priorities_both_ways() -> None:
+    assert MAPPING.jira_priority("P0") == "Highest"
+    assert MAPPING.hindsight_priority("High") == "P1"
+    assert MAPPING.hindsight_priority("Lowest") == "P3", "Jira's fifth level folds into P3"
+    assert MAPPING.hindsight_priority("Blocker") is None
+    assert MAPPING.hindsight_priority(None) is None
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"labels": ["hind sight"]}, "cannot contain spaces"),
+    ({"labels": []}, "at least one label"),
+    ({"statuses": {"action": {"finished": {"category": "done"}}}}, "unknown Hindsight status"),
+    ({"statuses": {"action": {"done": {"category": "complete"}}}}, "category"),
+    ({"custom_fields": [{"field": "customfield_1", "source": "moon_phase"}]}, "source"),
+    ({"issue_typez": {}}, "issue_typez"),
+])
+def test_mistakes_in_the_file_are_named(tmp_path: Path, change: dict, message: str) -> None:
+    data = yaml.safe_load((CONFIG / "jira.yaml").read_text())
+    data.update(change)
+    (tmp_path / "jira.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(MappingError, match=message):
+        load_mapping(tmp_path)
+
+
+def test_only_fields_that_differ_from_the_agreed_value_are_sent() -> None:
+    desired = {"summary": "a", "priority": "High", "duedate": None}
+    assert changed_fields(desired, {"summary": "a", "priority": "Low", "duedate": None}) == \
+        {"priority": "High"}
+    assert changed_fields(desired, {}, creating=True) == desired
+    assert changed_fields(desired, {"summary": "a"}) == {"priority": "High", "duedate": None}
+
+
+@pytest.mark.parametrize(("start", "goal", "path"), [
+    ("open", "done", ["done"]),
+    ("wont_do", "done", ["open", "done"]),  # Hindsight only reopens a wont_do
+    ("verified", "open", ["in_progress", "open"]),
+    ("blocked", "done", ["open", "done"]),
+    ("done", "done", []),
+])
+def test_jira_jumps_become_allowed_hindsight_steps(start: str, goal: str, path: list[str]) -> None:
+    assert [s.value for s in status_path(ActionStatus(start), ActionStatus(goal))] == path
+
+
+def test_transition_choice_prefers_a_named_status_then_the_category() -> None:
+    options = [TransitionOption("11", "10000", "To Do", "new"),
+               TransitionOption("21", "3", "In Progress", "indeterminate"),
+               TransitionOption("41", "5", "Blocked", "indeterminate"),
+               TransitionOption("31", "10001", "Done", "done", takes_resolution=True)]
+    assert choose_transition(options, StatusTarget("indeterminate")).id == "21"  # type: ignore[union-attr]
+    assert choose_transition(options, StatusTarget("indeterminate", None, "Blocked")).id == "41"  # type: ignore[union-attr]
+    assert choose_transition(options[:2], StatusTarget("done")) is None
+
+
+def _tracker(flavour: str) -> JiraTracker:
+    """No request is made: the client is built without asking for serverInfo."""
+    return JiraTracker("http://127.0.0.1:9", "OPS", user="bot", token="t",
+                       flavour=flavour, custom_ids=["customfield_10051"])  # type: ignore[arg-type]
+
+
+def test_create_payload_per_flavour() -> None:
+    draft = IssueDraft(ref="hs-ACT-7", issue_type="Task", summary="ACT-7: x",
+                       labels=["hindsight", "hs-ACT-7"], description="one\n\ntwo",
+                       priority="High", duedate="2030-01-02",
+                       assignee=UserRef(account_id="acc-1", name="maya"),
+                       custom={"customfield_10051": "INC-3"},
+                       defaults={"duedate": "2099-01-01", "components": [{"name": "SRE"}]},
+                       link=Link("Relates", "OPS-2"))
+    cloud = _tracker("cloud").create_payload(draft)
+    fields = cloud["fields"]
+    assert fields["assignee"] == {"accountId": "acc-1"}
+    assert fields["description"] == text_to_adf("one\n\ntwo")
+    assert fields["duedate"] == "2030-01-02", "a default never overrides a real value"
+    assert fields["components"] == [{"name": "SRE"}]
+    assert fields["labels"] == ["hindsight", "hs-ACT-7"]
+    assert cloud["update"] == {"issuelinks": [{"add": {
+        "type": {"name": "Relates"}, "outwardIssue": {"key": "OPS-2"}}}]}
+    dc = _tracker("dc").create_payload(IssueDraft(
+        ref="r", issue_type="Sub-task", summary="s", labels=["hindsight"], description="d",
+        assignee=UserRef(account_id="acc-1", name="maya"), parent="OPS-2"))
+    assert dc["fields"]["assignee"] == {"name": "maya"}
+    assert dc["fields"]["description"] == "d"
+    assert dc["fields"]["parent"] == {"key": "OPS-2"}
+    assert "update" not in dc
+
+
+def test_unsetting_on_update_but_not_on_create() -> None:
+    t = _tracker("cloud")
+    assert t.rest_fields({"assignee": None, "duedate": None, "priority": None},
+                         creating=False) == {"assignee": {"accountId": None}, "duedate": None}
+    assert t.rest_fields({"assignee": None, "duedate": None}, creating=True) == {}
+
+
+def test_reading_an_issue_from_either_flavour() -> None:
+    raw = {"id": "10001", "key": "OPS-2", "fields": {
+        "labels": ["hindsight", "hs-ACT-7"], "summary": "s",
+        "status": {"name": "Done", "statusCategory": {"key": "done"}},
+        "resolution": {"name": "Won't Do"}, "priority": {"name": "High"},
+        "duedate": "2030-01-02", "assignee": {"accountId": "acc-1", "displayName": "Maya"},
+        "updated": "2024-01-01T12:00:00.000+0000", "description": text_to_adf("a\n\nb"),
+        "issuelinks": [{"outwardIssue": {"key": "OPS-1"}}, {"inwardIssue": {"key": "OPS-9"}}],
+        "customfield_10051": "INC-3"}}
+    issue = remote_issue(raw, ["customfield_10051"])
+    assert issue.status_token() == StatusTarget("done", "Won't Do").token()
+    assert issue.linked_keys == ("OPS-1", "OPS-9")
+    assert issue.description == "a\n\nb" == adf_to_text(text_to_adf("a\n\nb"))
+    assert issue.updated is not None and issue.updated.utcoffset() is not None
+    assert issue.custom == {"customfield_10051": "INC-3"}
