@@ -16,7 +16,9 @@ ComplianceRule = Annotated[
 ]
 
 
-class ActionCreate(Input):
+class ActionFields(Input):
+    """What an action is, shared by the API's create model and the import document."""
+
     title: ShortText
     type: ActionType
     description: LongText = ""
@@ -27,10 +29,13 @@ class ActionCreate(Input):
     effort: Effort | None = None
     success_criteria: LongText | None = None
     validation_method: LongText | None = None
-    cause_ids: list[int] = Field(default_factory=list, description="causes this action addresses")
     compliance_rule: ComplianceRule | None = Field(
         default=None, description="the policy obligation this action fulfils, e.g. hipaa.hhs_notice"
     )
+
+
+class ActionCreate(ActionFields):
+    cause_ids: list[int] = Field(default_factory=list, description="causes this action addresses")
 
 
 class ActionUpdate(Input):

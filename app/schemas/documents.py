@@ -14,17 +14,14 @@ from pydantic import AwareDatetime, Field
 
 from app.domain.vocabulary import (
     ActionStatus,
-    ActionType,
     CauseCategory,
     CauseKind,
-    Effort,
     PostmortemStatus,
-    Priority,
 )
 
-from .actions import ComplianceRule
+from .actions import ActionFields
 from .analysis import EvidenceCreate, ParticipantCreate, TimelineEventCreate
-from .common import Input, LongText, Name, ShortText, Tag
+from .common import Input, LongText, Name
 from .incidents import IncidentCreate
 from .postmortems import Lines
 
@@ -45,21 +42,10 @@ class CauseDoc(Input):
     evidence: list[Ref] = Field(default_factory=list)
 
 
-class ActionDoc(Input):
-    title: ShortText
-    type: ActionType
-    description: LongText = ""
-    owner: Name | None = None
-    team: Tag | None = None
-    due_date: date | None = None
-    priority: Priority | None = None
-    effort: Effort | None = None
-    success_criteria: LongText | None = None
-    validation_method: LongText | None = None
+class ActionDoc(ActionFields):
     status: ActionStatus = ActionStatus.OPEN
     status_reason: LongText | None = None
     addresses: list[Ref] = Field(default_factory=list)
-    compliance_rule: ComplianceRule | None = None
 
 
 class PostmortemDoc(Input):

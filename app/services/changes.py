@@ -11,12 +11,17 @@ from app.runtime import current
 from app.sync import outbox
 
 
-def incident_changed(uow: UnitOfWork, incident: Incident) -> None:
+def evaluate_later(uow: UnitOfWork, incident_id: int) -> None:
+    """Re-run the rules after commit; one job id per incident, so a burst evaluates once."""
     uow.after_commit(
         JobRequest(
-            "app.jobs.evaluate_incident", (incident.id,), f"rules-incident-{incident.id}", "rules"
+            "app.jobs.evaluate_incident", (incident_id,), f"rules-incident-{incident_id}", "rules"
         )
     )
+
+
+def incident_changed(uow: UnitOfWork, incident: Incident) -> None:
+    evaluate_later(uow, incident.id)
     outbox.record_change(uow, current().settings, "incident", incident.id, incident.key or "")
 
 

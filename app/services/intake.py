@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -27,6 +26,7 @@ from app.webhooks import alertmanager, generic, opsgenie, pagerduty
 from app.webhooks.event import EventKind, IncidentEvent
 
 from .changes import incident_changed
+from .deliveries import store_delivery
 from .incidents import add_incident, open_postmortem
 
 PARSERS: dict[str, Callable[[Any], list[IncidentEvent]]] = {
@@ -52,43 +52,6 @@ _TIMELINE = {
     EventKind.RESOLVED: TimelineKind.RESOLUTION,
     EventKind.CLOSED: TimelineKind.STATUS_CHANGE,
 }
-
-
-def store_delivery(
-    runtime: Runtime,
-    source: str,
-    identifier: str,
-    payload: dict[str, Any],
-    job: Callable[[int], JobRequest],
-    event_time: datetime | None = None,
-) -> tuple[int, bool]:
-    """Persist one delivery unique on (source, identifier); returns (id, duplicate)."""
-
-    def existing() -> int | None:
-        with runtime.db.sessions() as session:
-            return session.scalar(
-                select(WebhookDelivery.id).where(
-                    WebhookDelivery.source == source, WebhookDelivery.delivery_id == identifier
-                )
-            )
-
-    found = existing()
-    if found is not None:
-        return found, True
-    try:
-        with runtime.uow() as uow:
-            row = WebhookDelivery(
-                source=source, delivery_id=identifier, payload=payload, event_time=event_time
-            )
-            uow.session.add(row)
-            uow.session.flush()
-            uow.after_commit(job(row.id))
-            uow.commit()
-            return row.id, False
-    except IntegrityError:  # the same delivery raced in on another connection
-        found = existing()
-        assert found is not None
-        return found, True
 
 
 def intake_job(delivery_id: int) -> JobRequest:

@@ -24,7 +24,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -34,7 +33,9 @@ from app.domain.transitions import TransitionError, check_action_transition
 from app.domain.vocabulary import ActionStatus
 from app.models import Action, WebhookDelivery
 from app.runtime import Runtime
+from app.services import deliveries
 from app.services.actions import set_status
+from app.services.changes import evaluate_later
 from app.services.common import snapshot
 
 from .connect import cached_identity, cached_site, open_context
@@ -94,33 +95,10 @@ def inbound_context(runtime: Runtime) -> InboundContext:
 def store_delivery(
     runtime: Runtime, identifier: str, payload: dict[str, Any]
 ) -> tuple[int, bool]:
-    """Persist one delivery, unique on its identifier; (id, is_duplicate).
-
-    The job is requested only after the commit, so a worker can never pick up
-    a delivery it cannot see yet; if enqueueing fails, the sweep finds it.
-    """
-    with runtime.db.sessions() as session:
-        existing = session.scalar(select(WebhookDelivery.id).where(
-            WebhookDelivery.source == SOURCE, WebhookDelivery.delivery_id == identifier))
-    if existing is not None:
-        return existing, True
+    """Persist one Jira delivery, unique on its webhook identifier; (id, is_duplicate)."""
     ts = payload.get("timestamp")
     event_time = datetime.fromtimestamp(ts / 1000, UTC) if isinstance(ts, int | float) else None
-    try:
-        with runtime.uow() as uow:
-            row = WebhookDelivery(source=SOURCE, delivery_id=identifier, payload=payload,
-                                  event_time=event_time, status="pending")
-            uow.session.add(row)
-            uow.session.flush()
-            uow.after_commit(delivery_job(row.id))
-            uow.commit()
-            return row.id, False
-    except IntegrityError:  # the same delivery raced in on another connection
-        with runtime.db.sessions() as session:
-            existing = session.scalar(select(WebhookDelivery.id).where(
-                WebhookDelivery.source == SOURCE, WebhookDelivery.delivery_id == identifier))
-        assert existing is not None
-        return existing, True
+    return deliveries.store_delivery(runtime, SOURCE, identifier, payload, delivery_job, event_time)
 
 
 def delivery_job(delivery_id: int) -> JobRequest:
@@ -415,14 +393,8 @@ def flag_deleted(uow: UnitOfWork, action: Action, link: TrackerLink, who: str) -
 
 
 def _rerun_rules(uow: UnitOfWork, action: Action) -> None:
-    incident_id = action.incident_id
-    uow.after_commit(JobRequest("app.jobs.evaluate_incident", (incident_id,),
-                                f"rules-incident-{incident_id}", "rules"))
+    evaluate_later(uow, action.incident_id)
 
 
 def pending_deliveries(session: Session, older_than: datetime, limit: int = 500) -> list[int]:
-    return list(session.scalars(
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.source == SOURCE, WebhookDelivery.status.in_(["pending"]),
-               WebhookDelivery.received_at <= older_than)
-        .order_by(WebhookDelivery.id).limit(limit)))
+    return deliveries.pending_deliveries(session, [SOURCE], older_than, limit)

@@ -182,3 +182,29 @@ def test_alertmanager_and_opsgenie_and_generic(hooks: Flask) -> None:
     assert (
         items["generic"]["status"] == "closed" and items["generic"]["postmortem_status"] == "draft"
     )
+
+
+def test_sweep_processes_a_delivery_whose_job_was_lost(hooks: Flask) -> None:
+    """Enqueueing can fail after commit (Redis down); the stored row is the truth."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.models import WebhookDelivery
+    from app.sync.sweep import sweep
+
+    rt = hooks.config["HINDSIGHT_RUNTIME"]
+    with rt.db.sessions() as session:
+        session.add(
+            WebhookDelivery(
+                source="pagerduty",
+                delivery_id="lost-1",
+                status="pending",
+                payload=pd_event("incident.resolved", "lost-1", "2026-03-02T10:40:00Z"),
+                received_at=datetime.now(UTC) - timedelta(minutes=5),
+            )
+        )
+        session.commit()
+    report = sweep(rt)
+    assert report.intake == 1
+    [incident] = ApiClient(hooks.test_client()).get("/api/v1/incidents").json["items"]
+    assert incident["status"] == "resolved"
+    assert sweep(rt).intake == 0
