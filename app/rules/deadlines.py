@@ -16,7 +16,7 @@ from typing import Any
 from app.domain.vocabulary import Priority
 
 from .engine import Condition, Rule
-from .model import Change, Context, FindingDraft
+from .model import Change, Context, FindingDraft, action_finding
 from .ownership import owning_team
 from .policy import Policy
 from .views import ActionView, IncidentView
@@ -149,7 +149,7 @@ def explain(
         )
     if base == "deadlines.missing":
         days = ctx.policy.deadlines.max_days[Priority(priority)]
-        return _finding(
+        return action_finding(
             ctx,
             base,
             action,
@@ -158,7 +158,7 @@ def explain(
         )
     if base == "deadlines.too_far":
         limit = ctx.policy.deadlines.max_days[Priority(priority)]
-        return _finding(
+        return action_finding(
             ctx,
             base,
             action,
@@ -174,7 +174,7 @@ def explain(
     details = {"escalation_level": level, "escalate_to": who, "rung": rung}
     if base == "deadlines.overdue":
         days = fact["days_overdue"]
-        return _finding(
+        return action_finding(
             ctx,
             base,
             action,
@@ -184,7 +184,7 @@ def explain(
             {**details, "days_overdue": days},
         )
     days = fact["days_idle"]
-    return _finding(
+    return action_finding(
         ctx,
         base,
         action,
@@ -192,20 +192,4 @@ def explain(
         f"level {level}: {rung}{f', {who}' if who else ''}).",
         "Post progress, mark it blocked with the reason, or close it as won't do with a rationale.",
         {**details, "days_idle": days},
-    )
-
-
-def _finding(
-    ctx: Context,
-    rule: str,
-    action: ActionView,
-    message: str,
-    suggestion: str,
-    details: dict[str, Any] | None = None,
-) -> FindingDraft:
-    data = dict(details or {})
-    if action.line:
-        data["line"] = action.line
-    return FindingDraft(
-        rule, ctx.policy.severity(rule), "action", action.key, message, suggestion, data
     )

@@ -16,6 +16,7 @@ from typing import Any
 from app.catalog import Catalog
 
 from .policy import Policy
+from .views import ActionView
 
 
 @dataclass(frozen=True)
@@ -84,3 +85,20 @@ class Outcome:
     @property
     def blockers(self) -> list[FindingDraft]:
         return [f for f in self.findings if f.severity == "blocker"]
+
+
+def action_finding(
+    ctx: Context,
+    rule: str,
+    action: ActionView,
+    message: str,
+    suggestion: str,
+    details: dict[str, Any] | None = None,
+) -> FindingDraft:
+    """A finding about one action, at the policy's severity, pointing at its Markdown line."""
+    data = dict(details or {})
+    if action.line:
+        data["line"] = action.line
+    return FindingDraft(
+        rule, ctx.policy.severity(rule), "action", action.key, message, suggestion, data
+    )

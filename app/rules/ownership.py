@@ -14,7 +14,7 @@ from typing import Any
 from app.catalog import Team
 
 from .engine import Condition, Rule
-from .model import Change, Context, FindingDraft
+from .model import Change, Context, FindingDraft, action_finding
 from .policy import Policy
 from .views import ActionView, IncidentView
 
@@ -90,7 +90,7 @@ def explain(
             f"no owner given; assigned {team.name if team else 'the'} team's default owner",
         )
     if rule == "ownership.unknown_owner":
-        return _finding(
+        return action_finding(
             ctx,
             rule,
             action,
@@ -109,30 +109,11 @@ def explain(
         if team
         else "Assign an owner from config/catalog.yaml, or map the service to a team there."
     )
-    return _finding(
+    return action_finding(
         ctx,
         rule,
         action,
         f"{label} has no owner and {where}, so nobody is accountable for getting it done.",
         fix,
         {"team": team.name if team else None},
-    )
-
-
-def _finding(
-    ctx: Context,
-    rule: str,
-    action: ActionView,
-    message: str,
-    suggestion: str,
-    details: dict[str, Any],
-) -> FindingDraft:
-    return FindingDraft(
-        rule,
-        ctx.policy.severity(rule),
-        "action",
-        action.key,
-        message,
-        suggestion,
-        {**details, "line": action.line} if action.line else details,
     )
