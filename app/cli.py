@@ -48,8 +48,17 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from . import create_app
 
     app = create_app(settings)
+    stop_sweeper = None
+    if not settings.redis_url:  # no worker to sweep: do it here
+        from .maintenance import start_sweeper
+
+        stop_sweeper = start_sweeper(app.config["HINDSIGHT_RUNTIME"], settings.sync_sweep_seconds)
     print(f"Hindsight API on http://{args.host}:{args.port}  (Ctrl-C to stop)")
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    try:
+        run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    finally:
+        if stop_sweeper:
+            stop_sweeper()
     return 0
 
 

@@ -208,3 +208,35 @@ def test_sweep_processes_a_delivery_whose_job_was_lost(hooks: Flask) -> None:
     [incident] = ApiClient(hooks.test_client()).get("/api/v1/incidents").json["items"]
     assert incident["status"] == "resolved"
     assert sweep(rt).intake == 0
+
+
+def test_embedded_sweeper_thread_picks_up_stranded_deliveries(hooks: Flask) -> None:
+    """Without Redis there is no worker; `serve` runs the sweep on a thread."""
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from app.maintenance import start_sweeper
+    from app.models import WebhookDelivery
+
+    rt = hooks.config["HINDSIGHT_RUNTIME"]
+    with rt.db.sessions() as session:
+        session.add(
+            WebhookDelivery(
+                source="pagerduty",
+                delivery_id="lost-2",
+                status="pending",
+                payload=pd_event("incident.triggered", "lost-2", "2026-03-02T10:00:00Z"),
+                received_at=datetime.now(UTC) - timedelta(minutes=5),
+            )
+        )
+        session.commit()
+    stop = start_sweeper(rt, 0.05)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if ApiClient(hooks.test_client()).get("/api/v1/incidents").json["total"] == 1:
+                break
+            time.sleep(0.05)
+    finally:
+        stop()
+    assert ApiClient(hooks.test_client()).get("/api/v1/incidents").json["total"] == 1
