@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -209,18 +208,3 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
             monkeypatch.delenv(f"HINDSIGHT_{name.upper()}", raising=False)
         else:
             monkeypatch.setenv(f"HINDSIGHT_{name.upper()}", str(value))
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The one-minute Redis outage runs only when asked for: `pytest -m slow`.
-
-    The default run keeps the same test with a 3 s outage (HINDSIGHT_TEST_REDIS_OUTAGE
-    changes it), so the behaviour is always covered and the suite stays fast.
-    """
-    if config.getoption("markexpr"):
-        return
-    here = str(Path(__file__).parent)
-    slow = [i for i in items if str(i.path).startswith(here) and i.get_closest_marker("slow")]
-    if slow:
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [i for i in items if i not in slow]
