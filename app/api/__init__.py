@@ -6,6 +6,9 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from . import framework
+
+    framework.init_app(app)  # converters first: the blueprints' rules use them
     from app.webhooks import jira as jira_webhooks
     from app.webhooks import sources as source_webhooks
 

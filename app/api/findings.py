@@ -39,7 +39,7 @@ def evaluate(key: str) -> list[FindingRead]:
 
 @bp.op(
     "POST",
-    "/<key>/findings/<int:finding_id>/waive",
+    "/<key>/findings/<id:finding_id>/waive",
     summary="Waive a finding with a reason (audited); a waived blocker no longer stops publication",
     scope=Scope.WRITE,
     body=WaiverCreate,
@@ -52,7 +52,7 @@ def waive(key: str, finding_id: int, body: WaiverCreate, actor: Principal) -> Fi
 
 @bp.op(
     "DELETE",
-    "/<key>/findings/<int:finding_id>/waiver",
+    "/<key>/findings/<id:finding_id>/waiver",
     summary="Withdraw a waiver (audited)",
     scope=Scope.WRITE,
     status=204,

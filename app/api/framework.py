@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, get_args, get_origin
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from werkzeug.routing import IntegerConverter
 
 from app.domain.vocabulary import Scope
 from app.errors import BadRequest, Forbidden, Unauthorized, from_validation
@@ -22,6 +23,17 @@ from app.runtime import current
 from app.services.tokens import Principal, authenticate
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>`: a row id; anything outside 1..2**31-1 cannot be one, so the route is a 404."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def init_app(app: Flask) -> None:
+    app.url_map.converters["id"] = IdConverter
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ def _register_part(
     if update is not None:
         bp.op(
             "PATCH",
-            f"/<key>/{name}/<int:part_id>",
+            f"/<key>/{name}/<id:part_id>",
             summary=f"Change one of {label}",
             scope=Scope.WRITE,
             body=update,
@@ -121,7 +121,7 @@ def _register_part(
         )(update_view)
     bp.op(
         "DELETE",
-        f"/<key>/{name}/<int:part_id>",
+        f"/<key>/{name}/<id:part_id>",
         summary=f"Remove one of {label}",
         scope=Scope.WRITE,
         status=204,

@@ -24,7 +24,7 @@ def _path_params(rule: str) -> list[dict[str, Any]]:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "integer" if conv == "int" else "string"},
+            "schema": {"type": "integer" if conv in ("int", "id") else "string"},
         }
         for conv, name in _PARAM.findall(rule)
     ]

@@ -32,27 +32,48 @@ class SyncFailureRead(Output):
 
 def _read(row: OutboxItem) -> SyncFailureRead:
     return SyncFailureRead(
-        id=row.id, entity_type=row.entity_type, entity_id=row.entity_id,
-        entity_key=row.entity_key, op=row.op, attempts=row.attempts, error=row.last_error,
-        failed_at=row.updated_at, created_at=row.created_at,
+        id=row.id,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        entity_key=row.entity_key,
+        op=row.op,
+        attempts=row.attempts,
+        error=row.last_error,
+        failed_at=row.updated_at,
+        created_at=row.created_at,
     )
 
 
-@bp.op("GET", "/failures", summary="Changes Jira refused, with Jira's own error text",
-       scope=Scope.ADMIN, query=PageQuery, response=Page[SyncFailureRead])
+@bp.op(
+    "GET",
+    "/failures",
+    summary="Changes Jira refused, with Jira's own error text",
+    scope=Scope.ADMIN,
+    query=PageQuery,
+    response=Page[SyncFailureRead],
+)
 def list_failures(query: PageQuery) -> Page[SyncFailureRead]:
     with current().db.sessions() as session:
         dead = select(OutboxItem).where(OutboxItem.status == outbox.DEAD)
         total = session.scalar(select(func.count()).select_from(dead.subquery())) or 0
-        rows = session.scalars(dead.order_by(OutboxItem.updated_at.desc(), OutboxItem.id.desc())
-                               .limit(query.limit).offset(query.offset)).all()
-        return Page[SyncFailureRead](items=[_read(r) for r in rows], total=total,
-                                     limit=query.limit, offset=query.offset)
+        rows = session.scalars(
+            dead.order_by(OutboxItem.updated_at.desc(), OutboxItem.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        ).all()
+        return Page[SyncFailureRead](
+            items=[_read(r) for r in rows], total=total, limit=query.limit, offset=query.offset
+        )
 
 
-@bp.op("POST", "/failures/<int:failure_id>/retry",
-       summary="Send a refused change again (after fixing the mapping or the data)",
-       scope=Scope.ADMIN, response=SyncFailureRead, status=202)
+@bp.op(
+    "POST",
+    "/failures/<id:failure_id>/retry",
+    summary="Send a refused change again (after fixing the mapping or the data)",
+    scope=Scope.ADMIN,
+    response=SyncFailureRead,
+    status=202,
+)
 def retry_failure(failure_id: int) -> SyncFailureRead:
     with current().uow() as uow:
         row = uow.session.get(OutboxItem, failure_id)
@@ -64,4 +85,3 @@ def retry_failure(failure_id: int) -> SyncFailureRead:
         uow.after_commit(outbox.DRAIN_JOB)
         uow.commit()
         return _read(row)
-

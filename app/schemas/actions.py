@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 
 from app.domain.vocabulary import ActionStatus, ActionType, Effort, Priority
 
-from .common import Input, LongText, Name, Output, PageQuery, ShortText, Tag
+from .common import Id, Input, LongText, Name, Output, PageQuery, ShortText, Tag
 
 ComplianceRule = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9_]+\.[a-z0-9_.]+$", max_length=80)
@@ -35,7 +35,7 @@ class ActionFields(Input):
 
 
 class ActionCreate(ActionFields):
-    cause_ids: list[int] = Field(default_factory=list, description="causes this action addresses")
+    cause_ids: list[Id] = Field(default_factory=list, description="causes this action addresses")
 
 
 class ActionUpdate(Input):
@@ -49,7 +49,7 @@ class ActionUpdate(Input):
     effort: Effort | None = None
     success_criteria: LongText | None = None
     validation_method: LongText | None = None
-    cause_ids: list[int] | None = None
+    cause_ids: list[Id] | None = None
     compliance_rule: ComplianceRule | None = None
     status: ActionStatus | None = None
     status_reason: LongText | None = None

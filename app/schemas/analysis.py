@@ -14,7 +14,7 @@ from app.domain.vocabulary import (
     TimelineKind,
 )
 
-from .common import Input, LongText, Name, Output, Tag
+from .common import Id, Input, LongText, Name, Output, Tag
 
 Url = str
 
@@ -89,8 +89,8 @@ class CauseCreate(Input):
     category: CauseCategory
     statement: LongText = Field(min_length=1)
     why: LongText | None = Field(default=None, description="the 'why?' this cause answers")
-    parent_id: int | None = Field(default=None, description="the cause this one explains")
-    evidence_ids: list[int] = Field(default_factory=list)
+    parent_id: Id | None = Field(default=None, description="the cause this one explains")
+    evidence_ids: list[Id] = Field(default_factory=list)
 
 
 class CauseUpdate(Input):
@@ -98,8 +98,8 @@ class CauseUpdate(Input):
     category: CauseCategory | None = None
     statement: LongText | None = Field(default=None, min_length=1)
     why: LongText | None = None
-    parent_id: int | None = None
-    evidence_ids: list[int] | None = None
+    parent_id: Id | None = None
+    evidence_ids: list[Id] | None = None
 
 
 class CauseRead(Output):

@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from app.domain.vocabulary import IncidentStatus, RegulatoryFlag, Severity
 
-from .common import Input, LongText, Output, PageQuery, ShortText, Tag
+from .common import Count, Input, LongText, Output, PageQuery, ShortText, Tag
 
 TIME_FIELDS = (
     "started_at",
@@ -21,9 +21,9 @@ TIME_FIELDS = (
 
 
 class Impact(Input):
-    customers: int | None = Field(default=None, ge=0)
-    revenue: float | None = Field(default=None, ge=0)
-    sla_minutes: int | None = Field(default=None, ge=0)
+    customers: Count | None = None
+    revenue: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    sla_minutes: Count | None = None
     data: LongText | None = None
 
 

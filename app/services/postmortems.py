@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.domain.transitions import TransitionError, check_postmortem_transition
 from app.domain.vocabulary import PostmortemStatus
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, field_error
 from app.models import Incident, Postmortem
 from app.runtime import Runtime
 from app.schemas.actions import ActionRead
@@ -25,7 +25,7 @@ from app.schemas.postmortems import PostmortemRead, PostmortemUpdate
 from . import actions as action_service
 from . import incidents as incident_service
 from .changes import postmortem_changed
-from .common import changed, load_incident, snapshot
+from .common import changed, load_incident, reject_nulls, snapshot
 from .findings import findings_for
 
 
@@ -83,8 +83,15 @@ def update_postmortem(
         postmortem = incident.postmortem or incident_service.open_postmortem(uow.session, incident)
         uow.session.flush()
         before = snapshot(postmortem)
-        for name, value in data.model_dump(exclude_unset=True, exclude={"status"}).items():
-            setattr(postmortem, name, value if value is not None or name in _NULLABLE else [])
+        values = data.model_dump(exclude_unset=True, exclude={"status"})
+        for name in _LISTS:  # null clears a list of lines
+            if name in values and values[name] is None:
+                values[name] = []
+        reject_nulls(Postmortem, values)
+        if "status" in data.model_fields_set and data.status is None:
+            raise field_error(["body", "status"], "may not be null")
+        for name, value in values.items():
+            setattr(postmortem, name, value)
         if data.status is not None:
             _move(uow.session, incident, postmortem, data.status)
         old, new = changed(before, snapshot(postmortem))
@@ -103,7 +110,7 @@ def update_postmortem(
         return to_read(postmortem)
 
 
-_NULLABLE = {"facilitator", "review_due", "review_held_at"}
+_LISTS = ("went_well", "went_wrong", "lucky", "lessons")
 
 
 def _move(

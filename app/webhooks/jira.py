@@ -17,6 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.errors import BadRequest, Unauthorized
 from app.runtime import current
+from app.schemas.common import has_nul
 from app.sync.inbound import store_delivery
 
 bp = Blueprint("webhooks_jira", __name__)
@@ -49,6 +50,8 @@ def receive() -> tuple[Response, int]:
         raise BadRequest(f"malformed JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise BadRequest("the webhook body must be a JSON object")
+    if has_nul(payload):
+        raise BadRequest("NUL (\\u0000) characters are not supported")
     delivery_id, duplicate = store_delivery(current(), identifier, payload)
     if duplicate:
         return jsonify(status="duplicate", delivery=delivery_id), 200

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.errors import BadRequest, NotFound, Unauthorized, Unprocessable
 from app.runtime import current
+from app.schemas.common import has_nul
 from app.services import intake
 from app.settings import Settings
 
@@ -80,6 +81,8 @@ def receive(source: str) -> tuple[Response, int]:
         raise BadRequest(f"malformed JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise BadRequest("the webhook body must be a JSON object")
+    if has_nul(payload):
+        raise BadRequest("NUL (\\u0000) characters are not supported")
     try:
         delivery, duplicate = intake.receive(current(), source, identify(payload)[:200], payload)
     except PayloadError as exc:

@@ -58,6 +58,8 @@ def test_created_token_works_and_is_stored_hashed(app: Flask, api: ApiClient) ->
             ["body", "started_at"],
         ),
         (b'{"title": "x", "severity": "SEV2", "services": "checkout"}', 422, ["body", "services"]),
+        (b'{"title": "x\\u0000", "severity": "SEV2"}', 422, ["body", "title"]),
+        (b'{"title": "x", "severity": "SEV2", "tags": ["a\\u0000"]}', 422, ["body", "tags"]),
     ],
 )
 def test_bad_bodies(api: ApiClient, body: bytes, status: int, loc: list[str] | None) -> None:
@@ -154,6 +156,15 @@ def test_fuzzed_bodies_never_500(api: ApiClient) -> None:
         "priority",
         "owner",
         "alternatives",
+        "went_well",
+        "lessons",
+        "facilitator",
+        "review_due",
+        "review_held_at",
+        "is_decision",
+        "evidence_links",
+        "status_reason",
+        "compliance_rule",
     ]
     paths = [
         ("POST", "/api/v1/incidents"),
@@ -164,7 +175,7 @@ def test_fuzzed_bodies_never_500(api: ApiClient) -> None:
         ("PATCH", f"/api/v1/incidents/{key}/postmortem"),
         ("POST", f"/api/v1/incidents/{key}/participants"),
     ]
-    for _ in range(150):
+    for _ in range(400):
         method, path = rng.choice(paths)
         body = {rng.choice(fields): rng.choice(values) for _ in range(rng.randint(0, 4))}
         resp = api.client.open(
@@ -204,3 +215,39 @@ def test_null_for_required_action_field_is_422(api: ApiClient, field: str) -> No
     resp = api.patch(f"/api/v1/actions/{akey}", json={field: None})
     assert resp.status_code == 422 and resp.json["errors"][0]["loc"] == ["body", field]
     assert api.get(f"/api/v1/actions/{akey}").json["title"] == "t"
+
+
+def test_out_of_range_numbers_are_422_or_404_not_500(api: ApiClient) -> None:
+    huge = 10**20
+    key = create(api)["key"]
+    checks = [
+        ("POST", "/api/v1/incidents", {**INCIDENT, "impact": {"customers": huge}}, 422),
+        (
+            "POST",
+            f"/api/v1/incidents/{key}/actions",
+            {"title": "t", "type": "detect", "cause_ids": [huge]},
+            422,
+        ),
+        (
+            "POST",
+            f"/api/v1/incidents/{key}/causes",
+            {"kind": "trigger", "category": "change", "statement": "s", "parent_id": huge},
+            422,
+        ),
+        ("PATCH", f"/api/v1/incidents/{key}/timeline/{huge}", {"text": "x"}, 404),
+        ("GET", f"/api/v1/incidents?offset={huge}", None, 422),
+    ]
+    for method, path, body, status in checks:
+        resp = api.client.open(
+            path,
+            method=method,
+            json=body,
+            headers={"Authorization": api._headers()["Authorization"]},
+        )
+        assert resp.status_code == status, (method, path, resp.json)
+    revenue = api.post(
+        "/api/v1/incidents",
+        data=b'{"title":"x","severity":"SEV2","impact":{"revenue":1e999}}',
+        content_type="application/json",
+    )
+    assert revenue.status_code == 422

@@ -85,3 +85,19 @@ def test_healthz_reports_a_dead_database(tmp_path) -> None:  # type: ignore[no-u
     app = create_app(make_settings("postgresql://postgres@127.0.0.1:1/none"))
     resp = app.test_client().get("/healthz")
     assert resp.status_code == 503 and resp.json["checks"]["database"]["ok"] is False
+
+
+def test_postmortem_patch_nulls(api: ApiClient) -> None:
+    key = create(api)["key"]
+    api.patch(
+        f"/api/v1/incidents/{key}/postmortem",
+        json={"summary": "s", "lessons": ["a"], "facilitator": "Noor Haddad"},
+    )
+    for field in ("summary", "impact", "status"):
+        resp = api.patch(f"/api/v1/incidents/{key}/postmortem", json={field: None})
+        assert resp.status_code == 422 and resp.json["errors"][0]["loc"] == ["body", field]
+    cleared = api.patch(
+        f"/api/v1/incidents/{key}/postmortem", json={"lessons": None, "facilitator": None}
+    ).json
+    assert cleared["lessons"] == [] and cleared["facilitator"] is None
+    assert cleared["summary"] == "s"

@@ -240,3 +240,10 @@ def test_embedded_sweeper_thread_picks_up_stranded_deliveries(hooks: Flask) -> N
     finally:
         stop()
     assert ApiClient(hooks.test_client()).get("/api/v1/incidents").json["total"] == 1
+
+
+def test_nul_characters_are_refused_not_a_500(hooks: Flask) -> None:
+    payload = pd_payload()
+    payload["event"]["data"]["title"] = "bad\u0000title"
+    resp = post_pd(hooks.test_client(), payload)
+    assert resp.status_code == 400 and "NUL" in resp.json["detail"]
