@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from app.models import Base
+from app.sync import models as _sync_models  # noqa: F401  (tracker_links, sync_leases)
 
 config = context.config
 target_metadata = Base.metadata
