@@ -184,25 +184,32 @@ def test_alertmanager_and_opsgenie_and_generic(hooks: Flask) -> None:
     )
 
 
-def test_sweep_processes_a_delivery_whose_job_was_lost(hooks: Flask) -> None:
-    """Enqueueing can fail after commit (Redis down); the stored row is the truth."""
+def strand_delivery(hooks: Flask, delivery_id: str, event_type: str, at: str) -> Any:
+    """A stored PagerDuty delivery whose job never ran (as after a failed enqueue)."""
     from datetime import UTC, datetime, timedelta
 
     from app.models import WebhookDelivery
-    from app.sync.sweep import sweep
 
     rt = hooks.config["HINDSIGHT_RUNTIME"]
     with rt.db.sessions() as session:
         session.add(
             WebhookDelivery(
                 source="pagerduty",
-                delivery_id="lost-1",
+                delivery_id=delivery_id,
                 status="pending",
-                payload=pd_event("incident.resolved", "lost-1", "2026-03-02T10:40:00Z"),
+                payload=pd_event(event_type, delivery_id, at),
                 received_at=datetime.now(UTC) - timedelta(minutes=5),
             )
         )
         session.commit()
+    return rt
+
+
+def test_sweep_processes_a_delivery_whose_job_was_lost(hooks: Flask) -> None:
+    """Enqueueing can fail after commit (Redis down); the stored row is the truth."""
+    from app.sync.sweep import sweep
+
+    rt = strand_delivery(hooks, "lost-1", "incident.resolved", "2026-03-02T10:40:00Z")
     report = sweep(rt)
     assert report.intake == 1
     [incident] = ApiClient(hooks.test_client()).get("/api/v1/incidents").json["items"]
@@ -213,23 +220,10 @@ def test_sweep_processes_a_delivery_whose_job_was_lost(hooks: Flask) -> None:
 def test_embedded_sweeper_thread_picks_up_stranded_deliveries(hooks: Flask) -> None:
     """Without Redis there is no worker; `serve` runs the sweep on a thread."""
     import time
-    from datetime import UTC, datetime, timedelta
 
     from app.maintenance import start_sweeper
-    from app.models import WebhookDelivery
 
-    rt = hooks.config["HINDSIGHT_RUNTIME"]
-    with rt.db.sessions() as session:
-        session.add(
-            WebhookDelivery(
-                source="pagerduty",
-                delivery_id="lost-2",
-                status="pending",
-                payload=pd_event("incident.triggered", "lost-2", "2026-03-02T10:00:00Z"),
-                received_at=datetime.now(UTC) - timedelta(minutes=5),
-            )
-        )
-        session.commit()
+    rt = strand_delivery(hooks, "lost-2", "incident.triggered", "2026-03-02T10:00:00Z")
     stop = start_sweeper(rt, 0.05)
     try:
         deadline = time.monotonic() + 20
