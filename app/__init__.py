@@ -1,52 +1,22 @@
-"""Hindsight: blameless postmortems whose improvement actions get done."""
+"""Hindsight: blameless postmortems whose improvement actions get done.
+
+Importing `app` (or any subpackage, such as `app.domain`) loads nothing else:
+the Flask factory lives in `app.factory`, so the domain, the services, the
+rules and the worker can be imported without Flask.
+"""
 
 from __future__ import annotations
 
-import time
+from typing import TYPE_CHECKING
 
-from flask import Flask, g, request
+if TYPE_CHECKING:
+    from flask import Flask
 
-from .settings import Settings
+    from .settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """The Flask factory: everything is built here, from one Settings object."""
-    from . import errors, runtime
-    from .api import register
-    from .metrics import Metrics
-    from .rules.service import warm_up as rules_warm_up
-    from .services.tokens import parse_bootstrap
-    from .settings import SettingsError, load_settings
+    """`app.factory.create_app`, imported on call so that `import app` stays Flask-free."""
+    from .factory import create_app as factory
 
-    settings = settings or load_settings()
-    try:
-        bootstrap_tokens = parse_bootstrap(settings.api_tokens)
-    except ValueError as exc:
-        raise SettingsError(f"invalid settings: HINDSIGHT_API_TOKENS: {exc}") from None
-    rt = runtime.build(settings)
-    rt.extras["bootstrap_tokens"] = bootstrap_tokens
-    rules_warm_up(rt)  # a bad policy.yaml or catalog stops the start, naming file:line and key
-    metrics = Metrics(rt)
-    rt.extras["metrics"] = metrics
-
-    app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.config["HINDSIGHT_RUNTIME"] = rt
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    errors.init_app(app)
-    register(app)
-
-    @app.before_request
-    def _activate() -> None:
-        runtime.activate(rt)
-        g.started = time.perf_counter()
-
-    @app.after_request
-    def _count(response):  # type: ignore[no-untyped-def]
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.requests.labels(request.method, endpoint, str(response.status_code)).inc()
-        if "started" in g:
-            metrics.latency.labels(endpoint).observe(time.perf_counter() - g.started)
-        return response
-
-    return app
+    return factory(settings)

@@ -7,7 +7,6 @@ all read it, so it is parsed once into typed objects and validated at start.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -93,11 +92,3 @@ def load_catalog(config_dir: Path) -> Catalog:
         return Catalog.model_validate(data)
     except (yaml.YAMLError, ValidationError) as exc:
         raise CatalogError(f"{path}: {exc}") from None
-
-
-def catalog_for(runtime: Any) -> Catalog:
-    """The catalog parsed once per process, shared through `runtime.extras["catalog"]`."""
-    catalog = runtime.extras.get("catalog")
-    if not isinstance(catalog, Catalog):
-        catalog = runtime.extras["catalog"] = load_catalog(runtime.settings.config_dir)
-    return catalog

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem
+from .domain.errors import DomainError
 from .settings import Settings, SettingsError, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -45,7 +45,7 @@ def init_db(args: argparse.Namespace, settings: Settings) -> int:
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     from werkzeug.serving import run_simple
 
-    from . import create_app
+    from .factory import create_app
 
     app = create_app(settings)
     stop_sweeper = None
@@ -237,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"hindsight: {exc}", file=sys.stderr)
         return 2
-    except Problem as exc:
+    except DomainError as exc:
         print(f"hindsight: {exc.title}: {exc.detail}", file=sys.stderr)
         for err in exc.errors or []:
             print(f"  {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)

@@ -24,9 +24,13 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 @dataclass(frozen=True)
 class JobRequest:
-    """An importable function path and ids: what RQ (or the in-process runner) executes."""
+    """A job function and ids: what RQ (or the background thread) executes.
 
-    func: str
+    `func` is a module-level function (RQ stores it as `module.qualname` and
+    imports it in the worker); `args` are ids and plain values, never rows.
+    """
+
+    func: Callable[..., Any] | str  # str: transitional, until every job is a reference
     args: tuple[Any, ...]
     job_id: str
     queue: str = "default"

@@ -1,4 +1,12 @@
-"""Where jobs run: RQ when a Redis URL is set, in-process right after commit otherwise."""
+"""Where jobs run: RQ when a Redis URL is set, a background thread otherwise.
+
+Either way a job runs after the transaction that asked for it has
+committed, and never inside the request that caused it: a webhook or an API
+write answers as soon as its own transaction commits. Work that must
+survive a crash or a restart is never only in a queue: it is a row (an
+outbox entry, a stored webhook delivery, a pending evaluation) that the
+periodic sweep finds and dispatches again.
+"""
 
 from __future__ import annotations
 
@@ -15,75 +23,153 @@ log = logging.getLogger(__name__)
 QUEUES = ("sync", "rules", "reports", "escalations", "default")
 
 
-def resolve(path: str) -> Callable[..., Any]:
-    module, _, name = path.rpartition(".")
-    func: Callable[..., Any] = getattr(importlib.import_module(module), name)
-    return func
-
-
 class JobQueue(Protocol):
     def dispatch(self, jobs: list[JobRequest]) -> None: ...
 
     def healthy(self) -> bool: ...
 
+    def bind(self, activate: Callable[[], None]) -> None: ...
+
+    def close(self) -> None: ...
+
     @property
     def kind(self) -> str: ...
 
 
-class InProcessQueue:
-    """The embedded default: the job runs now, in this process, after the commit.
+def _callable(func: Callable[..., Any] | str) -> Callable[..., Any]:
+    if callable(func):
+        return func
+    module, _, name = func.rpartition(".")
+    found: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return found
 
-    A failing job is logged, not raised: the request that caused it has
-    already committed, and the outbox / re-evaluation picks the work up again.
-    State is per thread, because the development server and the tests serve
-    requests from several threads at once.
+
+class BackgroundQueue:
+    """The embedded default: one daemon thread runs jobs in order, after commit.
+
+    Jobs coalesce by id: a job already waiting is not queued twice (a burst of
+    writes to one incident evaluates it once), while a job that is running
+    when it is asked for again runs once more afterwards, since it may have
+    read the state before the latest write. A failing job is logged, not
+    raised: the rows it was working from are still there for the sweep.
+    `pause()` holds jobs (tests use it to show a request answers first);
+    `wait_idle()` blocks until nothing is waiting or running.
     """
 
     kind = "in-process"
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        self._cv = threading.Condition()
+        self._pending: dict[str, JobRequest] = {}
+        self._busy = False
+        self._paused = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._activate: Callable[[], None] = lambda: None
+
+    def bind(self, activate: Callable[[], None]) -> None:
+        """Called before each job, so job functions find their runtime through `current()`."""
+        self._activate = activate
 
     def dispatch(self, jobs: list[JobRequest]) -> None:
-        local = self._local
-        pending: list[JobRequest] = local.__dict__.setdefault("pending", [])
-        pending.extend(jobs)
-        if local.__dict__.get("running"):
-            return  # a job enqueued from inside a job runs when the outer one returns
-        local.running = True
-        try:
-            while pending:
-                job = pending.pop(0)
-                try:
-                    resolve(job.func)(*job.args)
-                except Exception:
-                    log.exception("in-process job %s failed", job.job_id)
-        finally:
-            local.running = False
+        with self._cv:
+            if self._closed:
+                log.warning("queue closed; %d job(s) left for the sweep", len(jobs))
+                return
+            for job in jobs:
+                self._pending.setdefault(job.job_id, job)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="hindsight-jobs", daemon=True
+                )
+                self._thread.start()
+            self._cv.notify_all()
+
+    def _next(self) -> JobRequest | None:
+        with self._cv:
+            while not self._closed and (self._paused or not self._pending):
+                self._cv.wait()
+            if self._closed:
+                return None
+            job_id = next(iter(self._pending))
+            self._busy = True
+            return self._pending.pop(job_id)
+
+    def _run(self) -> None:
+        while (job := self._next()) is not None:
+            try:
+                self._activate()
+                _callable(job.func)(*job.args)
+            except Exception:
+                log.exception("background job %s failed; the sweep will pick it up", job.job_id)
+            finally:
+                with self._cv:
+                    self._busy = False
+                    self._cv.notify_all()
+
+    def pause(self) -> None:
+        with self._cv:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cv:
+            self._paused = False
+            self._cv.notify_all()
+
+    @property
+    def pending(self) -> int:
+        with self._cv:
+            return len(self._pending) + (1 if self._busy else 0)
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """True once no job is waiting or running (False on timeout, or while paused)."""
+        with self._cv:
+            return self._cv.wait_for(
+                lambda: self._closed or (not self._pending and not self._busy), timeout
+            )
 
     def healthy(self) -> bool:
-        return True
+        return not self._closed
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Let the running job finish; what is still waiting stays in its rows for the sweep."""
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
 
 class RQQueue:
+    """Redis and RQ: a job is enqueued by function reference with a deterministic id.
+
+    Retrying is not RQ's job here: each job's work lives in rows with their
+    own attempt counts and back-off (outbox, deliveries, pending
+    evaluations), and the sweep re-dispatches what is due. One retry layer
+    per concern, so a Jira outage is not retried three ways at once.
+    """
+
     kind = "rq"
 
     def __init__(self, redis_url: str) -> None:
-        from redis import Redis
+        from redis import Redis  # redis is only needed when a Redis URL is configured
 
         self.redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
 
+    def bind(self, activate: Callable[[], None]) -> None:
+        """The worker activates its runtime in each work horse; nothing to do here."""
+
     def dispatch(self, jobs: list[JobRequest]) -> None:
-        """Enqueue failures are logged: the outbox sweep re-enqueues what was lost."""
-        from rq import Queue, Retry
+        """Enqueue failures are logged: the sweep re-enqueues what was lost."""
+        from rq import Queue  # as above: rq only with Redis
 
         for job in jobs:
             try:
-                Queue(job.queue, connection=self.redis).enqueue(
+                Queue(job.queue, connection=self.redis).enqueue(  # type: ignore[type-var]
                     job.func,
                     *job.args,
                     job_id=job.job_id,
-                    retry=Retry(max=3, interval=[5, 30, 120]),
                     failure_ttl=7 * 24 * 3600,
                 )
             except Exception:
@@ -94,3 +180,6 @@ class RQQueue:
             return bool(self.redis.ping())
         except Exception:
             return False
+
+    def close(self) -> None:
+        self.redis.close()

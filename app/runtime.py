@@ -1,30 +1,57 @@
 """The process-wide wiring built from one Settings object.
 
 `create_app` and the worker each build a Runtime at start; job functions
-(which RQ imports by name and calls with ids only) reach it via `current()`.
-Nothing here runs at import time.
+(which RQ imports by reference and calls with ids only) reach it via
+`current()`. Parsed configuration (policy, catalog, Jira mapping) is read
+once per runtime and kept in typed fields, so a webhook does not parse the
+same YAML three times. Nothing here runs at import time.
+
+The runtime sits with the services: services take it as their first
+argument; the layers below (rules, sync, webhooks parsers) are handed the
+plain values they need instead, so they never reach back up for it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
+from .catalog import Catalog, load_catalog
 from .db import Database, UnitOfWork
-from .queue import InProcessQueue, JobQueue, RQQueue
+from .queue import BackgroundQueue, JobQueue, RQQueue
+from .rules.policy import Policy, load_policy
 from .settings import Settings
+from .sync.mapping import JiraMapping, load_mapping
+
+if TYPE_CHECKING:
+    from .services.tokens import Principal
 
 
-@dataclass
+@dataclass(eq=False)
 class Runtime:
     settings: Settings
     db: Database
     queue: JobQueue
-    extras: dict[str, object] = field(default_factory=dict)
+    bootstrap_tokens: dict[str, Principal] = field(default_factory=dict)
+
+    @cached_property
+    def policy(self) -> Policy:
+        return load_policy(self.settings.config_dir)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return load_catalog(self.settings.config_dir)
+
+    @cached_property
+    def jira_mapping(self) -> JiraMapping:
+        return load_mapping(self.settings.config_dir, self.settings.jira_project)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db, self.queue.dispatch)
 
     def close(self) -> None:
+        self.queue.close()
         self.db.dispose()
 
 
@@ -32,8 +59,10 @@ _current: Runtime | None = None
 
 
 def build(settings: Settings) -> Runtime:
-    queue: JobQueue = RQQueue(settings.redis_url) if settings.redis_url else InProcessQueue()
+    """The runtime for this process; with no Redis, jobs run on a background thread."""
+    queue: JobQueue = RQQueue(settings.redis_url) if settings.redis_url else BackgroundQueue()
     runtime = Runtime(settings=settings, db=Database(settings), queue=queue)
+    queue.bind(lambda: activate(runtime))
     activate(runtime)
     return runtime
 

@@ -20,7 +20,7 @@ def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bo
     from rq import Worker
 
     from . import runtime
-    from .rules.service import warm_up
+    from .services.evaluation import warm_up
 
     if not settings.redis_url:
         log.error("HINDSIGHT_REDIS_URL is not set: jobs run in-process, no worker needed")

@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.db import upgrade
+from app.queue import BackgroundQueue
 from app.runtime import Runtime
 from app.settings import Settings
 
@@ -134,6 +135,13 @@ def runtime(application: Flask) -> Runtime:
     return rt
 
 
+def settle(application: Flask, timeout: float = 60.0) -> None:
+    """Wait until the background queue (embedded default) has run everything it was given."""
+    queue = runtime(application).queue
+    if isinstance(queue, BackgroundQueue) and not queue.wait_idle(timeout):
+        raise AssertionError(f"background jobs still running after {timeout}s")
+
+
 @pytest.fixture
 def rt(app: Flask) -> Runtime:
     return runtime(app)
@@ -151,17 +159,29 @@ class ApiClient:
         headers.update(extra or {})
         return headers
 
+    def _call(self, method: str, path: str, kw: dict[str, Any]) -> Any:
+        """The request, then the background jobs it caused (as a reader coming back later sees).
+
+        The response has already arrived when the wait starts: jobs never run inside
+        the request (tests/integration/test_background_jobs.py shows it).
+        """
+        headers = self._headers(kw.pop("headers", None))
+        settle(self.client.application)  # what raw-client requests before this one caused
+        response = getattr(self.client, method)(path, headers=headers, **kw)
+        settle(self.client.application)
+        return response
+
     def get(self, path: str, **kw: Any) -> Any:
-        return self.client.get(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self._call("get", path, kw)
 
     def post(self, path: str, **kw: Any) -> Any:
-        return self.client.post(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self._call("post", path, kw)
 
     def patch(self, path: str, **kw: Any) -> Any:
-        return self.client.patch(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self._call("patch", path, kw)
 
     def delete(self, path: str, **kw: Any) -> Any:
-        return self.client.delete(path, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self._call("delete", path, kw)
 
     def as_token(self, token: str | None) -> ApiClient:
         return ApiClient(self.client, token)

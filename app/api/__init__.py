@@ -9,10 +9,7 @@ def register(app: Flask) -> None:
     from . import framework
 
     framework.init_app(app)  # converters first: the blueprints' rules use them
-    from app.webhooks import jira as jira_webhooks
-    from app.webhooks import sources as source_webhooks
-
-    from . import actions, exports, findings, incidents, sync, system
+    from . import actions, exports, findings, incidents, sync, system, webhooks
 
     for bp in (
         incidents.bp,
@@ -22,7 +19,6 @@ def register(app: Flask) -> None:
         sync.bp,
         system.bp,
         system.plain,
-        jira_webhooks.bp,
-        source_webhooks.bp,
+        webhooks.bp,
     ):
         app.register_blueprint(bp)

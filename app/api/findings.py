@@ -31,7 +31,7 @@ def list_findings(key: str) -> list[FindingRead]:
     response=list[FindingRead],
 )
 def evaluate(key: str) -> list[FindingRead]:
-    from app.rules.service import evaluate_key
+    from app.services.evaluation import evaluate_key
 
     evaluate_key(current(), key)
     return finding_service.list_findings(current(), key)

@@ -17,8 +17,8 @@ from flask import Blueprint, Flask, Response, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from werkzeug.routing import IntegerConverter
 
+from app.domain.errors import Forbidden, Malformed, Unauthenticated, from_validation
 from app.domain.vocabulary import Scope
-from app.errors import BadRequest, Forbidden, Unauthorized, from_validation
 from app.runtime import current
 from app.services.tokens import Principal, authenticate
 
@@ -102,10 +102,10 @@ def _authorize(scope: Scope | None) -> Principal | None:
     header = request.headers.get("Authorization", "")
     kind, _, secret = header.partition(" ")
     if kind.lower() != "bearer" or not secret.strip():
-        raise Unauthorized("send 'Authorization: Bearer <token>'; see `hindsight token create`")
+        raise Unauthenticated("send 'Authorization: Bearer <token>'; see `hindsight token create`")
     principal = authenticate(current(), secret.strip())
     if principal is None:
-        raise Unauthorized("unknown or revoked token")
+        raise Unauthenticated("unknown or revoked token")
     if not principal.can(scope):
         raise Forbidden(f"this token lacks the {scope} scope")
     return principal
@@ -114,11 +114,11 @@ def _authorize(scope: Scope | None) -> Principal | None:
 def read_json() -> Any:
     raw = request.get_data(cache=True)
     if not raw.strip():
-        raise BadRequest("the request body is empty; send a JSON object")
+        raise Malformed("the request body is empty; send a JSON object")
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"malformed JSON: {exc}") from None
+        raise Malformed(f"malformed JSON: {exc}") from None
 
 
 def parse_body(model: type[M]) -> M:

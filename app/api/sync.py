@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from app.domain.errors import Conflict, NotFound
 from app.domain.vocabulary import Scope
-from app.errors import Conflict, NotFound
 from app.models import OutboxItem
 from app.runtime import current
 from app.schemas.common import Output, Page, PageQuery

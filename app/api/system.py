@@ -13,6 +13,7 @@ from app.domain.vocabulary import Scope
 from app.runtime import current
 
 from .framework import ApiBlueprint
+from .metrics import render
 from .openapi import build_openapi
 
 bp = ApiBlueprint("system", __name__)
@@ -58,9 +59,10 @@ def healthz() -> tuple[Response, int]:
 
 @plain.get("/metrics")
 def metrics() -> Response:
-    from app.metrics import render
-
-    return Response(render(current()), mimetype="text/plain; version=0.0.4")
+    return Response(
+        render(current_app.extensions["hindsight_metrics"]),
+        mimetype="text/plain; version=0.0.4",
+    )
 
 
 @plain.get("/openapi.json")

@@ -46,9 +46,8 @@ def add_commands(sub: Any) -> None:
 
 def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
     from app import runtime
+    from app.services.evaluation import evaluate_key, warm_up
     from app.services.findings import list_findings
-
-    from .service import evaluate_key, warm_up
 
     rt = runtime.build(settings)
     warm_up(rt)

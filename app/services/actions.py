@@ -9,16 +9,16 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.domain.transitions import TransitionError, check_action_transition
+from app.domain.errors import field_error
 from app.domain.vocabulary import ActionStatus
-from app.errors import Conflict, field_error
-from app.models import Action, ActionStatusChange, Cause, Incident
+from app.models import Action
 from app.runtime import Runtime
 from app.schemas.actions import ActionCreate, ActionQuery, ActionRead, ActionUpdate
 from app.schemas.common import Page
 
 from .changes import action_changed
 from .common import changed, load_action, load_incident, reject_nulls, snapshot
+from .records import add_action, causes_of, set_status
 
 _CLOSED = [s.value for s in ActionStatus if s.is_closed]
 
@@ -33,57 +33,6 @@ def to_read(action: Action) -> ActionRead:
         history=action.history,
     )
     return ActionRead.model_validate(data)
-
-
-def _causes(session: Session, incident: Incident, ids: list[int]) -> list[Cause]:
-    causes = []
-    for i, cause_id in enumerate(ids):
-        cause = session.get(Cause, cause_id)
-        if cause is None or cause.incident_id != incident.id:
-            raise field_error(["body", "cause_ids", i], f"{incident.key} has no cause {cause_id}")
-        causes.append(cause)
-    return causes
-
-
-def add_action(
-    session: Session,
-    incident: Incident,
-    data: ActionCreate,
-    *,
-    actor: str,
-    status: ActionStatus = ActionStatus.OPEN,
-    status_reason: str | None = None,
-) -> Action:
-    """Insert inside the caller's transaction (used by the API and the importer)."""
-    causes = _causes(session, incident, data.cause_ids)
-    values = data.model_dump(exclude={"cause_ids"})
-    action = Action(
-        **values,
-        incident=incident,
-        status=status.value,
-        status_reason=status_reason,
-        is_compliance=data.compliance_rule is not None,
-    )
-    action.causes = causes
-    session.add(action)
-    session.flush()
-    action.key = f"ACT-{action.id}"
-    action.history.append(
-        ActionStatusChange(
-            from_status=None, to_status=status.value, actor=actor, reason=status_reason
-        )
-    )
-    if status.is_closed:
-        action.completed_at = datetime.now(UTC)
-    audit.record(
-        session,
-        actor=actor,
-        action="action.create",
-        entity_type="action",
-        entity_key=action.key,
-        after={**snapshot(action), "cause_ids": data.cause_ids},
-    )
-    return action
 
 
 def create_action(runtime: Runtime, key: str, data: ActionCreate, actor: str) -> ActionRead:
@@ -132,42 +81,6 @@ def list_actions(runtime: Runtime, query: ActionQuery) -> Page[ActionRead]:
         )
 
 
-def set_status(
-    session: Session,
-    action: Action,
-    new: ActionStatus,
-    reason: str | None,
-    *,
-    actor: str,
-    source: str = "api",
-) -> None:
-    """The one place status moves, so history, timestamps and checks never drift apart."""
-    current = ActionStatus(action.status)
-    try:
-        check_action_transition(current, new, reason)
-    except TransitionError as exc:
-        raise Conflict(str(exc)) from None
-    if current == new:
-        return
-    now = datetime.now(UTC)
-    action.history.append(
-        ActionStatusChange(
-            from_status=current.value,
-            to_status=new.value,
-            reason=reason,
-            actor=actor,
-            source=source,
-        )
-    )
-    action.status, action.status_reason = new.value, reason
-    action.completed_at = (
-        now
-        if new in {ActionStatus.DONE, ActionStatus.WONT_DO}
-        else (action.completed_at if new == ActionStatus.VERIFIED else None)
-    )
-    action.verified_at = now if new == ActionStatus.VERIFIED else None
-
-
 def update_action(runtime: Runtime, key: str, data: ActionUpdate, actor: str) -> ActionRead:
     with runtime.uow() as uow:
         action = load_action(uow.session, key)
@@ -184,7 +97,7 @@ def update_action(runtime: Runtime, key: str, data: ActionUpdate, actor: str) ->
         if "compliance_rule" in values:
             action.is_compliance = action.compliance_rule is not None
         if data.cause_ids is not None:
-            action.causes = _causes(uow.session, action.incident, data.cause_ids)
+            action.causes = causes_of(uow.session, action.incident, data.cause_ids)
         if data.status is not None:
             set_status(uow.session, action, data.status, data.status_reason, actor=actor)
         old, new = changed(before, {**snapshot(action), "cause_ids": [c.id for c in action.causes]})

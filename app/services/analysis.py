@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.errors import NotFound, field_error
+from app.domain.errors import NotFound, field_error
 from app.models import Base, Cause, Evidence, Incident, Participant, TimelineEvent
 from app.runtime import Runtime
 from app.schemas.analysis import CauseRead, EvidenceRead, ParticipantRead, TimelineEventRead

@@ -10,13 +10,13 @@ from app.models import Action, Incident, Postmortem
 from app.runtime import current
 from app.sync import outbox
 
+from .evaluation import evaluate_job
+
 
 def evaluate_later(uow: UnitOfWork, incident_id: int) -> None:
     """Re-run the rules after commit; one job id per incident, so a burst evaluates once."""
     uow.after_commit(
-        JobRequest(
-            "app.jobs.evaluate_incident", (incident_id,), f"rules-incident-{incident_id}", "rules"
-        )
+        JobRequest(evaluate_job, (incident_id,), f"rules-incident-{incident_id}", "rules")
     )
 
 

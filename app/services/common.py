@@ -9,7 +9,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound, field_error
+from app.domain.errors import NotFound, field_error
 from app.models import Action, Incident
 
 

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.domain.errors import Invalid, Malformed, from_validation
 from app.domain.vocabulary import ActionStatus, PostmortemStatus
-from app.errors import BadRequest, Unprocessable, from_validation
 from app.models import Cause, Evidence, Incident, Participant, TimelineEvent
 from app.runtime import Runtime
 from app.schemas.actions import ActionCreate
@@ -24,10 +24,10 @@ from app.schemas.analysis import EvidenceCreate, ParticipantCreate, TimelineEven
 from app.schemas.documents import ActionDoc, CauseDoc, EvidenceDoc, IncidentDocument, PostmortemDoc
 from app.schemas.incidents import Impact, IncidentCreate
 
-from .actions import add_action
 from .changes import incident_changed
 from .common import load_incident
 from .incidents import add_incident, open_postmortem
+from .records import add_action
 
 
 def parse_file(path: Path) -> Any:
@@ -35,7 +35,7 @@ def parse_file(path: Path) -> Any:
     try:
         return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise BadRequest(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from None
+        raise Malformed(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from None
 
 
 def validate_document(data: Any) -> IncidentDocument:
@@ -45,7 +45,7 @@ def validate_document(data: Any) -> IncidentDocument:
         raise from_validation(exc, ()) from None
     errors = _dangling_refs(doc)
     if errors:
-        raise Unprocessable(f"{len(errors)} unresolved reference(s)", errors=errors)
+        raise Invalid(f"{len(errors)} unresolved reference(s)", errors=errors)
     return doc
 
 
@@ -140,7 +140,7 @@ def _parents_first(causes: list[CauseDoc]) -> list[CauseDoc]:
         if state.get(c.ref) == "done":
             return
         if state.get(c.ref) == "visiting":
-            raise Unprocessable(
+            raise Invalid(
                 "causes form a loop", errors=[{"loc": ["causes", i, "parent"], "msg": "cause loop"}]
             )
         state[c.ref] = "visiting"

@@ -27,7 +27,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.errors import Unprocessable
+from app.domain.errors import Invalid
 from app.models import AuditEntry, Incident
 from app.runtime import Runtime
 
@@ -125,7 +125,7 @@ def _incidents(session: Session, scope: ExportScope) -> list[Incident]:
     if scope.key:
         return [load_incident(session, scope.key)]
     if scope.start is None or scope.end is None or scope.start > scope.end:
-        raise Unprocessable(
+        raise Invalid(
             "give an incident key, or a period with from <= to",
             errors=[{"loc": ["body", "from"], "msg": "from and to are required, from <= to"}],
         )

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.errors import Conflict, NotFound
+from app.domain.errors import Conflict, NotFound
 from app.models import Finding, Incident, Waiver
 from app.runtime import Runtime
 from app.schemas.findings import FindingRead
@@ -61,19 +61,35 @@ def waive(runtime: Runtime, key: str, finding_id: int, reason: str, actor: str) 
     with runtime.uow() as uow:
         incident = load_incident(uow.session, key)
         finding = _finding(uow.session, incident, finding_id)
-        existing = uow.session.scalar(select(Waiver).where(
-            Waiver.incident_id == incident.id, Waiver.fingerprint == finding.fingerprint))
+        existing = uow.session.scalar(
+            select(Waiver).where(
+                Waiver.incident_id == incident.id, Waiver.fingerprint == finding.fingerprint
+            )
+        )
         if existing is not None:
             raise Conflict(f"finding {finding_id} was already waived by {existing.waived_by}")
-        waiver = Waiver(incident_id=incident.id, fingerprint=finding.fingerprint,
-                        rule=finding.rule, reason=reason, waived_by=actor)
+        waiver = Waiver(
+            incident_id=incident.id,
+            fingerprint=finding.fingerprint,
+            rule=finding.rule,
+            reason=reason,
+            waived_by=actor,
+        )
         uow.session.add(waiver)
         audit.record(
-            uow.session, actor=actor, action="finding.waive", entity_type="finding",
+            uow.session,
+            actor=actor,
+            action="finding.waive",
+            entity_type="finding",
             entity_key=f"{incident.key}/{finding.rule}",
-            after={"fingerprint": finding.fingerprint, "rule": finding.rule,
-                   "severity": finding.severity, "entity": finding.entity_key,
-                   "message": finding.message, "reason": reason},
+            after={
+                "fingerprint": finding.fingerprint,
+                "rule": finding.rule,
+                "severity": finding.severity,
+                "entity": finding.entity_key,
+                "message": finding.message,
+                "reason": reason,
+            },
         )
         try:
             uow.commit()
@@ -86,15 +102,24 @@ def unwaive(runtime: Runtime, key: str, finding_id: int, actor: str) -> None:
     with runtime.uow() as uow:
         incident = load_incident(uow.session, key)
         finding = _finding(uow.session, incident, finding_id)
-        waiver = uow.session.scalar(select(Waiver).where(
-            Waiver.incident_id == incident.id, Waiver.fingerprint == finding.fingerprint))
+        waiver = uow.session.scalar(
+            select(Waiver).where(
+                Waiver.incident_id == incident.id, Waiver.fingerprint == finding.fingerprint
+            )
+        )
         if waiver is None:
             raise NotFound(f"finding {finding_id} is not waived")
         audit.record(
-            uow.session, actor=actor, action="finding.unwaive", entity_type="finding",
+            uow.session,
+            actor=actor,
+            action="finding.unwaive",
+            entity_type="finding",
             entity_key=f"{incident.key}/{finding.rule}",
-            before={"fingerprint": waiver.fingerprint, "reason": waiver.reason,
-                    "waived_by": waiver.waived_by},
+            before={
+                "fingerprint": waiver.fingerprint,
+                "reason": waiver.reason,
+                "waived_by": waiver.waived_by,
+            },
         )
         uow.session.delete(waiver)
         uow.commit()

@@ -10,9 +10,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.catalog import catalog_for
+from app.domain.errors import field_error
 from app.domain.vocabulary import ActionStatus, IncidentStatus
-from app.errors import field_error
 from app.models import Action, Incident, Postmortem
 from app.runtime import Runtime, current
 from app.schemas.common import Page
@@ -105,7 +104,7 @@ def open_postmortem(session: Session, incident: Incident) -> Postmortem:
     if incident.postmortem is not None:
         return incident.postmortem
     resolved = incident.resolved_at or incident.closed_at or datetime.now(UTC)
-    facilitator = catalog_for(current()).facilitator_for(incident.services)
+    facilitator = current().catalog.facilitator_for(incident.services)
     postmortem = Postmortem(
         incident=incident,
         status="draft",

@@ -20,7 +20,7 @@ from app import audit
 from app.db import JobRequest
 from app.domain.vocabulary import IncidentStatus, TimelineKind
 from app.models import Incident, TimelineEvent, WebhookDelivery
-from app.runtime import Runtime
+from app.runtime import Runtime, current
 from app.schemas.incidents import TIME_FIELDS, IncidentCreate
 from app.webhooks import alertmanager, generic, opsgenie, pagerduty
 from app.webhooks.event import EventKind, IncidentEvent
@@ -55,9 +55,12 @@ _TIMELINE = {
 
 
 def intake_job(delivery_id: int) -> JobRequest:
-    return JobRequest(
-        "app.jobs.process_incident_delivery", (delivery_id,), f"intake-{delivery_id}", "default"
-    )
+    return JobRequest(process_delivery_job, (delivery_id,), f"intake-{delivery_id}", "default")
+
+
+def process_delivery_job(delivery_id: int) -> None:
+    """The job: turn one stored incident-source delivery into incident, timeline, postmortem."""
+    process_delivery(current(), delivery_id)
 
 
 def receive(

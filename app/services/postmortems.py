@@ -11,11 +11,11 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.domain.errors import Conflict, NotFound, field_error
 from app.domain.transitions import TransitionError, check_postmortem_transition
 from app.domain.vocabulary import PostmortemStatus
-from app.errors import Conflict, NotFound, field_error
 from app.models import Incident, Postmortem
-from app.runtime import Runtime
+from app.runtime import Runtime, current
 from app.schemas.actions import ActionRead
 from app.schemas.analysis import CauseRead, EvidenceRead, ParticipantRead, TimelineEventRead
 from app.schemas.findings import FindingRead
@@ -26,6 +26,7 @@ from . import actions as action_service
 from . import incidents as incident_service
 from .changes import postmortem_changed
 from .common import changed, load_incident, reject_nulls, snapshot
+from .evaluation import blocker_report, publish_blockers
 from .findings import findings_for
 
 
@@ -122,9 +123,6 @@ def _move(
         raise Conflict(str(exc)) from None
     if new == PostmortemStatus.PUBLISHED and postmortem.status != new:
         # Judged fresh, on this transaction's state: stored findings may predate a queued job.
-        from app.rules.service import blocker_report, publish_blockers
-        from app.runtime import current
-
         blockers = publish_blockers(current(), session, incident)
         if blockers:
             raise Conflict(

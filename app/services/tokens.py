@@ -11,8 +11,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app import audit
+from app.domain.errors import Conflict
 from app.domain.vocabulary import Scope
-from app.errors import Conflict
 from app.models import ApiToken, utcnow
 from app.runtime import Runtime
 
@@ -74,8 +74,7 @@ def create_token(runtime: Runtime, name: str, scopes: list[Scope], actor: str = 
 
 def authenticate(runtime: Runtime, secret: str) -> Principal | None:
     digest = _hash(secret)
-    bootstrap: dict[str, Principal] = runtime.extras.get("bootstrap_tokens", {})  # type: ignore[assignment]
-    for known, principal in bootstrap.items():
+    for known, principal in runtime.bootstrap_tokens.items():
         if hmac.compare_digest(known, digest):
             return principal
     with runtime.db.sessions() as session:

@@ -34,9 +34,9 @@ from app.domain.vocabulary import ActionStatus
 from app.models import Action, WebhookDelivery
 from app.runtime import Runtime
 from app.services import deliveries
-from app.services.actions import set_status
 from app.services.changes import evaluate_later
 from app.services.common import snapshot
+from app.services.records import set_status
 
 from .connect import cached_identity, cached_site, open_context
 from .mapping import INBOUND_FIELDS, JiraMapping, desired_fields, load_mapping

@@ -1,5 +1,6 @@
-"""Inbound webhooks: one module per source, each a plain Flask blueprint.
+"""Incident-source payload parsers: one module per source, each turning a payload into events.
 
-They sit outside the `/api/v1` framework because they authenticate by
-signature rather than bearer token and need the raw body to check it.
+Pure functions over parsed JSON (no Flask, no database), so the receivers in
+`app/api/webhooks.py` and the intake service can both use them. The Jira
+payload is not here: Jira's shapes stay inside the sync adapter.
 """

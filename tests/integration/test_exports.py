@@ -13,7 +13,7 @@ from flask import Flask
 
 from app.services.documents import import_document
 from app.services.exports import ExportScope, build_archive, verify_archive
-from tests.conftest import ADMIN_TOKEN, ApiClient, runtime
+from tests.conftest import ADMIN_TOKEN, ApiClient, runtime, settle
 from tests.integration.test_import_export import DOC
 
 
@@ -34,6 +34,7 @@ def _rewrite(data: bytes, name: str, content: bytes | None) -> bytes:
 def archive(app: Flask) -> bytes:
     rt = runtime(app)
     import_document(rt, copy.deepcopy(DOC), actor="test")
+    settle(app)  # the import's evaluation runs on the background thread
     return build_archive(rt, ExportScope(key="INC-1"), signing_key="k" * 32)
 
 

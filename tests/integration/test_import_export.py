@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import yaml
 from flask import Flask
 
-from app.errors import Unprocessable
+from app.domain.errors import Invalid
 from app.services.documents import export_document, import_document
 from tests.conftest import runtime
 
@@ -128,7 +128,7 @@ def test_bad_document_stores_nothing(app: Flask, mutate: Any, loc: list[Any]) ->
     doc = copy.deepcopy(DOC)
     mutate(doc)
     before = _counts(app)
-    with pytest.raises(Unprocessable) as err:
+    with pytest.raises(Invalid) as err:
         import_document(runtime(app), doc, actor="test")
     assert loc in [e["loc"] for e in err.value.errors or []]
     assert _counts(app) == before
@@ -150,6 +150,6 @@ def test_failure_mid_write_rolls_back(app: Flask, monkeypatch: pytest.MonkeyPatc
 def test_cause_loop_is_rejected(app: Flask) -> None:
     doc = copy.deepcopy(DOC)
     doc["causes"][0]["parent"] = "C2"
-    with pytest.raises(Unprocessable):
+    with pytest.raises(Invalid):
         import_document(runtime(app), doc, actor="test")
     assert _counts(app)["incidents"] == 0

@@ -132,7 +132,7 @@ def test_findings_follow_every_write_and_scores_are_stored(api: ApiClient, rt: R
 def test_evaluation_writes_never_retrigger_evaluation(
     api: ApiClient, rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.rules import service
+    from app.services import evaluation as service
 
     key = complete_incident(api)
     calls: list[int] = []
@@ -280,7 +280,7 @@ def test_overdue_obligation_blocks_publication(api: ApiClient) -> None:
 
 
 def test_policy_can_assign_default_owners(app: Flask, api: ApiClient, rt: Runtime) -> None:
-    rt.extras["policy"] = Policy.model_validate({"ownership": {"assign_default_owner": True}})
+    rt.policy = Policy.model_validate({"ownership": {"assign_default_owner": True}})
     key = complete_incident(api)
     action = add_action(api, key, owner=None, team="storefront")
     assert api.get(f"/api/v1/actions/{action['key']}").json["owner"] == "Maya Okafor"

@@ -28,10 +28,10 @@ from redis.exceptions import RedisError
 from app import create_app
 from app.models import Action, Finding, Incident
 from app.rules.evaluate import evaluate
-from app.rules.service import context, dry_run, evaluate_and_store
 from app.rules.views import IncidentView
 from app.runtime import Runtime
 from app.services.documents import import_document
+from app.services.evaluation import context, dry_run, evaluate_and_store
 from tests.conftest import CONFIG_DIR, ApiClient, make_settings, runtime
 from tests.integration.test_rules_api import add_action, complete_incident
 from tests.unit.test_policy_kit import action, ctx, incident

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from app.webhooks.jira import signature_ok
+from app.api.webhooks import signature_ok
 
 SECRET = "It's a Secret to Everybody"
 BODY = b'{"webhookEvent":"jira:issue_updated","timestamp":1}'

@@ -21,6 +21,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
 from app.models import OutboxItem, WebhookDelivery
+from app.queue import BackgroundQueue
 from app.runtime import Runtime
 from app.settings import Settings
 from tests.conftest import ApiClient, make_settings, runtime
@@ -88,8 +89,19 @@ class SyncEnv:
         return self.live.url + "/webhooks/jira"
 
     def settle(self, timeout: float = 10.0) -> None:
-        """Wait until Jira has delivered every webhook it has sent so far."""
-        self.srv.webhooks.wait_idle(timeout)
+        """Wait until Hindsight's background jobs and Jira's webhooks are both done.
+
+        Each can start the other (a push makes Jira send a webhook, a webhook
+        queues a job), so wait for both, again, until neither has anything left.
+        """
+        deadline = time.monotonic() + max(timeout, 30.0)
+        queue = self.rt.queue
+        while time.monotonic() < deadline:
+            if isinstance(queue, BackgroundQueue):
+                queue.wait_idle(max(0.0, deadline - time.monotonic()))
+            self.srv.webhooks.wait_idle(max(0.0, deadline - time.monotonic()))
+            if not isinstance(queue, BackgroundQueue) or queue.pending == 0:
+                return
 
     def issues(self) -> dict[str, Any]:
         with self.srv.state.lock:

@@ -18,8 +18,8 @@ from app.runtime import Runtime
 from app.schemas.actions import ActionCreate
 from app.schemas.incidents import IncidentCreate
 from app.services import changes
-from app.services.actions import add_action
 from app.services.incidents import add_incident
+from app.services.records import add_action
 from tests.jira_server import UserSpec
 
 CONFIG_DIR = Path(__file__).resolve().parents[3] / "config"

@@ -1,6 +1,11 @@
-"""Evaluate an incident against the policy and store its findings.
+"""Evaluate an incident against the policy, apply what the policy changes, store findings.
 
-Called by the `evaluate_incident` job after every write (in-process on the
+The rules package is pure (views in, findings and proposed changes out);
+this service is the use case around it: it reads the incident, asks the
+rules, writes their changes through the same action and audit writers every
+other use case uses, and replaces the stored findings.
+
+Called by the `evaluate_job` after every write (in-process on the
 embedded default, on the RQ `rules` queue with Redis), by POST .../evaluate,
 by `hindsight evaluate`, and by the publish gate (dry run, no writes).
 
@@ -22,33 +27,24 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.catalog import Catalog, load_catalog
 from app.db import UnitOfWork
 from app.domain.vocabulary import ActionStatus
 from app.models import Action, Finding, Incident, Waiver
-from app.runtime import Runtime
+from app.rules.evaluate import blockers, engine_for, evaluate
+from app.rules.model import Change, Context, FindingDraft, Outcome
+from app.rules.policy import Policy
+from app.rules.snapshot import to_view
+from app.runtime import Runtime, current
 from app.schemas.actions import ActionCreate
 from app.settings import Settings
+from app.sync import outbox
 
-from .evaluate import blockers, engine_for, evaluate
-from .model import Change, Context, FindingDraft, Outcome
-from .policy import Policy, load_policy
-from .snapshot import to_view
+from .common import load_incident
+from .records import add_action
 
 log = logging.getLogger(__name__)
 ACTOR = "rules"
 MAX_PASSES = 3
-
-
-def load_rules_config(runtime: Runtime) -> tuple[Policy, Catalog]:
-    """Policy and catalog, parsed once per process and kept in `runtime.extras`."""
-    policy = runtime.extras.get("policy")
-    if not isinstance(policy, Policy):
-        policy = runtime.extras["policy"] = load_policy(runtime.settings.config_dir)
-    catalog = runtime.extras.get("catalog")
-    if not isinstance(catalog, Catalog):
-        catalog = runtime.extras["catalog"] = load_catalog(runtime.settings.config_dir)
-    return policy, catalog
 
 
 def warm_up(runtime: Runtime) -> Policy:
@@ -58,14 +54,13 @@ def warm_up(runtime: Runtime) -> Policy:
     first evaluation job. (A forked RQ work horse re-registers the rulesets on
     its first evaluation, as the engine requires after fork; that costs ~2 ms.)
     """
-    policy, _ = load_rules_config(runtime)
-    engine_for(policy)
-    return policy
+    runtime.catalog  # noqa: B018  (parsing it is the check)
+    engine_for(runtime.policy)
+    return runtime.policy
 
 
 def context(runtime: Runtime, now: datetime | None = None) -> Context:
-    policy, catalog = load_rules_config(runtime)
-    return Context(policy, catalog, now or datetime.now(UTC))
+    return Context(runtime.policy, runtime.catalog, now or datetime.now(UTC))
 
 
 def evaluate_and_store(
@@ -151,8 +146,6 @@ def blocker_report(
 def apply_changes(
     uow: UnitOfWork, incident: Incident, changes: list[Change], settings: Settings
 ) -> None:
-    from app.sync import outbox
-
     by_key = {a.key: a for a in incident.actions}
     for change in changes:
         action: Action | None
@@ -185,8 +178,6 @@ def _update_action(session: Session, action: Action, change: Change) -> bool:
 
 
 def _create_compliance_action(session: Session, incident: Incident, change: Change) -> Action:
-    from app.services.actions import add_action
-
     values = {k: v for k, v in change.values.items() if k != "is_compliance"}
     action = add_action(
         session, incident, ActionCreate(**values), actor=ACTOR, status=ActionStatus.OPEN
@@ -246,10 +237,13 @@ def _columns(draft: FindingDraft) -> dict[str, Any]:
 
 def evaluate_key(runtime: Runtime, key: str) -> Outcome:
     """Synchronous evaluation by incident key (API and CLI)."""
-    from app.services.common import load_incident
-
     with runtime.db.sessions() as session:
         incident_id = load_incident(session, key).id
     outcome = evaluate_and_store(runtime, incident_id)
     assert outcome is not None
     return outcome
+
+
+def evaluate_job(incident_id: int) -> None:
+    """The job: ids in, the process's runtime, one evaluation (queue `rules`)."""
+    evaluate_and_store(current(), incident_id)

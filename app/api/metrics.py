@@ -10,9 +10,9 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from .domain.vocabulary import ActionStatus
-from .models import Action, Incident, OutboxItem, WebhookDelivery
-from .runtime import Runtime
+from app.domain.vocabulary import ActionStatus
+from app.models import Action, Incident, OutboxItem, WebhookDelivery
+from app.runtime import Runtime
 
 _CLOSED = [s.value for s in ActionStatus if s.is_closed]
 
@@ -79,6 +79,5 @@ class Metrics:
         self.registry.register(DomainCollector(runtime))
 
 
-def render(runtime: Runtime) -> bytes:
-    metrics: Metrics = runtime.extras["metrics"]  # type: ignore[assignment]
+def render(metrics: Metrics) -> bytes:
     return generate_latest(metrics.registry)

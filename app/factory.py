@@ -1,0 +1,52 @@
+"""The Flask application factory: everything the HTTP service needs, built from one Settings."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, g, request
+
+from .settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The Flask factory: everything is built here, from one Settings object."""
+    from . import runtime
+    from .api import problems, register
+    from .api.metrics import Metrics
+    from .services.evaluation import warm_up as rules_warm_up
+    from .services.tokens import parse_bootstrap
+    from .settings import SettingsError, load_settings
+
+    settings = settings or load_settings()
+    try:
+        bootstrap_tokens = parse_bootstrap(settings.api_tokens)
+    except ValueError as exc:
+        raise SettingsError(f"invalid settings: HINDSIGHT_API_TOKENS: {exc}") from None
+    rt = runtime.build(settings)
+    rt.bootstrap_tokens = bootstrap_tokens
+    rules_warm_up(rt)  # a bad policy.yaml or catalog stops the start, naming file:line and key
+    metrics = Metrics(rt)
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["HINDSIGHT_RUNTIME"] = rt
+    app.extensions["hindsight_metrics"] = metrics
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    problems.init_app(app)
+    register(app)
+
+    @app.before_request
+    def _activate() -> None:
+        runtime.activate(rt)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _count(response):  # type: ignore[no-untyped-def]
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.requests.labels(request.method, endpoint, str(response.status_code)).inc()
+        if "started" in g:
+            metrics.latency.labels(endpoint).observe(time.perf_counter() - g.started)
+        return response
+
+    return app
