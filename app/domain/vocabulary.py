@@ -163,3 +163,22 @@ class Scope(StrEnum):
         """admin ⊃ write ⊃ read, so a token never needs to list all three."""
         order = [Scope.READ, Scope.WRITE, Scope.ADMIN]
         return order.index(self) >= order.index(needed)
+
+
+class DeliveryStatus(StrEnum):
+    """One lifecycle for every stored webhook delivery, whatever its source.
+
+    pending -> processing (claimed by exactly one job) -> processed | ignored
+    (with why) | failed (with the error; re-playable). A delivery whose job
+    died while processing is found by the sweep and handed back.
+    """
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        return self in {DeliveryStatus.PROCESSED, DeliveryStatus.IGNORED, DeliveryStatus.FAILED}

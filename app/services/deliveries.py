@@ -9,14 +9,15 @@ answered without effect. If enqueueing fails, the sweep finds the row.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import JobRequest
+from app.domain.vocabulary import DeliveryStatus
 from app.models import WebhookDelivery
 from app.runtime import Runtime
 
@@ -49,7 +50,7 @@ def store_delivery(
                 delivery_id=identifier,
                 payload=payload,
                 event_time=event_time,
-                status="pending",
+                status=DeliveryStatus.PENDING.value,
             )
             uow.session.add(row)
             uow.session.flush()
@@ -71,10 +72,37 @@ def pending_deliveries(
             select(WebhookDelivery.id)
             .where(
                 WebhookDelivery.source.in_(list(sources)),
-                WebhookDelivery.status == "pending",
+                WebhookDelivery.status == DeliveryStatus.PENDING.value,
                 WebhookDelivery.received_at <= older_than,
             )
             .order_by(WebhookDelivery.id)
             .limit(limit)
         )
     )
+
+
+def claim(session: Session, delivery_id: int) -> WebhookDelivery | None:
+    """Move one delivery from pending to processing, in the caller's transaction.
+
+    The conditional UPDATE is the claim: of two jobs for the same delivery (a
+    sweep re-enqueue racing the original, two workers) exactly one sees a row
+    changed and goes on; the other gets None and leaves it alone.
+    """
+    result = session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == DeliveryStatus.PENDING.value,
+        )
+        .values(status=DeliveryStatus.PROCESSING.value)
+    )
+    if not getattr(result, "rowcount", 0):
+        return None
+    return session.get(WebhookDelivery, delivery_id, populate_existing=True)
+
+
+def finish(delivery: WebhookDelivery, status: DeliveryStatus, note: str | None = None) -> None:
+    """Record how a claimed delivery ended; `note` says why it was ignored or failed."""
+    delivery.status = status.value
+    delivery.error = note
+    delivery.processed_at = datetime.now(UTC)

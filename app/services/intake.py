@@ -10,7 +10,7 @@ each time field keeps the earliest (detection) or latest (resolution) value.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.db import JobRequest
-from app.domain.vocabulary import IncidentStatus, TimelineKind
-from app.models import Incident, TimelineEvent, WebhookDelivery
+from app.domain.vocabulary import DeliveryStatus, IncidentStatus, TimelineKind
+from app.models import Incident, TimelineEvent
 from app.runtime import Runtime, current
 from app.schemas.incidents import TIME_FIELDS, IncidentCreate
 from app.webhooks import alertmanager, generic, opsgenie, pagerduty
 from app.webhooks.event import EventKind, IncidentEvent
 
+from . import deliveries
 from .changes import incident_changed
 from .deliveries import store_delivery
 from .incidents import add_incident, open_postmortem
@@ -73,15 +74,17 @@ def receive(
 
 def process_delivery(runtime: Runtime, delivery_id: int) -> str:
     with runtime.uow() as uow:
-        delivery = uow.session.get(WebhookDelivery, delivery_id)
-        if delivery is None or delivery.status != "pending":
-            return delivery.status if delivery else "missing"
+        delivery = deliveries.claim(uow.session, delivery_id)
+        if delivery is None:
+            return "not pending"
         events = PARSERS[delivery.source](delivery.payload)
         for event in events:
             incident = apply_event(uow.session, event)
             incident_changed(uow, incident)
-        delivery.status = "processed" if events else "ignored"
-        delivery.processed_at = datetime.now(UTC)
+        if events:
+            deliveries.finish(delivery, DeliveryStatus.PROCESSED)
+        else:
+            deliveries.finish(delivery, DeliveryStatus.IGNORED, "no incident event in the payload")
         uow.commit()
         return delivery.status
 
