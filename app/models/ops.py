@@ -128,3 +128,20 @@ class SyncState(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PendingEvaluation(Base):
+    """An incident whose rules must be evaluated again (migration 0003).
+
+    Written in the same transaction as the change that needs it, and deleted
+    by the evaluation that covered it, so a request for evaluation survives a
+    crash, a restart or a lost job: the sweep dispatches what is still here.
+    One row per incident however many writes arrive (the coalescing point).
+    """
+
+    __tablename__ = "pending_evaluations"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,19 +5,17 @@ Services call these inside their transaction; the jobs run after commit.
 
 from __future__ import annotations
 
-from app.db import JobRequest, UnitOfWork
+from app.db import UnitOfWork
 from app.models import Action, Incident, Postmortem
 from app.runtime import current
 from app.sync import outbox
 
-from .evaluation import evaluate_job
+from .evaluation import request_evaluation
 
 
 def evaluate_later(uow: UnitOfWork, incident_id: int) -> None:
     """Re-run the rules after commit; one job id per incident, so a burst evaluates once."""
-    uow.after_commit(
-        JobRequest(evaluate_job, (incident_id,), f"rules-incident-{incident_id}", "rules")
-    )
+    request_evaluation(uow, incident_id)
 
 
 def incident_changed(uow: UnitOfWork, incident: Incident) -> None:

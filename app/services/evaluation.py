@@ -20,16 +20,18 @@ call `incident_changed`, so an evaluation cannot re-trigger itself.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.db import UnitOfWork
+from app.db import JobRequest, UnitOfWork
 from app.domain.vocabulary import ActionStatus
-from app.models import Action, Finding, Incident, Waiver
+from app.models import Action, Finding, Incident, PendingEvaluation, Waiver, utcnow
 from app.rules.evaluate import blockers, engine_for, evaluate
 from app.rules.model import Change, Context, FindingDraft, Outcome
 from app.rules.policy import Policy
@@ -63,17 +65,64 @@ def context(runtime: Runtime, now: datetime | None = None) -> Context:
     return Context(runtime.policy, runtime.catalog, now or datetime.now(UTC))
 
 
+def request_evaluation(uow: UnitOfWork, incident_id: int) -> None:
+    """Ask for a fresh evaluation after this transaction commits.
+
+    The request is a row written with the change (so it survives a lost job or
+    a restart: the sweep re-dispatches it) and a job with one id per incident
+    (so a burst of writes queues one evaluation, not one per write).
+    """
+    session = uow.session
+    values = {"incident_id": incident_id, "requested_at": utcnow()}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(PendingEvaluation).values(**values)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["incident_id"], set_={"requested_at": stmt.excluded.requested_at}
+        )
+    )
+    uow.after_commit(evaluation_job(incident_id))
+
+
+def evaluation_job(incident_id: int) -> JobRequest:
+    return JobRequest(evaluate_job, (incident_id,), f"rules-incident-{incident_id}", "rules")
+
+
+def pending_evaluations(session: Session, older_than: datetime, limit: int = 500) -> list[int]:
+    """Incidents still waiting for an evaluation requested before `older_than`, for the sweep."""
+    return list(
+        session.scalars(
+            select(PendingEvaluation.incident_id)
+            .where(PendingEvaluation.requested_at <= older_than)
+            .order_by(PendingEvaluation.requested_at)
+            .limit(limit)
+        )
+    )
+
+
 def evaluate_and_store(
     runtime: Runtime, incident_id: int, *, now: datetime | None = None
 ) -> Outcome | None:
-    """The job body: evaluate, apply the policy's own changes, replace the findings."""
+    """The job body: evaluate, apply the policy's own changes, replace the findings.
+
+    The pending request is cleared only up to the moment this evaluation
+    started reading: a write that lands while it runs keeps its request (and
+    its own job), so nothing written is ever left unevaluated.
+    """
     ctx = context(runtime, now)
+    started = utcnow()
     with runtime.uow() as uow:
         incident = lock_incident(uow.session, incident_id)
         if incident is None:
             log.info("incident %s is gone; nothing to evaluate", incident_id)
             return None
         outcome = evaluate_in_session(uow, incident, ctx, runtime.settings)
+        uow.session.execute(
+            delete(PendingEvaluation).where(
+                PendingEvaluation.incident_id == incident_id,
+                PendingEvaluation.requested_at <= started,
+            )
+        )
         uow.commit()
         return outcome
 
@@ -247,3 +296,13 @@ def evaluate_key(runtime: Runtime, key: str) -> Outcome:
 def evaluate_job(incident_id: int) -> None:
     """The job: ids in, the process's runtime, one evaluation (queue `rules`)."""
     evaluate_and_store(current(), incident_id)
+
+
+def redispatch_pending(runtime: Runtime, *, grace_seconds: float) -> int:
+    """The sweep's part: evaluations requested over `grace_seconds` ago whose job was lost."""
+    older_than = utcnow() - timedelta(seconds=grace_seconds)
+    with runtime.db.sessions() as session:
+        ids = pending_evaluations(session, older_than)
+    if ids:
+        runtime.queue.dispatch([evaluation_job(i) for i in ids])
+    return len(ids)
