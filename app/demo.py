@@ -8,9 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from . import runtime
 from .db import upgrade
 from .domain.vocabulary import Scope
 from .models import Action, Finding, Incident
+from .queue import BackgroundQueue
+from .services.documents import import_file_once
+from .services.tokens import create_token
 from .settings import Settings
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -44,10 +48,6 @@ class DemoSummary:
 
 def load_demo(settings: Settings, demo_dir: Path = DEMO_DIR) -> DemoSummary:
     """Idempotent: a demo file already imported (same source and id) is skipped."""
-    from . import runtime
-    from .services.documents import import_file_once
-    from .services.tokens import create_token
-
     upgrade(settings)
     rt = runtime.build(settings)
     summary = DemoSummary(database=settings.database_url, token="")
@@ -55,6 +55,8 @@ def load_demo(settings: Settings, demo_dir: Path = DEMO_DIR) -> DemoSummary:
         key, created = import_file_once(rt, path, source="demo", actor="demo")
         (summary.loaded if created else summary.skipped).append(key)
     summary.token = create_token(rt, f"demo-{secrets.token_hex(3)}", [Scope.WRITE], actor="demo")
+    if isinstance(rt.queue, BackgroundQueue):
+        rt.queue.wait_idle(120)  # the counts below include the evaluations the imports asked for
     with rt.db.sessions() as s:
         for inc in s.scalars(select(Incident).order_by(Incident.id)):
             n_actions = s.scalar(select(func.count()).where(Action.incident_id == inc.id)) or 0

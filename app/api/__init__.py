@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from . import actions, exports, findings, framework, incidents, sync, system, webhooks
+
 
 def register(app: Flask) -> None:
-    from . import framework
-
     framework.init_app(app)  # converters first: the blueprints' rules use them
-    from . import actions, exports, findings, incidents, sync, system, webhooks
-
     for bp in (
         incidents.bp,
         actions.bp,
