@@ -13,12 +13,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from .models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
+_HEAD = select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
+_MOVE_HEAD = (
+    update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
+    .execution_options(synchronize_session=False)
+)
 
 
 def _jsonable(value: Any) -> Any:
@@ -57,11 +64,9 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry inside the caller's transaction (locks the head row)."""
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
+    last_seq, last_hash = session.execute(_HEAD).one()
     entry = AuditEntry(
-        seq=head.last_seq + 1,
+        seq=last_seq + 1,
         at=datetime.now(UTC),
         actor=actor,
         action=action,
@@ -69,11 +74,12 @@ def record(
         entity_key=entity_key,
         before=_jsonable(before),
         after=_jsonable(after),
-        prev_hash=head.last_hash,
+        prev_hash=last_hash,
     )
     entry.hash = _digest(entry)
     session.add(entry)
-    head.last_seq, head.last_hash = entry.seq, entry.hash
+    # Core, not the ORM, for the head: the same UPDATE on every write, cheap to repeat.
+    session.execute(_MOVE_HEAD, {"seq": entry.seq, "hash": entry.hash})
     return entry
 
 

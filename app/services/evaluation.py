@@ -23,15 +23,14 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.db import JobRequest, UnitOfWork
 from app.domain.vocabulary import ActionStatus
 from app.models import Action, Finding, Incident, PendingEvaluation, Waiver, utcnow
+from app.models.base import UTCDateTime
 from app.rules.evaluate import blockers, engine_for, evaluate
 from app.rules.model import Change, Context, FindingDraft, Outcome
 from app.rules.policy import Policy
@@ -65,6 +64,15 @@ def context(runtime: Runtime, now: datetime | None = None) -> Context:
     return Context(runtime.policy, runtime.catalog, now or datetime.now(UTC))
 
 
+# One statement both backends accept (SQLite >= 3.24, PostgreSQL), built once: this runs
+# inside every write, so it must cost next to nothing.
+_REQUEST = text(
+    "INSERT INTO pending_evaluations (incident_id, requested_at) "
+    "VALUES (:incident_id, :requested_at) "
+    "ON CONFLICT (incident_id) DO UPDATE SET requested_at = excluded.requested_at"
+).bindparams(bindparam("requested_at", type_=UTCDateTime()))
+
+
 def request_evaluation(uow: UnitOfWork, incident_id: int) -> None:
     """Ask for a fresh evaluation after this transaction commits.
 
@@ -72,15 +80,7 @@ def request_evaluation(uow: UnitOfWork, incident_id: int) -> None:
     a restart: the sweep re-dispatches it) and a job with one id per incident
     (so a burst of writes queues one evaluation, not one per write).
     """
-    session = uow.session
-    values = {"incident_id": incident_id, "requested_at": utcnow()}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(PendingEvaluation).values(**values)
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["incident_id"], set_={"requested_at": stmt.excluded.requested_at}
-        )
-    )
+    uow.session.execute(_REQUEST, {"incident_id": incident_id, "requested_at": utcnow()})
     uow.after_commit(evaluation_job(incident_id))
 
 
@@ -105,26 +105,46 @@ def evaluate_and_store(
 ) -> Outcome | None:
     """The job body: evaluate, apply the policy's own changes, replace the findings.
 
-    The pending request is cleared only up to the moment this evaluation
-    started reading: a write that lands while it runs keeps its request (and
-    its own job), so nothing written is ever left unevaluated.
+    The policy runs first on a plain read, holding no lock, because it is the
+    expensive part and SQLite has one writer: a write lock held through it would
+    stall every request. The findings are then stored under the incident's lock
+    only if no write has landed since the read (every write moves the incident's
+    pending-evaluation stamp). If one has, or the policy wants to change data,
+    the evaluation runs again under the lock, as it always did.
     """
     ctx = context(runtime, now)
-    started = utcnow()
-    with runtime.uow() as uow:
-        incident = lock_incident(uow.session, incident_id)
+    with runtime.db.sessions() as session:
+        incident = session.get(Incident, incident_id)
         if incident is None:
             log.info("incident %s is gone; nothing to evaluate", incident_id)
             return None
-        outcome = evaluate_in_session(uow, incident, ctx, runtime.settings)
-        uow.session.execute(
-            delete(PendingEvaluation).where(
-                PendingEvaluation.incident_id == incident_id,
-                PendingEvaluation.requested_at <= started,
+        seen = _stamp(session, incident_id)
+        outcome = dry_run(session, incident, ctx)
+    with runtime.uow() as uow:
+        incident = lock_incident(uow.session, incident_id)
+        if incident is None:
+            return None
+        stamp = _stamp(uow.session, incident_id)
+        if outcome.changes or stamp != seen:
+            outcome = evaluate_in_session(uow, incident, ctx, runtime.settings)
+        else:
+            store_findings(uow.session, incident, outcome.findings)
+        if stamp is not None:
+            # Cleared only up to what this evaluation saw: a later write keeps its request.
+            uow.session.execute(
+                delete(PendingEvaluation).where(
+                    PendingEvaluation.incident_id == incident_id,
+                    PendingEvaluation.requested_at <= stamp,
+                )
             )
-        )
         uow.commit()
         return outcome
+
+
+def _stamp(session: Session, incident_id: int) -> datetime | None:
+    return session.scalar(
+        select(PendingEvaluation.requested_at).where(PendingEvaluation.incident_id == incident_id)
+    )
 
 
 def lock_incident(session: Session, incident_id: int) -> Incident | None:

@@ -33,16 +33,21 @@ REVIEW_WINDOW_DAYS = 5
 _CLOSED = {IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
 
 
-def to_read(session: Session, incident: Incident) -> IncidentRead:
-    open_actions = session.scalar(
-        select(func.count(Action.id)).where(
-            Action.incident_id == incident.id,
-            Action.status.not_in([s.value for s in ActionStatus if s.is_closed]),
+def to_read(session: Session, incident: Incident, *, new: bool = False) -> IncidentRead:
+    """The API shape; `new` (just created here) knows its counts without asking the database."""
+    if new:
+        open_actions = 0
+        postmortem_status = incident.postmortem.status if incident.postmortem else None
+    else:
+        open_actions = session.scalar(
+            select(func.count(Action.id)).where(
+                Action.incident_id == incident.id,
+                Action.status.not_in([s.value for s in ActionStatus if s.is_closed]),
+            )
         )
-    )
-    postmortem_status = session.scalar(
-        select(Postmortem.status).where(Postmortem.incident_id == incident.id)
-    )
+        postmortem_status = session.scalar(
+            select(Postmortem.status).where(Postmortem.incident_id == incident.id)
+        )
     data: dict[str, Any] = {
         c: getattr(incident, c) for c in IncidentRead.model_fields if hasattr(incident, c)
     }
@@ -121,7 +126,7 @@ def create_incident(runtime: Runtime, data: IncidentCreate, actor: str) -> Incid
         incident = add_incident(uow.session, data, actor=actor)
         incident_changed(uow, incident)
         uow.commit()
-        return to_read(uow.session, incident)
+        return to_read(uow.session, incident, new=True)
 
 
 def get_incident(runtime: Runtime, key: str) -> IncidentRead:
