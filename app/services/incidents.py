@@ -35,6 +35,7 @@ _CLOSED = {IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
 
 def to_read(session: Session, incident: Incident, *, new: bool = False) -> IncidentRead:
     """The API shape; `new` (just created here) knows its counts without asking the database."""
+    open_actions: int | None
     if new:
         open_actions = 0
         postmortem_status = incident.postmortem.status if incident.postmortem else None
