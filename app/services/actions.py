@@ -83,7 +83,7 @@ def list_actions(runtime: Runtime, query: ActionQuery) -> Page[ActionRead]:
 
 def update_action(runtime: Runtime, key: str, data: ActionUpdate, actor: str) -> ActionRead:
     with runtime.uow() as uow:
-        action = load_action(uow.session, key)
+        action = load_action(uow.session, key, lock=True)
         before = {**snapshot(action), "cause_ids": [c.id for c in action.causes]}
         values = data.model_dump(
             exclude_unset=True, exclude={"status", "status_reason", "cause_ids"}

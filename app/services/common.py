@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
@@ -12,19 +12,45 @@ from sqlalchemy.orm import Session
 from app.domain.errors import NotFound, field_error
 from app.models import Action, Incident
 
-
-def load_incident(session: Session, key: str) -> Incident:
-    incident = session.scalar(select(Incident).where(Incident.key == key.upper()))
-    if incident is None:
-        raise NotFound(f"no incident {key}")
-    return incident
+T = TypeVar("T", Incident, Action)
 
 
-def load_action(session: Session, key: str) -> Action:
-    action = session.scalar(select(Action).where(Action.key == key.upper()))
-    if action is None:
-        raise NotFound(f"no action {key}")
-    return action
+def load_incident(session: Session, key: str, *, lock: bool = False) -> Incident:
+    """The incident by key; `lock` takes its row lock first (see `_lock`)."""
+    return _load(session, Incident, key, "incident", lock)
+
+
+def load_action(session: Session, key: str, *, lock: bool = False) -> Action:
+    """The action by key; `lock` takes its row lock first (see `_lock`)."""
+    return _load(session, Action, key, "action", lock)
+
+
+def _load(session: Session, model: type[T], key: str, noun: str, lock: bool) -> T:
+    if lock:
+        _lock(session, model, key.upper())
+    stmt = select(model).where(model.key == key.upper())  # type: ignore[attr-defined]
+    if lock:
+        stmt = stmt.execution_options(populate_existing=True)
+    found = session.scalar(stmt)
+    if found is None:
+        raise NotFound(f"no {noun} {key}")
+    return found
+
+
+def _lock(session: Session, model: type[Any], key: str) -> None:
+    """Serialise writers of one row before anything is read from it.
+
+    Two requests moving the same action (open -> done, open -> blocked) must not
+    both judge the move against the same old status. PostgreSQL takes the row
+    lock (FOR UPDATE); SQLite has no row locks, and Python's driver only begins
+    a transaction at the first write, so a no-op UPDATE takes the write lock and
+    the read that follows sees the latest committed row.
+    """
+    table = model.__table__
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(table.update().where(table.c.key == key).values(key=table.c.key))
+    else:
+        session.execute(select(table.c.id).where(table.c.key == key).with_for_update())
 
 
 _SKIP = {"id", "created_at", "updated_at", "incident_id"}

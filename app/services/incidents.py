@@ -73,6 +73,17 @@ def _apply_impact(incident: Incident, impact: Impact) -> None:
     incident.impact_data = impact.data
 
 
+def _merge_impact(incident: Incident, patch: Impact | None) -> None:
+    """JSON Merge Patch (RFC 7396): only the members sent change; `null` clears.
+
+    `{"impact": {"revenue": 10}}` leaves customers, SLA minutes and data as
+    they were; `{"impact": null}` clears all four.
+    """
+    sent = patch.model_fields_set if patch is not None else set(Impact.model_fields)
+    for name in sent:
+        setattr(incident, f"impact_{name}", getattr(patch, name) if patch is not None else None)
+
+
 def add_incident(
     session: Session,
     data: IncidentCreate,
@@ -179,14 +190,14 @@ def list_incidents(runtime: Runtime, query: IncidentQuery) -> Page[IncidentRead]
 
 def update_incident(runtime: Runtime, key: str, data: IncidentUpdate, actor: str) -> IncidentRead:
     with runtime.uow() as uow:
-        incident = load_incident(uow.session, key)
+        incident = load_incident(uow.session, key, lock=True)
         before = snapshot(incident)
         fields = data.model_dump(exclude_unset=True, exclude={"impact"})
         reject_nulls(Incident, fields)
         for name, value in fields.items():
             setattr(incident, name, value)
-        if data.impact is not None:
-            _apply_impact(incident, data.impact)
+        if "impact" in data.model_fields_set:
+            _merge_impact(incident, data.impact)
         try:
             check_time_order({f: getattr(incident, f) for f in TIME_FIELDS})
         except TimeOrderError as exc:

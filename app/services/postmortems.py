@@ -80,7 +80,7 @@ def update_postmortem(
 ) -> PostmortemRead:
     """PATCH also starts a postmortem for an incident that is not resolved yet."""
     with runtime.uow() as uow:
-        incident = load_incident(uow.session, key)
+        incident = load_incident(uow.session, key, lock=True)
         postmortem = incident.postmortem or incident_service.open_postmortem(uow.session, incident)
         uow.session.flush()
         before = snapshot(postmortem)
