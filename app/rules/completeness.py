@@ -16,7 +16,7 @@ from typing import Any
 
 from app.domain.vocabulary import ParticipantRole
 
-from .engine import Condition, Rule
+from .conditions import Condition, Rule
 from .model import Context, FindingDraft
 from .policy import Policy
 from .views import ActionView, CauseView, IncidentView, TimelineView

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.domain.vocabulary import Priority
 
-from .engine import Condition, Rule
+from .conditions import Condition, Rule
 from .model import Change, Context, FindingDraft, action_finding
 from .ownership import owning_team
 from .policy import Policy

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from .blameless import BlameMatch, find_blame
-from .engine import Condition, Rule
+from .conditions import Condition, Rule
 from .model import Context, FindingDraft
 from .policy import Policy
 from .views import IncidentView

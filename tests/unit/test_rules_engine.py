@@ -411,3 +411,30 @@ def test_sessions_where_nothing_matches_do_not_crash_the_process() -> None:
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "done"
+
+
+# --- the port types stay free of the C extension ---------------------------------------------
+
+def test_policies_and_pure_pipeline_do_not_load_durable_rules() -> None:
+    # Policies, the loader, fact building and the pure parts of evaluate only need the port
+    # types (app.rules.conditions); durable-rules is loaded when an engine is first built.
+    script = textwrap.dedent("""
+        import sys
+        import app.rules.completeness, app.rules.compliance, app.rules.deadlines
+        import app.rules.language, app.rules.ownership, app.rules.scoring
+        import app.rules.compiler, app.rules.conditions, app.rules.evaluate, app.rules.facts
+        import app.rules.lint, app.rules.policy
+        from app.rules.evaluate import compile_rules
+        from app.rules.policy import load_policy
+        from pathlib import Path
+        compile_rules(load_policy(Path("config")))
+        loaded = sorted(m for m in sys.modules if m.startswith("durable"))
+        assert not loaded, loaded
+        import app.rules.engine
+        assert "durable_rules_engine" in sys.modules
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
