@@ -26,6 +26,7 @@ speed.py`` checks that folding against the regex engine for every code point.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "FoldedText",
     "Requirement",
     "fold",
+    "in_lookup_order",
     "name_clause",
     "requirement",
     "satisfied",
@@ -149,8 +151,23 @@ def requirement(groups: Sequence[frozenset[str]], names_present: bool) -> Requir
         if clause is None:
             clause = _interned[keywords] = Clause(keywords)
         clauses.append(clause)
-    # Whole-word clauses are a set lookup: cheapest first, so a failing rule stops early.
-    return tuple(sorted(dict.fromkeys(clauses), key=lambda c: (len(c.needles), len(c.words))))
+    return tuple(dict.fromkeys(clauses))
+
+
+def in_lookup_order(reqs: Sequence[Requirement]) -> tuple[Requirement, ...]:
+    """The requirements of one rule set with each one's clauses in the order to test them.
+
+    A clause several rules share (the subject groups) comes first: its lookup is memoised per
+    text, so it costs one lookup for all those rules, and when it fails they are all skipped at
+    once. Then whole-word clauses (a set lookup), then by how many substrings must be searched.
+    The order changes only how fast a rule is rejected, never whether it is.
+    """
+    uses = Counter(c for req in reqs if req for c in req)
+
+    def key(c: Clause) -> tuple[int, int, int]:
+        return (-uses[c] if uses[c] > 1 else 0, len(c.needles), len(c.words))
+
+    return tuple(None if req is None else tuple(sorted(req, key=key)) for req in reqs)
 
 
 def name_clause(names: Sequence[str]) -> Clause | None:

@@ -54,7 +54,7 @@ ROWS_CAUSES: tuple[BlameRule, ...] = (
         ),
         needs=(
             " his | her | their | my | your ",
-            " fault| mistake| carelessness| negligence| blunder| screw| bad",
+            (" fault | mistake | carelessness | negligence | blunder | screw | screwup | bad "),
         ),
         advice=FAULT,
     ),
@@ -74,7 +74,7 @@ ROWS_CAUSES: tuple[BlameRule, ...] = (
         "blame.cause.possessive_doing",
         PC,
         r"{POSS}\s+doing\b",
-        needs=(OWNER, " doing"),
+        needs=(OWNER, " doing "),
         advice=PERSON_CAUSE,
         check=subject_ok,
     ),
@@ -82,7 +82,7 @@ ROWS_CAUSES: tuple[BlameRule, ...] = (
         "blame.cause.traced_to_person",
         PC,
         r"\btraced\s+(?:\w+\s+){0,3}?(?:back\s+)?to\s+{REF}(?![’']s?\w|[’']s)",
-        needs=(" traced", " to ", OBJECT),
+        needs=(" traced ", " to ", OBJECT),
         advice=PERSON_CAUSE,
         check=subject_ok,
     ),
@@ -94,7 +94,12 @@ ROWS_CAUSES: tuple[BlameRule, ...] = (
             r"\b(?:mistakes?|errors?|typos?|blunders?)\s+(?:was|were|got|has\s+been|have\s+been)"
             r"\s+(?:made|done|committed)\s+by\s+{REF}"
         ),
-        needs=(" mistake| error| typo| blunder", " made| done| committed", " by ", OBJECT),
+        needs=(
+            (" mistake | mistakes | error | errors | typo | typos | blunder | blunders "),
+            " made | done | committed ",
+            " by ",
+            OBJECT,
+        ),
         advice=FAULT,
         check=subject_ok,
     ),
@@ -108,8 +113,8 @@ ROWS_CAUSES: tuple[BlameRule, ...] = (
         ),
         needs=(
             (
-                " ignored| overlooked| missed| botched| mishandled| rushed| skipped"
-                "| bypassed| disregarded"
+                " ignored | overlooked | missed | botched | mishandled | rushed "
+                "| skipped | bypassed | disregarded "
             ),
             " by ",
             OBJECT,
@@ -125,7 +130,7 @@ ROWS_CAUSES: tuple[BlameRule, ...] = (
             r"\b(?:caused|introduced|broken|taken\s+down|brought\s+down)\s+by\s+"
             r"{REF}(?:[’']s\s+{ARTIFACT})?"
         ),
-        needs=(" caused| introduced| broken| taken| brought", " by ", OBJECT),
+        needs=(" caused | introduced | broken | taken | brought ", " by ", OBJECT),
         advice=PERSON_CAUSE,
         check=subject_ok,
     ),
@@ -136,7 +141,7 @@ ROWS_CAUSES: tuple[BlameRule, ...] = (
             r"\b{INCIDENT_NOUN}\s+(?:was|were|is|has\s+been)\s+(?:\w+ly\s+)?"
             r"(?:triggered|started|created|kicked\s+off)\s+by\s+{REF}"
         ),
-        needs=(" triggered| started| created| kicked", " by ", OBJECT),
+        needs=(" triggered | started | created | kicked ", " by ", OBJECT),
         advice=PERSON_CAUSE,
         check=subject_ok,
     ),
@@ -147,7 +152,7 @@ ROWS_CAUSES: tuple[BlameRule, ...] = (
             r"\b(?:triggered|started)\s+by\s+{POSS}"
             r"\s+{ARTIFACT}\b"
         ),
-        needs=(" triggered| started", " by ", OWNER, ARTIFACT_WORDS),
+        needs=(" triggered | started ", " by ", OWNER, ARTIFACT_WORDS),
         advice=PERSON_CAUSE,
         check=subject_ok,
     ),
@@ -155,7 +160,7 @@ ROWS_CAUSES: tuple[BlameRule, ...] = (
         "blame.cause.due_to_person",
         PC,
         r"\b(?:due\s+to|because\s+of|owing\s+to)\s+{REF}(?![’']s?\w|[’']s)",
-        needs=(" due| because| owing", OBJECT),
+        needs=(" due | because | owing ", OBJECT),
         advice=PERSON_CAUSE,
         check=subject_ok,
     ),
@@ -163,7 +168,7 @@ ROWS_CAUSES: tuple[BlameRule, ...] = (
         "blame.cause.due_to_artifact",
         PC,
         r"\b(?:due\s+to|because\s+of|owing\s+to)\s+{POSS}\s+{ARTIFACT}\b",
-        needs=(" due| because| owing", OWNER, ARTIFACT_WORDS),
+        needs=(" due | because | owing ", OWNER, ARTIFACT_WORDS),
         advice=PERSON_CAUSE,
         check=subject_ok,
     ),
@@ -171,14 +176,14 @@ ROWS_CAUSES: tuple[BlameRule, ...] = (
         "blame.cause.because_name",
         PC,
         r"\bbecause\s+{NAME}\s*(?=[.!?]|$)",
-        needs=(" because", NAME),
+        needs=(" because ", NAME),
         advice=PERSON_CAUSE,
     ),
     BlameRule(
         "blame.cause.blamed_on",
         PC,
         r"\bblam(?:e|ed|es|ing)\s+(?:it\s+on\s+|on\s+)?{REF}",
-        needs=(" blam", OBJECT),
+        needs=(" blame | blamed | blames | blaming ", OBJECT),
         advice=PERSON_CAUSE,
         check=subject_ok,
     ),
@@ -217,7 +222,7 @@ ROWS_CAUSES: tuple[BlameRule, ...] = (
         needs=(
             OWNER,
             ARTIFACT_WORDS,
-            " caused| broke| took| brought| triggered| crashed| led| resulted| what",
+            (" caused | broke | took | brought | triggered | crashed | led | resulted | what "),
         ),
         advice=PERSON_CAUSE,
         check=subject_ok,

@@ -37,21 +37,21 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
         "blame.idiom.dropped_the_ball",
         IB,
         r"\bdrop(?:ped|s|ping)?\s+the\s+ball\b",
-        needs=(" drop", " ball"),
+        needs=(" drop | dropped | drops | dropping ", " ball "),
         advice=IDIOM,
     ),
     BlameRule(
         "blame.idiom.asleep_at_the_wheel",
         IB,
         r"\basleep\s+at\s+the\s+wheel\b",
-        needs=(" asleep", " wheel"),
+        needs=(" asleep ", " wheel "),
         advice=IDIOM,
     ),
     BlameRule(
         "blame.idiom.one_job",
         IB,
         r"\bhad\s+one\s+job\b|\bblew\s+it\b",
-        needs=(" job| blew",),
+        needs=(" job | blew ",),
         advice=IDIOM,
     ),
     BlameRule(
@@ -61,14 +61,14 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
             r"\b(?:(?:did|does|do)\s+not|(?:did|does|do)n[’']?t)\s+(?:even\s+)?bother\b"
             r"|\b(?:could\s+not|couldn[’']?t|can[’']?t|cannot)\s+be\s+bothered\b"
         ),
-        needs=(" bother",),
+        needs=(" bother | bothered ",),
         advice=IDIOM,
     ),
     BlameRule(
         "blame.hindsight.should_have_known",
         IB,
         r"\b(?:should|ought\s+to)(?:\s+have|[’']ve|\s+of)\s+known(?:\s+better)?\b",
-        needs=(" should| ought", " known"),
+        needs=(" should | ought ", " known "),
         advice=HINDSIGHT,
     ),
     BlameRule(
@@ -81,8 +81,11 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
         ),
         needs=(
             (
-                " careless| negligen| slopp| lazy| laziness| incompeten| reckless"
-                "| inattenti| irresponsibl| clueless| attentive"
+                " careless | carelessly | carelessness | negligent | negligence "
+                "| negligently | sloppy | sloppiness | sloppily | lazy | laziness "
+                "| incompetent | incompetence | reckless | recklessly | recklessness "
+                "| inattentive | inattentiveness | inattention | irresponsible "
+                "| irresponsibly | clueless | attentive "
             ),
         ),
         advice=JUDGEMENT,
@@ -99,7 +102,12 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
             r"|\bpaid\s+no\s+attention\b"
             r"|\b(?:lack|lapse)\s+of\s+(?:attention|care|diligence|judge?ment|discipline)\b"
         ),
-        needs=(" attenti| care| diligen| judg| discipline",),
+        needs=(
+            (
+                " attention | careful | attentive | diligent | care | diligence "
+                "| judgement | judgment | discipline "
+            ),
+        ),
         advice=JUDGEMENT,
     ),
     BlameRule(
@@ -109,7 +117,7 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
             r"\b(?:be|being|been)\s+more\s+(?:careful|attentive|diligent|vigilant)\b"
             r"|\bpay\s+(?:more|closer)\s+attention\b"
         ),
-        needs=(" care| attenti| diligen| vigilant", " more| closer"),
+        needs=(" careful | attentive | diligent | vigilant | attention ", " more | closer "),
         advice=CAREFUL,
     ),
     BlameRule(
@@ -117,8 +125,8 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
         IB,
         r"\b(?:rookie|dumb|stupid|silly|idiotic|amateur|boneheaded)\s+(?:mistake|move|error)s?\b",
         needs=(
-            " rookie| dumb| stupid| silly| idiotic| amateur| boneheaded",
-            " mistake| move| error",
+            " rookie | dumb | stupid | silly | idiotic | amateur | boneheaded ",
+            " mistake | mistakes | move | moves | error | errors ",
         ),
         advice=JUDGEMENT,
     ),
@@ -133,7 +141,7 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
         "blame.slip.yolo",
         IB,
         r"\byolo(?:[’']?d|[’']?ed)?\b",
-        needs=(" yolo",),
+        needs=(" yolo | yolod | yoloed ",),
         advice=SLIP,
     ),
     BlameRule(
@@ -143,14 +151,14 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
             r"\bfailure\s+to\s+follow\b|\bfailed\s+to\s+follow\s+(?:the\s+|our\s+|established\s+)?"
             r"(?:[\w-]+\s+)?(?:procedure|process|protocol|policy|runbook|checklist|instructions)"
         ),
-        needs=(" fail", " to ", " follow"),
+        needs=(" fail", " to ", " follow "),
         advice=OMISSION,
     ),
     BlameRule(
         "blame.fault.to_blame",
         IB,
         r"\b(?:is|was|are|were)\s+(?:\w+ly\s+)?to\s+blame\b",
-        needs=(" to ", " blame"),
+        needs=(" to ", " blame "),
         advice=FAULT,
     ),
     BlameRule(
@@ -160,7 +168,10 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
             r"\b(?:blame|fault|mistake|error|responsibility)\s+(?:lies|rests|falls|sits)"
             r"\s+(?:squarely\s+|entirely\s+|solely\s+)?(?:with|on)\b"
         ),
-        needs=(" blame| fault| mistake| error| responsibility", " lies| rests| falls| sits"),
+        needs=(
+            " blame | fault | mistake | error | responsibility ",
+            " lies | rests | falls | sits ",
+        ),
         advice=FAULT,
     ),
     BlameRule(
@@ -170,7 +181,12 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
             r"\bforg[oe]t(?:ten)?\b|\bforgets\b|\bneglect(?:ed|s|ing)?\b"
             r"(?:\s+to\s+\w+)?"
         ),
-        needs=(" forg| neglect",),
+        needs=(
+            (
+                " forgot | forget | forgotten | forgetten | forgets | neglect "
+                "| neglected | neglects | neglecting "
+            ),
+        ),
         advice=OMISSION,
         check=not_system_subject,
     ),
@@ -183,7 +199,7 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
             r"|(?:did\s+not|didn[’']?t)\s+know\s+what\s+(?:he|she|they|i)\s+(?:was|were)"
             r"\s+doing)\b"
         ),
-        needs=(" corners| depth| judg| culpa| doing",),
+        needs=(" corners | depth | judgement | judgment | culpa | doing ",),
         advice=JUDGEMENT,
     ),
     BlameRule(
@@ -193,7 +209,7 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
             r"{S_THEY}(?:was|were|is|are)\s+supposed\s+to\s+[^.;!?]{1,60}?"
             r"\b(?:never\s+did|didn[’']?t|did\s+not|but\s+(?:never|forgot|skipped))"
         ),
-        needs=(PERSON_OR_THEY, " supposed", " never| did| forgot| skipped"),
+        needs=(PERSON_OR_THEY, " supposed ", " never| did| forgot| skipped"),
         advice=OMISSION,
         check=subject_ok,
     ),
@@ -212,7 +228,7 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
         "blame.omission.without_safeguard",
         IB,
         r"{S}\w+\b{WITHOUT_SAFEGUARD}",
-        needs=(PERSON, " without"),
+        needs=(PERSON, " without "),
         advice=OMISSION,
         check=subject_ok,
     ),
@@ -220,7 +236,7 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
         "blame.omission.by_person_without",
         IB,
         r"\bby\s+{REF}{WITHOUT_SAFEGUARD}",
-        needs=(" by ", OBJECT, " without"),
+        needs=(" by ", OBJECT, " without "),
         advice=OMISSION,
         check=subject_ok,
     ),
@@ -237,8 +253,8 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
         ),
         needs=(
             (
-                " responsible| culprit| guilty| accountable| spoken| disciplined"
-                "| reprimanded| written| let| fired| retrained"
+                " responsible | culprit | guilty | accountable | spoken | disciplined "
+                "| reprimanded | written | let | fired | retrained "
             ),
         ),
         advice=PERSON_CAUSE,
@@ -250,7 +266,11 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
             r"\b(?:don[’']?t|do\s+not|never|stop)\s+(?:let(?:ting)?|allow(?:ing)?|trust(?:ing)?)"
             r"\s+(?:the\s+)?(?:interns?|juniors?|junior\s+\w+|new\s+hires?|newbies|contractors?)\b"
         ),
-        needs=(" do| never| stop", " let| allow| trust", " intern| junior| new| contractor"),
+        needs=(
+            " don | dont | do | never | stop ",
+            " let | letting | allow | allowing | trust | trusting ",
+            (" intern | interns | junior | juniors | new | newbies | contractor | contractors "),
+        ),
         advice=JUDGEMENT,
     ),
     BlameRule(
@@ -263,7 +283,7 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
         ),
         needs=(
             PERSON_OR_THEY,
-            " must| need| has| have| should| ought",
+            " must | need | needs | has | have | should | ought ",
             " double| triple| care| attenti| vigilant",
         ),
         advice=CAREFUL,
@@ -276,7 +296,14 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
             r"{S_THEY}(?:made|makes|committed)\s+(?:a|an|the|several|multiple|some|two|three)"
             r"\s+(?:\w+\s+)?(?:error|mistake|blunder|typo|slip)s?\b"
         ),
-        needs=(PERSON_OR_THEY, " made| makes| committed", " error| mistake| blunder| typo| slip"),
+        needs=(
+            PERSON_OR_THEY,
+            " made | makes | committed ",
+            (
+                " error | errors | mistake | mistakes | blunder | blunders | typo "
+                "| typos | slip | slips "
+            ),
+        ),
         advice=FAULT,
         check=subject_ok,
     ),
@@ -284,7 +311,7 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
         "blame.judgement.no_business",
         IB,
         r"{S_THEY}(?:has|had|have)\s+no\s+business\s+\w+",
-        needs=(PERSON_OR_THEY, " business"),
+        needs=(PERSON_OR_THEY, " business "),
         advice=JUDGEMENT,
         check=subject_ok,
     ),
@@ -292,7 +319,7 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
         "blame.judgement.misused",
         IB,
         r"{S_THEY}(?:abused|misused)\s+(?:it|(?:his|her|their|the)\s+\w+)",
-        needs=(PERSON_OR_THEY, " abused| misused"),
+        needs=(PERSON_OR_THEY, " abused | misused "),
         advice=JUDGEMENT,
         check=subject_ok,
     ),
@@ -305,14 +332,18 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
             r"[^.;!?]{0,40}?\bwould\s+have\s+(?:seen|noticed|caught|known|spotted|realized"
             r"|realised|checked)\b"
         ),
-        needs=(" brain| would",),
+        needs=(" brain | would ",),
         advice=HINDSIGHT,
     ),
     BlameRule(
         "blame.fault.mistake_by",
         IB,
         r"\b(?:mistakes?|errors?|blunders?|slips?)\s+(?:made\s+)?by\s+{REF}",
-        needs=(" mistake| error| blunder| slip", " by ", OBJECT),
+        needs=(
+            (" mistake | mistakes | error | errors | blunder | blunders | slip | slips "),
+            " by ",
+            OBJECT,
+        ),
         advice=FAULT,
         check=subject_ok,
     ),
@@ -328,12 +359,12 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
             " who ",
             (
                 *NEG_AUX_WORDS,
-                " forgot",
-                " neglected",
-                " ignored",
-                " overlooked",
-                " missed",
-                " skipped",
+                " forgot ",
+                " neglected ",
+                " ignored ",
+                " overlooked ",
+                " missed ",
+                " skipped ",
             ),
         ),
         advice=OMISSION,
@@ -343,7 +374,7 @@ ROWS_PHRASES: tuple[BlameRule, ...] = (
         "blame.cause.traced_to_artifact",
         PC,
         r"\btraced\s+(?:\w+\s+){0,3}?(?:back\s+)?to\s+(?:{POSS}\s+(?:\w+\s+)?{ARTIFACT}\b)",
-        needs=(" traced", " to ", OWNER, ARTIFACT_WORDS),
+        needs=(" traced ", " to ", OWNER, ARTIFACT_WORDS),
         advice=PERSON_CAUSE,
         check=subject_ok,
     ),

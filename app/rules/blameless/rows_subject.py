@@ -37,7 +37,7 @@ ROWS_SUBJECT: tuple[BlameRule, ...] = (
         "blame.omission.failed_to",
         IB,
         r"{S}fail(?:ed|s)?\s+to\s+(?!be\b)\w+",
-        needs=(PERSON, " fail", " to "),
+        needs=(PERSON, " fail | failed | fails ", " to "),
         advice=OMISSION,
         check=no_reason_given,
     ),
@@ -58,7 +58,10 @@ ROWS_SUBJECT: tuple[BlameRule, ...] = (
         ),
         needs=(
             PERSON,
-            (" ignored| overlooked| missed| skipped| bypassed| disregarded| dismissed| force"),
+            (
+                " ignored | overlooked | missed | skipped | bypassed | disregarded "
+                "| dismissed | force | forcemerged | forcepushed "
+            ),
         ),
         advice=IGNORED,
         check=subject_ok,
@@ -72,7 +75,7 @@ ROWS_SUBJECT: tuple[BlameRule, ...] = (
             r"(?!(?:a|an|the|some|more|access|had|known)\b)"
             r"(?:been\s+(?:more\s+)?(?:careful|attentive|aware|faster|quicker)|(?!been\b)\w+)"
         ),
-        needs=(PERSON_OR_THEY, " should| ought", " have| ve| of"),
+        needs=(PERSON_OR_THEY, " should| ought ", " have | ve | of "),
         advice=HINDSIGHT,
         check=subject_ok,
     ),
@@ -90,9 +93,9 @@ ROWS_SUBJECT: tuple[BlameRule, ...] = (
         needs=(
             PERSON_OR_THEY,
             (
-                " messed| screwed| fucked| mucked| effed| botched| bungled| rogue"
-                "| goofed| fumbled| blundered| flubbed| slipped| slept| corners| made"
-                "| failed"
+                " messed | screwed | fucked | mucked | effed | botched| bungled| rogue"
+                "| goofed| fumbled| blundered| flubbed| slipped | slept | corners"
+                "| made | failed "
             ),
         ),
         advice=SLIP,
@@ -108,8 +111,8 @@ ROWS_SUBJECT: tuple[BlameRule, ...] = (
         needs=(
             PERSON,
             (
-                " blindly| mistakenly| accidentally| inadvertently| incorrectly"
-                "| wrongly| erroneously| hastily"
+                " blindly | mistakenly | accidentally | inadvertently | incorrectly "
+                "| wrongly | erroneously | hastily "
             ),
         ),
         advice=SLIP,
@@ -141,7 +144,7 @@ ROWS_SUBJECT: tuple[BlameRule, ...] = (
             r"\bif\s+(?:only\s+)?{S_THEY}(?:had|[’']d)\s+(?!not\b|n[’']t)"
             r"(?:just\s+|only\s+|actually\s+)?\w+"
         ),
-        needs=(" if ", PERSON_OR_THEY, " had| d "),
+        needs=(" if ", PERSON_OR_THEY, " had | d "),
         advice=COUNTERFACTUAL,
         check=subject_ok,
     ),
@@ -168,7 +171,7 @@ ROWS_SUBJECT: tuple[BlameRule, ...] = (
         "blame.slip.the_wrong",
         IB,
         r"{S}\w+\s+(?:the|a|an)\s+wrong\b",
-        needs=(PERSON, " wrong"),
+        needs=(PERSON, " wrong "),
         advice=SLIP,
         check=subject_ok,
     ),
@@ -180,7 +183,7 @@ ROWS_SUBJECT: tuple[BlameRule, ...] = (
             r"(?:responsible\s+for\s+(?:the\s+|this\s+|our\s+)?{INCIDENT_NOUN}\b"
             r"|the\s+(?:root\s+)?cause\b|the\s+reason\b|behind\s+(?:the|this)\s+\w+)"
         ),
-        needs=(PERSON, " responsible| cause| reason| behind"),
+        needs=(PERSON, " responsible | cause | reason | behind "),
         advice=PERSON_CAUSE,
         check=subject_ok,
     ),

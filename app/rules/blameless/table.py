@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 
-from .prefilter import Requirement, requirement
+from .prefilter import Requirement, in_lookup_order, requirement
 from .rows_causes import ROWS_CAUSES
 from .rows_phrases import ROWS_PHRASES
 from .rows_subject import ROWS_SUBJECT
@@ -74,9 +74,10 @@ def expand(template: str, names: tuple[str, ...]) -> str:
 def rule_set(names: tuple[str, ...]) -> tuple[ActiveRule, ...]:
     """The table for one set of names, in table order, each rule with its prefilter."""
     present = bool(names)
+    needs = in_lookup_order([requirement(row.groups, present) for row in TABLE])
     return tuple(
-        ActiveRule(row, expand(row.pattern, names), requirement(row.groups, present))
-        for row in TABLE
+        ActiveRule(row, expand(row.pattern, names), req)
+        for row, req in zip(TABLE, needs, strict=True)
     )
 
 

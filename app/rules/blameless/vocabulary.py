@@ -34,8 +34,18 @@ ROLE_NOUN = (
     r"|incident\s+commander|team\s+lead|tech\s+lead|manager|person|someone|somebody|ops"
     r"|[a-z]+\s+(?:team|folks|guys|crew|squad)(?!\s+lead))"
 )
-# Every ROLE_NOUN alternative starts a word where the rules use it (after \b or \s+); "on-call"
-# and "oncall" share only "call".
+# Every ROLE_NOUN alternative is a whole word where a subject or a possessive is expected (it is
+# followed by whitespace, a comma or an apostrophe), so those groups are set lookups; as an
+# object ({REF}) other characters may follow, so there only its start is a word edge.
+ROLE_NOUN_WORDS = (
+    " intern ", " new ", " newbie ", " noob ", " dev ", " devs ", " developer ", " developers ",
+    " engineer ", " engineers ", " sre ", " sres ", " dba ", " dbas ", " operator ", " admin ",
+    " admins ", " administrator ", " administrators ", " sysadmin ", " sysadmins ",
+    " contractor ", " contractors ", " call ", " oncall ", " responder ", " responders ",
+    " reviewer ", " reviewers ", " author ", " release ", " incident ", " team ", " tech ",
+    " manager ", " person ", " someone ", " somebody ", " ops ", " folks ", " guys ", " crew ",
+    " squad ",
+)  # fmt: skip
 ROLE_WORDS = (
     " intern", " new", " noob", " dev", " engineer", " sre", " dba", " operator", " admin",
     " sysadmin", " contractor", "call", " responder", " reviewer", " author", " release",
@@ -66,11 +76,11 @@ REF = r"(?:{NAME}|\b(?:him|her|me)\b|\b{ROLE_NP})"
 POSS = r"(?:{NAME}|\b(?:{DET}\s+)?(?:{ROLE_MOD}\s+)*{ROLE_NOUN})(?:[’']s|[’'](?!\w))"
 
 PRONOUN_WORDS = (" he ", " she ", " i ")
-PERSON = (*PRONOUN_WORDS, " whoever", *ROLE_WORDS, NAME)  # {S}
+PERSON = (*PRONOUN_WORDS, " whoever ", *ROLE_NOUN_WORDS, NAME)  # {S}
 PERSON_OR_THEY = (*PERSON, " they ")  # {S_THEY}
 OBJECT = (" him ", " her ", " me ", *ROLE_WORDS, NAME)  # {REF}
-OWNER = (*ROLE_WORDS, NAME)  # {POSS}
-ACTOR = (*PRONOUN_WORDS, *ROLE_WORDS)  # {PRON} or {ROLE_NP}, no name
+OWNER = (*ROLE_NOUN_WORDS, NAME)  # {POSS}
+ACTOR = (*PRONOUN_WORDS, *ROLE_NOUN_WORDS)  # {PRON} or {ROLE_NP}, no name
 
 # Verbs that describe not doing something; with a person subject they read as blame.
 OMISSION_VERB = (
@@ -92,25 +102,30 @@ NEG_AUX = (
     r"(?:did\s+not|didn[’']?t|did\s+n[’']t|does\s+not|doesn[’']?t|has\s+not|hasn[’']?t"
     r"|had\s+not|hadn[’']?t|have\s+not|haven[’']?t|never)"
 )
-NEG_AUX_WORDS = (" did", " does", " has", " had", " have", " never")
+NEG_AUX_WORDS = (
+    " did ", " didn ", " didnt ", " does ", " doesn ", " doesnt ", " has ", " hasn ", " hasnt ",
+    " had ", " hadn ", " hadnt ", " have ", " haven ", " havent ", " never ",
+)  # fmt: skip
 CAUSE_VERB = (
     r"(?:broke|breaks|(?:took|takes|brought|brings)\s+(?:\w+\s+){0,2}?down|crashed|nuked"
     r"|caused|causes|destroyed|corrupted|trashed|borked|hosed|tanked|blew\s+away)"
 )
+# Rule blame.cause.person_broke puts \b after CAUSE_VERB, so these are whole words.
 CAUSE_VERB_WORDS = (
-    " broke", " breaks", " down", " crashed", " nuked", " caus", " destroyed", " corrupted",
-    " trashed", " borked", " hosed", " tanked", " blew",
+    " broke ", " breaks ", " down ", " crashed ", " nuked ", " caused ", " causes ",
+    " destroyed ", " corrupted ", " trashed ", " borked ", " hosed ", " tanked ", " blew ",
 )  # fmt: skip
 ARTIFACT = (
     r"(?:change|changes|commit|commits|deploy|deployment|pr|pull\s+request|push|config|script"
     r"|migration|code|query|command|patch|merge|release|rollout|edit|typo|update|hotfix|fix"
     r"|terraform|cleanup)"
 )
-# Where the rules use ARTIFACT it follows whitespace and ends a word (\b or \s+ after it).
+# Where the rules use ARTIFACT_WORDS, ARTIFACT follows whitespace and ends a word.
 ARTIFACT_WORDS = (
-    " change", " commit", " deploy", " pr ", " pull", " push", " config", " script",
-    " migration", " code", " query", " command", " patch", " merge", " release", " rollout",
-    " edit", " typo", " update", " hotfix", " fix", " terraform", " cleanup",
+    " change ", " changes ", " commit ", " commits ", " deploy ", " deployment ", " pr ",
+    " pull ", " push ", " config ", " script ", " migration ", " code ", " query ", " command ",
+    " patch ", " merge ", " release ", " rollout ", " edit ", " typo ", " update ", " hotfix ",
+    " fix ", " terraform ", " cleanup ",
 )  # fmt: skip
 INCIDENT_NOUN = (
     r"(?:outage|incident|downtime|failure|breakage|regression|data\s+loss|breach|problem|issue"
@@ -129,9 +144,10 @@ HE_TERM = (
     r"|pebkac|pebcak|id-?10-?t\s+error|layer[\s-]?8\s+(?:problem|issue|error)s?"
     r"|people\s+(?:problem|issue)s?|wetware\s+(?:problem|issue|bug)s?)"
 )
+# HE_TERM is used between \b and \b; "layer8" need not end a word after "layer".
 HE_TERM_WORDS = (
-    " error", " mistake", " human", " induced", " caused", " pebkac", " pebcak", " layer",
-    " people", " wetware",
+    " error ", " errors ", " mistake ", " mistakes ", " human ", " induced ", " caused ",
+    " pebkac ", " pebcak ", " people ", " wetware ", " layer",
 )  # fmt: skip
 
 # What ``{NAME}``-style placeholders in rule patterns stand for; S, S_THEY, REF and POSS contain
