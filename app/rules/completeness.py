@@ -16,7 +16,7 @@ from typing import Any
 
 from app.domain.vocabulary import ParticipantRole
 
-from .engine import Condition, Rule
+from .conditions import Condition, Rule
 from .model import Context, FindingDraft
 from .policy import Policy
 from .views import ActionView, CauseView, IncidentView, TimelineView
@@ -26,7 +26,6 @@ _APPLIES = Condition("applies", "is_true", None)
 
 
 def rules(policy: Policy) -> list[Rule]:
-    c = policy.completeness
     out = [
         Rule(
             "completeness.summary",
@@ -74,21 +73,23 @@ def rules(policy: Policy) -> list[Rule]:
             (Condition("has_rationale", "is_false", None),),
         ),
     ]
-    if c.roles_required_for:
-        major = Condition("severity", "in", tuple(s.value for s in c.roles_required_for))
+    return out + _role_rules(policy)
+
+
+def _role_rules(policy: Policy) -> list[Rule]:
+    """Review roles, required only for the severities the policy names (none: no rules)."""
+    c = policy.completeness
+    if not c.roles_required_for:
+        return []
+    major = Condition("severity", "in", tuple(s.value for s in c.roles_required_for))
+    return [
+        Rule(f"completeness.{name}", "incident", (_APPLIES, major, Condition(flag, "is_false")))
         for name, flag in (
             ("facilitator", "has_facilitator"),
             ("technical_role", "has_technical"),
             ("business_role", "has_business"),
-        ):
-            out.append(
-                Rule(
-                    f"completeness.{name}",
-                    "incident",
-                    (_APPLIES, major, Condition(flag, "is_false", None)),
-                )
-            )
-    return out
+        )
+    ]
 
 
 def _text(value: str | None) -> bool:

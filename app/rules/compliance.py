@@ -17,7 +17,7 @@ from typing import Any
 
 from app.domain.vocabulary import ActionStatus, ActionType, RegulatoryFlag
 
-from .engine import Condition, Rule
+from .conditions import Condition, Rule
 from .model import Change, Context, FindingDraft
 from .policy import Obligation, Policy
 from .views import ActionView, IncidentView

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.domain.vocabulary import Priority
 
-from .engine import Condition, Rule
+from .conditions import Condition, Rule
 from .model import Change, Context, FindingDraft, action_finding
 from .ownership import owning_team
 from .policy import Policy
@@ -168,7 +168,19 @@ def explain(
             "priority if the work really is less urgent.",
             {"due_span": fact["due_span"], "max_days": limit, "priority": priority},
         )
-    level = int(suffix)
+    return _escalation(base, int(suffix), fact, label, action, incident, ctx)
+
+
+def _escalation(
+    base: str,
+    level: int,
+    fact: dict[str, Any],
+    label: str,
+    action: ActionView,
+    incident: IncidentView,
+    ctx: Context,
+) -> FindingDraft:
+    """An overdue or stale action, at the escalation rung `level` of the policy's ladder."""
     who = _escalate_to(level, action, incident, ctx)
     rung = ctx.policy.deadlines.escalation[level - 1].to.replace("_", " ")
     details = {"escalation_level": level, "escalate_to": who, "rung": rung}

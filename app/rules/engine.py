@@ -1,7 +1,8 @@
 """Policy rules matched by durable-rules: the only module that touches the library.
 
-Policies declare `Rule`s as data; this module compiles them to durable-rules
-rulesets and matches flat fact dicts against them. durable-rules keeps its
+Policies declare `Rule`s as data (`conditions.py`, which does not load the C
+extension), `compiler.py` turns them into durable-rules ruleset JSON, and this
+module registers those and matches flat fact dicts against them. durable-rules keeps its
 state in process-global C tables and was built for long-lived, event-driven
 sessions, not for millions of short, independent evaluations from threads and
 forked workers, so the design below is mostly about containing that:
@@ -26,7 +27,7 @@ forked workers, so the design below is mostly about containing that:
   C engine leaves a new session's action context uninitialised until an
   action fires, and `delete_state` frees it, which aborts the process
   ("double free") for sessions in which nothing matched.
-* Rules are sharded at `_RULES_PER_SHARD` per kind per C ruleset: the C
+* Rules are sharded at `compiler.RULES_PER_SHARD` per kind per C ruleset: the C
   engine fails (error 303) when more than 64 rules match a single fact.
 * A lock per compiled ruleset serialises the C calls of one session. The C
   calls hold the GIL anyway, so the lock costs no parallelism (measured: ~0.2
@@ -44,173 +45,39 @@ forked workers, so the design below is mostly about containing that:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import json
-import math
 import os
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final
 
 import durable_rules_engine as _dre
 
-Op = Literal["==", "!=", "<", "<=", ">", ">=", "is_true", "is_false", "in"]
-OPS: Final[frozenset[str]] = frozenset(get_args(Op))
+from .compiler import (
+    KIND_KEY,
+    SENTINEL_KEY,
+    SENTINEL_RULE,
+    Compiled,
+    KindPlan,
+    compile_rulesets,
+    rules_version,
+)
+from .conditions import OPS, STRING_TYPES, Condition, Match, Op, Rule, RulesEngineError
+from .conditions import encode as _encode
 
-# Kept well under the C engine's limit of 64 rules matching one fact.
-_RULES_PER_SHARD: Final = 32
 # Past a few hundred facts a session gets slower per fact (the C message index
 # has 512 buckets); evaluate_many splits larger batches into several sessions.
 _FACTS_PER_SESSION: Final = 256
-# Bump when the compiled form changes, so a version never names two layouts.
-_COMPILER_REVISION: Final = "1"
-
-_NUMBER_TYPES: Final[frozenset[type]] = frozenset({int, float, bool})
-_STRING_TYPES: Final[frozenset[type]] = frozenset({str})
-_COMPARISON_OPS: Final = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
-_ORDERING_OPS: Final = frozenset({"<", "<=", ">", ">="})
-
-# Posted keys: user fields are renamed to f0, f1, ... so no field name can
-# collide with durable-rules' own `id`/`sid`/`$...` keys or break its parser.
-_KIND_KEY: Final = "k"
-_SENTINEL_KEY: Final = "h"
-_SENTINEL_RULE: Final = "sentinel"
 
 # A fired action comes back as {"<rule>":{"m":<the fact's JSON exactly as posted>}}, and
 # posted facts start with their id, so a regex reads a match ~10x faster than json.loads.
 _FIRED = re.compile(r'\{"(?:r(\d+)|sentinel)":\{"m":\{"id":(?:(\d+)|"s")[,}]')
-_SENTINEL_JSON: Final = '{"id":"s","sid":"%s","' + _SENTINEL_KEY + '":1}'
-
-_encode = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, check_circular=False, separators=(",", ":")
-).encode
-
-
-class RulesEngineError(RuntimeError):
-    """durable-rules refused an operation; callers need not know its exception types."""
-
-
-def _is_scalar(value: object) -> bool:
-    # NaN and infinities have no JSON form, so durable-rules could never see them.
-    return isinstance(value, (str, int)) or (isinstance(value, float) and math.isfinite(value))
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One comparison of a fact field with a constant.
-
-    Validated on construction so a bad policy fails where it is loaded, not on
-    the first evaluation. Semantics are Python's for the values a fact builder
-    produces: numbers compare with numbers (bools count as 0/1, so `is_true`
-    means "== True"), strings with strings (ordering is by code point), and a
-    fact value of the other family is a TypeError at evaluation rather than a
-    silent coercion. A condition on a field the fact lacks (or holds as None)
-    never holds, whatever the operator, `!=` included, as in SQL.
-    """
-
-    field: str
-    op: Op
-    value: Any = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.field, str) or not self.field:
-            raise ValueError(f"condition field must be a non-empty string, got {self.field!r}")
-        if self.op not in OPS:
-            raise ValueError(
-                f"unknown op {self.op!r} on field {self.field!r}; expected one of {sorted(OPS)}"
-            )
-        where = f"condition {self.field} {self.op}"
-        if self.op in ("is_true", "is_false"):
-            if self.value is not None:
-                raise ValueError(f"{where} takes no value, got {self.value!r}")
-        elif self.op == "in":
-            if isinstance(self.value, (str, bytes, Mapping)) or not hasattr(self.value, "__iter__"):
-                raise ValueError(f"{where} needs a list of values, got {self.value!r}")
-            values = tuple(self.value)
-            if not values:
-                raise ValueError(f"{where} needs at least one value")
-            if not all(_is_scalar(v) for v in values):
-                raise ValueError(f"{where} values must be strings or numbers, got {values!r}")
-            if len({type(v) is str for v in values}) > 1:
-                raise ValueError(f"{where} mixes strings and numbers: {values!r}")
-            if isinstance(self.value, (set, frozenset)):  # a stable version needs a stable order
-                values = tuple(sorted(values, key=_encode))
-            object.__setattr__(self, "value", values)
-        elif not _is_scalar(self.value):
-            raise ValueError(f"{where} needs a string or number, got {self.value!r}")
-        elif self.op in _ORDERING_OPS and isinstance(self.value, bool):
-            raise ValueError(f"{where} orders by a boolean; use is_true/is_false")
-
-    def value_types(self) -> frozenset[type]:
-        """Fact value types this condition can be compared with meaningfully."""
-        if self.op in ("is_true", "is_false"):
-            return _NUMBER_TYPES
-        sample = self.value[0] if self.op == "in" else self.value
-        return _STRING_TYPES if isinstance(sample, str) else _NUMBER_TYPES
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A named conjunction of conditions over facts of one kind."""
-
-    id: str
-    kind: str
-    when: tuple[Condition, ...]
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not self.id:
-            raise ValueError(f"rule id must be a non-empty string, got {self.id!r}")
-        if not isinstance(self.kind, str) or not self.kind:
-            raise ValueError(f"rule {self.id!r}: kind must be a non-empty string")
-        when = tuple(self.when) if isinstance(self.when, (list, tuple)) else None
-        if not when:
-            raise ValueError(f"rule {self.id!r}: `when` needs at least one condition")
-        for c in when:
-            if not isinstance(c, Condition):
-                raise ValueError(f"rule {self.id!r}: {c!r} is not a Condition")
-        object.__setattr__(self, "when", when)
-
-
-@dataclass(frozen=True)
-class Match:
-    """A rule that holds for a fact; `fact` is the caller's own mapping, not a copy."""
-
-    rule_id: str
-    fact: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class _KindPlan:
-    """How to project a fact of one kind: which fields, checked how, posted to which shards."""
-
-    fields: tuple[tuple[str, str, frozenset[type]], ...]  # (fact field, posted key, types)
-    shards: tuple[int, ...]
-
-
-@dataclass
-class _Shard:
-    name: str
-    definition: str  # the ruleset JSON handed to durable-rules
-    handle: int = 0
-
-
-@dataclass
-class _Compiled:
-    """Everything derived from one rules version; shared by engines of that version."""
-
-    version: str
-    rule_ids: tuple[str, ...]
-    plans: dict[str, _KindPlan]
-    shards: list[_Shard]
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    registered: bool = False
-
+_SENTINEL_JSON: Final = '{"id":"s","sid":"%s","' + SENTINEL_KEY + '":1}'
 
 # Process-global, like the C tables it mirrors; reset in a forked child.
-_registry: dict[str, _Compiled] = {}
+_registry: dict[str, Compiled] = {}
 _registry_lock = threading.Lock()
 _generation = 0
 _sids = itertools.count(1)
@@ -226,77 +93,7 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def rules_version(rules: Sequence[Rule]) -> str:
-    """A digest of the rules in order (order decides match order, so it is part of the version)."""
-    canonical = [[r.id, r.kind, [[c.field, c.op, c.value] for c in r.when]] for r in rules]
-    payload = _encode([_COMPILER_REVISION, canonical]).encode()
-    return hashlib.sha256(payload).hexdigest()[:16]
-
-
-def _condition_json(c: Condition, key: str) -> dict[str, Any]:
-    if c.op == "==":
-        return {key: c.value}
-    if c.op == "is_true":
-        return {key: True}
-    if c.op == "is_false":
-        return {key: False}
-    if c.op == "in":
-        if len(c.value) == 1:
-            return {key: c.value[0]}
-        return {"$or": [{key: v} for v in c.value]}
-    return {_COMPARISON_OPS[c.op]: {key: c.value}}
-
-
-def _compile(rules: Sequence[Rule], version: str) -> _Compiled:
-    seen: set[str] = set()
-    for r in rules:
-        if not isinstance(r, Rule):
-            raise ValueError(f"{r!r} is not a Rule")
-        if r.id in seen:
-            raise ValueError(f"duplicate rule id {r.id!r}")
-        seen.add(r.id)
-
-    keys: dict[str, str] = {"kind": _KIND_KEY}
-    types: dict[str, frozenset[type]] = {"kind": _STRING_TYPES}
-    for r in rules:
-        for c in r.when:
-            keys.setdefault(c.field, f"f{len(keys) - 1}")
-            wanted = c.value_types()
-            if types.setdefault(c.field, wanted) != wanted:
-                raise ValueError(
-                    f"rule {r.id!r}: field {c.field!r} is compared with both strings and numbers"
-                )
-
-    by_kind: dict[str, list[int]] = {}
-    for index, r in enumerate(rules):
-        by_kind.setdefault(r.kind, []).append(index)
-
-    definitions: list[dict[str, Any]] = []
-    plans: dict[str, _KindPlan] = {}
-    for kind, indexes in by_kind.items():
-        shard_ids = []
-        for chunk, start in enumerate(range(0, len(indexes), _RULES_PER_SHARD)):
-            if chunk == len(definitions):
-                definitions.append({_SENTINEL_RULE: {"all": [{"m": {_SENTINEL_KEY: 1}}]}})
-            for index in indexes[start:start + _RULES_PER_SHARD]:
-                tests = [{_KIND_KEY: kind}]
-                tests += [_condition_json(c, keys[c.field]) for c in rules[index].when]
-                definitions[chunk][f"r{index}"] = {"all": [{"m": {"$and": tests}}]}
-            shard_ids.append(chunk)
-        names = dict.fromkeys(c.field for i in indexes for c in rules[i].when if c.field != "kind")
-        plans[kind] = _KindPlan(
-            fields=tuple((name, keys[name], types[name]) for name in names),
-            shards=tuple(shard_ids),
-        )
-
-    shards = [
-        _Shard(name=f"hindsight-{version}-{n}", definition=_encode(d))
-        for n, d in enumerate(definitions)
-    ]
-    return _Compiled(version, tuple(r.id for r in rules), plans, shards)
-
-
-def _compiled(rules: Sequence[Rule], version: str) -> _Compiled:
+def _compiled(rules: Sequence[Rule], version: str) -> Compiled:
     """The process's compiled, registered rulesets for `version`, registering on first use."""
     compiled = _registry.get(version)
     if compiled is not None and compiled.registered:
@@ -304,7 +101,7 @@ def _compiled(rules: Sequence[Rule], version: str) -> _Compiled:
     with _registry_lock:
         compiled = _registry.get(version)
         if compiled is None:
-            compiled = _compile(rules, version)
+            compiled = compile_rulesets(rules, version)
         if not compiled.registered:
             for shard in compiled.shards:
                 try:
@@ -320,11 +117,24 @@ def _compiled(rules: Sequence[Rule], version: str) -> _Compiled:
 def _type_error(
     fact: Mapping[str, Any], name: str, value: object, allowed: frozenset[type]
 ) -> None:
-    wanted = "a string" if allowed is _STRING_TYPES else "a number or boolean"
+    wanted = "a string" if allowed is STRING_TYPES else "a number or boolean"
     raise TypeError(
         f"fact {fact.get('fid', '?')!r} ({fact.get('kind')!r}): field {name!r} must be "
         f"{wanted} for the rules that test it, got {type(value).__name__} {value!r}"
     )
+
+
+def _project(fact: Mapping[str, Any], kind: str, plan: KindPlan, posted_id: int) -> dict[str, Any]:
+    """The fact as posted: its id, its kind and the fields the rules test, type-checked."""
+    projected: dict[str, Any] = {"id": posted_id, KIND_KEY: kind}
+    for name, key, allowed in plan.fields:
+        value = fact.get(name)
+        if value is None:
+            continue
+        if type(value) not in allowed and not isinstance(value, tuple(allowed)):
+            _type_error(fact, name, value, allowed)
+        projected[key] = value
+    return projected
 
 
 def _parse_fired(message: str) -> tuple[int, int] | None:
@@ -332,7 +142,7 @@ def _parse_fired(message: str) -> tuple[int, int] | None:
     m = _FIRED.match(message)
     if m is None:  # not the layout we rely on: take the slow, format-agnostic road
         ((name, frame),) = json.loads(message).items()
-        return None if name == _SENTINEL_RULE else (int(name[1:]), int(frame["m"]["id"]))
+        return None if name == SENTINEL_RULE else (int(name[1:]), int(frame["m"]["id"]))
     rule, fid = m.groups()
     return None if rule is None else (int(rule), int(fid))
 
@@ -394,9 +204,7 @@ class RulesEngine:
         """Every (fact, rule) that holds, in fact order, then rule order."""
         return self.evaluate_many([facts])[0]
 
-    def evaluate_many(
-        self, batches: Sequence[Sequence[Mapping[str, Any]]]
-    ) -> list[list[Match]]:
+    def evaluate_many(self, batches: Sequence[Sequence[Mapping[str, Any]]]) -> list[list[Match]]:
         """`evaluate` for several independent fact lists at a lower cost per list.
 
         Rules only ever look at one fact, so facts of different lists can share
@@ -419,14 +227,7 @@ class RulesEngine:
                 plan = plans.get(kind)
                 if plan is None:
                     continue  # no rule is about this kind
-                projected: dict[str, Any] = {"id": len(refs), _KIND_KEY: kind}
-                for name, key, allowed in plan.fields:
-                    value = fact.get(name)
-                    if value is None:
-                        continue
-                    if type(value) not in allowed and not isinstance(value, tuple(allowed)):
-                        _type_error(fact, name, value, allowed)
-                    projected[key] = value
+                projected = _project(fact, kind, plan, len(refs))
                 refs.append((b, i))
                 for s in plan.shards:
                     posted[s].append(projected)
@@ -444,7 +245,7 @@ class RulesEngine:
 
     @staticmethod
     def _run(
-        state: _Compiled,
+        state: Compiled,
         posted: list[list[dict[str, Any]]],
         refs: list[tuple[int, int]],
         results: list[list[tuple[int, int]]],
@@ -470,5 +271,15 @@ class RulesEngine:
                     results[b].append((i, hit[0]))
 
 
-__all__ = ["OPS", "Condition", "Match", "Op", "Rule", "RulesEngine", "RulesEngineError",
-           "rules_version"]
+# Condition, Rule, Match, RulesEngineError, OPS, Op and rules_version live in the pure
+# modules `conditions` and `compiler`; re-exported so existing `engine` imports keep working.
+__all__ = [
+    "OPS",
+    "Condition",
+    "Match",
+    "Op",
+    "Rule",
+    "RulesEngine",
+    "RulesEngineError",
+    "rules_version",
+]

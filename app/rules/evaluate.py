@@ -4,22 +4,27 @@ Pure: no database, no clock except `Context.now`, so the service, the lint
 command, the publish gate and the benchmark all run exactly this code.
 Compiled rules and engines are cached per policy digest and scope, because
 registering rulesets with durable-rules is the expensive part and must
-happen once per process and policy version.
+happen once per process and policy version. The engine (and with it the
+durable-rules C extension) is only imported when an engine is first built,
+so compiling or inspecting a policy's rules never loads it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import completeness, compliance, deadlines, language, ownership, scoring
 from .catalogue import base_id
-from .engine import Rule, RulesEngine
+from .conditions import Rule
 from .facts import FactSet, Ref, build
 from .model import Change, Context, FindingDraft, Outcome
 from .policy import Policy
 from .views import IncidentView
+
+if TYPE_CHECKING:
+    from .engine import RulesEngine
 
 Scope = Literal["all", "lint"]
 
@@ -51,6 +56,8 @@ def engine_for(policy: Policy, scope: Scope = "all") -> RulesEngine:
         with _LOCK:
             engine = _ENGINES.get(key)
             if engine is None:
+                from .engine import RulesEngine  # here, not at import: loads the C extension
+
                 engine = _ENGINES[key] = RulesEngine(compile_rules(policy, scope))
     return engine
 

