@@ -20,6 +20,7 @@ from werkzeug.routing import IntegerConverter
 from app.domain.errors import Forbidden, Malformed, Unauthenticated, from_validation
 from app.domain.vocabulary import Scope
 from app.runtime import current
+from app.schemas.common import load_json
 from app.services.tokens import Principal, authenticate
 
 M = TypeVar("M", bound=BaseModel)
@@ -116,8 +117,8 @@ def read_json() -> Any:
     if not raw.strip():
         raise Malformed("the request body is empty; send a JSON object")
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return load_json(raw)
+    except ValueError as exc:
         raise Malformed(f"malformed JSON: {exc}") from None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import (
@@ -65,10 +65,20 @@ def problem_response(
     return resp
 
 
+CHALLENGE = 'Bearer realm="hindsight"'
+
+
+def _bearer() -> bool:
+    kind, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return kind.lower() == "bearer" and bool(secret.strip())
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
-        return problem_response(status_of(exc), exc.title, exc.detail, exc.errors, exc.extra)
+        status = status_of(exc)
+        headers = {"WWW-Authenticate": CHALLENGE} if status == 401 else None
+        return problem_response(status, exc.title, exc.detail, exc.errors, exc.extra, headers)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
@@ -76,6 +86,15 @@ def init_app(app: Flask) -> None:
         detail = exc.description or ""
         if status == 413:
             detail = f"request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes"
+        if status == 405 and request.path.startswith("/api/") and not _bearer():
+            # Say "who are you?" before "not that method": an anonymous caller learns nothing
+            # about which methods a resource has.
+            return problem_response(
+                401,
+                "Unauthorized",
+                "send 'Authorization: Bearer <token>'",
+                headers={"WWW-Authenticate": CHALLENGE},
+            )
         valid = getattr(exc, "valid_methods", None)
         headers = {"Allow": ", ".join(valid)} if valid else None
         return problem_response(status, exc.name, detail, headers=headers)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +22,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.domain.errors import Invalid, Malformed, NotFound, Unauthenticated
 from app.runtime import current
-from app.schemas.common import has_nul
+from app.schemas.common import has_nul, load_json
 from app.services import intake
 from app.settings import Settings
 from app.sync.inbound import store_delivery
@@ -37,8 +36,8 @@ IDENTIFIER = "X-Atlassian-Webhook-Identifier"
 
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
-        payload: Any = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        payload: Any = load_json(raw)
+    except ValueError as exc:
         raise Malformed(f"malformed JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise Malformed("the webhook body must be a JSON object")

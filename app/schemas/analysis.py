@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from app.domain.vocabulary import (
     CauseCategory,
@@ -14,13 +14,13 @@ from app.domain.vocabulary import (
     TimelineKind,
 )
 
-from .common import Id, Input, LongText, Name, Output, Tag
+from .common import Id, Input, LongText, Name, Output, Tag, Timestamp
 
 Url = str
 
 
 class TimelineEventCreate(Input):
-    at: AwareDatetime
+    at: Timestamp
     kind: TimelineKind
     text: LongText = Field(min_length=1)
     source: Tag = "manual"
@@ -32,7 +32,7 @@ class TimelineEventCreate(Input):
 
 
 class TimelineEventUpdate(Input):
-    at: AwareDatetime | None = None
+    at: Timestamp | None = None
     kind: TimelineKind | None = None
     text: LongText | None = Field(default=None, min_length=1)
     source: Tag | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from app.domain.vocabulary import (
     ActionStatus,
@@ -21,7 +21,7 @@ from app.domain.vocabulary import (
 
 from .actions import ActionFields
 from .analysis import EvidenceCreate, ParticipantCreate, TimelineEventCreate
-from .common import Input, LongText, Name
+from .common import Input, LongText, Name, Timestamp
 from .incidents import IncidentCreate
 from .postmortems import Lines
 
@@ -52,7 +52,7 @@ class PostmortemDoc(Input):
     status: PostmortemStatus = PostmortemStatus.DRAFT
     facilitator: Name | None = None
     review_due: date | None = None
-    review_held_at: AwareDatetime | None = None
+    review_held_at: Timestamp | None = None
     summary: LongText = ""
     impact: LongText = ""
     went_well: Lines = Field(default_factory=list)

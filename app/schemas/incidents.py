@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from app.domain.vocabulary import IncidentStatus, RegulatoryFlag, Severity
 
-from .common import Count, Input, LongText, Output, PageQuery, ShortText, Tag
+from .common import Count, Input, LongText, Output, PageQuery, ShortText, Tag, Timestamp
 
 TIME_FIELDS = (
     "started_at",
@@ -34,12 +34,12 @@ class IncidentFields(Input):
     domain: Tag | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=50)
     regulatory: list[RegulatoryFlag] = Field(default_factory=list)
-    started_at: AwareDatetime | None = None
-    detected_at: AwareDatetime | None = None
-    acknowledged_at: AwareDatetime | None = None
-    mitigated_at: AwareDatetime | None = None
-    resolved_at: AwareDatetime | None = None
-    closed_at: AwareDatetime | None = None
+    started_at: Timestamp | None = None
+    detected_at: Timestamp | None = None
+    acknowledged_at: Timestamp | None = None
+    mitigated_at: Timestamp | None = None
+    resolved_at: Timestamp | None = None
+    closed_at: Timestamp | None = None
     impact: Impact = Field(default_factory=Impact)
 
     @model_validator(mode="after")
@@ -64,12 +64,12 @@ class IncidentUpdate(Input):
     domain: Tag | None = None
     tags: list[Tag] | None = None
     regulatory: list[RegulatoryFlag] | None = None
-    started_at: AwareDatetime | None = None
-    detected_at: AwareDatetime | None = None
-    acknowledged_at: AwareDatetime | None = None
-    mitigated_at: AwareDatetime | None = None
-    resolved_at: AwareDatetime | None = None
-    closed_at: AwareDatetime | None = None
+    started_at: Timestamp | None = None
+    detected_at: Timestamp | None = None
+    acknowledged_at: Timestamp | None = None
+    mitigated_at: Timestamp | None = None
+    resolved_at: Timestamp | None = None
+    closed_at: Timestamp | None = None
     impact: Impact | None = None
 
 
@@ -104,8 +104,8 @@ class IncidentQuery(PageQuery):
     service: str | None = None
     domain: str | None = None
     tag: str | None = None
-    since: AwareDatetime | None = Field(default=None, description="started at or after")
-    until: AwareDatetime | None = Field(default=None, description="started before")
+    since: Timestamp | None = Field(default=None, description="started at or after")
+    until: Timestamp | None = Field(default=None, description="started before")
 
 
 class TimeOrderError(ValueError):

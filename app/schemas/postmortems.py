@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from app.domain.vocabulary import PostmortemStatus
 
-from .common import Input, LongText, Name, Output
+from .common import Input, LongText, Name, Output, Timestamp
 
 Lines = list[LongText]
 
@@ -16,7 +16,7 @@ Lines = list[LongText]
 class PostmortemUpdate(Input):
     facilitator: Name | None = None
     review_due: date | None = None
-    review_held_at: AwareDatetime | None = None
+    review_held_at: Timestamp | None = None
     summary: LongText | None = None
     impact: LongText | None = None
     went_well: Lines | None = Field(default=None, max_length=100)

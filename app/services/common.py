@@ -26,6 +26,8 @@ def load_action(session: Session, key: str, *, lock: bool = False) -> Action:
 
 
 def _load(session: Session, model: type[T], key: str, noun: str, lock: bool) -> T:
+    if "\x00" in key or len(key) > 64:  # no stored key looks like this; PostgreSQL refuses NUL
+        raise NotFound(f"no {noun} {key[:64]!r}")
     if lock:
         _lock(session, model, key.upper())
     stmt = select(model).where(model.key == key.upper())  # type: ignore[attr-defined]

@@ -37,7 +37,9 @@ def signature_ok(body: bytes, header: str | None, secret: str) -> bool:
     if not header:
         return False
     expected = "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return any(hmac.compare_digest(sig.strip(), expected) for sig in header.split(","))
+    return any(
+        hmac.compare_digest(sig.strip().encode(), expected.encode()) for sig in header.split(",")
+    )
 
 
 def delivery_id(payload: Any) -> str:

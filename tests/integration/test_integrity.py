@@ -3,6 +3,8 @@ both win; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -90,3 +92,98 @@ def test_two_conflicting_status_moves_at_once_one_wins_one_409(committed_app: Fl
         assert len(moves_out_of_open) == 1, got["history"]
         winner = moves[codes.index(200)]["status"]
         assert got["status"] == winner
+
+
+SECRETS = {
+    "pagerduty_webhook_secret": "pd-secret-0123456789",
+    "generic_webhook_secret": "generic-secret-012345",
+    "opsgenie_webhook_token": "og-token-0123456789",
+    "alertmanager_webhook_token": "am-token-0123456789",
+    "jira_webhook_secret": "jira-secret-0123456789",
+}
+WEBHOOK_HEADERS = {
+    "pagerduty": "X-PagerDuty-Signature",
+    "generic": "X-Hindsight-Signature",
+    "opsgenie": "Authorization",
+    "alertmanager": "Authorization",
+    "jira": "X-Hub-Signature",
+}
+
+
+@pytest.fixture
+def hooks(database_url: str) -> Iterator[Flask]:
+    application = create_app(make_settings(database_url, **SECRETS))
+    yield application
+    runtime(application).close()
+
+
+@pytest.mark.parametrize("source", sorted(WEBHOOK_HEADERS))
+def test_a_non_ascii_signature_is_a_401_not_a_500(hooks: Flask, source: str) -> None:
+    header = WEBHOOK_HEADERS[source]
+    value = "Bearer é€" if header == "Authorization" else "sha256=é€,v1=é"
+    resp = hooks.test_client().post(f"/webhooks/{source}", data=b"{}", headers={header: value})
+    assert resp.status_code == 401, resp.json
+    assert resp.headers["WWW-Authenticate"]
+
+
+DEEP = "[" * 5000 + "]" * 5000
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (DEEP, 400),
+        ('{"title": "x", "severity": "SEV1", "impact": {"customers": ' + "9" * 5000 + "}}", 400),
+        ('{"title": "x", "severity": "SEV1", "impact": {"revenue": NaN}}', 400),
+        ('{"title": "x", "severity": "SEV1", "impact": {"revenue": Infinity}}', 400),
+        ('{"title": "x", "severity": "SEV1", "started_at": "9999-12-31T23:59:59-14:00"}', 422),
+        ('{"title": "x", "severity": "SEV1", "started_at": "0001-01-01T00:00:00+14:00"}', 422),
+        ('{"title": "x", "severity": "SEV1", "started_at": 1700000000}', 422),
+        ('{"title": "x", "severity": "SEV1", "impact": {"customers": false}}', 422),
+        ('{"title": "x", "severity": "SEV1", "impact": {"customers": 1.5}}', 422),
+    ],
+)
+def test_hostile_bodies_are_refused_before_the_database(
+    api: ApiClient, body: str, status: int
+) -> None:
+    resp = api.post("/api/v1/incidents", data=body, headers={"Content-Type": "application/json"})
+    assert resp.status_code == status, resp.json
+    assert resp.headers["Content-Type"] == "application/problem+json"
+    assert api.get("/api/v1/incidents").json["total"] == 0
+
+
+@pytest.mark.parametrize("source", ["pagerduty", "jira"])
+def test_webhook_json_with_nan_or_deep_nesting_is_a_400(hooks: Flask, source: str) -> None:
+    for body in (b'{"event": NaN}', DEEP.encode()):
+        resp = hooks.test_client().post(
+            f"/webhooks/{source}", data=body, headers=_signed(source, body)
+        )
+        assert resp.status_code == 400, resp.json
+
+
+def _signed(source: str, body: bytes) -> dict[str, str]:
+    secret = SECRETS[f"{source}_webhook_secret"].encode()
+    digest = hmac.new(secret, body, hashlib.sha256).hexdigest()
+    if source == "pagerduty":
+        return {"X-PagerDuty-Signature": f"v1={digest}"}
+    return {"X-Hub-Signature": f"sha256={digest}", "X-Atlassian-Webhook-Identifier": "d-1"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/incidents/INC-%00", "/api/v1/actions/ACT-%00", "/api/v1/incidents/" + "A" * 300],
+)
+def test_keys_no_row_can_have_are_404(api: ApiClient, path: str) -> None:
+    assert api.get(path).status_code == 404
+
+
+def test_anonymous_callers_get_401_before_405(api: ApiClient) -> None:
+    anonymous = api.as_token(None)
+    resp = anonymous.delete("/api/v1/incidents/INC-1/causes/0")
+    assert resp.status_code == 401 and resp.headers["WWW-Authenticate"].startswith("Bearer")
+    assert anonymous.get("/api/v1/incidents").headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("query", ["until=0.5", "since=1700000000", "limit=false", "limit=1.5"])
+def test_loose_query_values_are_422(api: ApiClient, query: str) -> None:
+    assert api.get(f"/api/v1/incidents?{query}").status_code == 422
