@@ -8,18 +8,24 @@ answered without effect. If enqueueing fails, the sweep finds the row.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from pydantic import ValidationError
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import JobRequest
+from app.db import JobRequest, UnitOfWork
+from app.domain.errors import Conflict, DomainError, NotFound
 from app.domain.vocabulary import DeliveryStatus
 from app.models import WebhookDelivery
 from app.runtime import Runtime
+from app.webhooks.event import PayloadError
+
+log = logging.getLogger(__name__)
 
 
 def _existing(runtime: Runtime, source: str, identifier: str) -> int | None:
@@ -74,6 +80,10 @@ def pending_deliveries(
                 WebhookDelivery.source.in_(list(sources)),
                 WebhookDelivery.status == DeliveryStatus.PENDING.value,
                 WebhookDelivery.received_at <= older_than,
+                or_(
+                    WebhookDelivery.next_attempt_at.is_(None),
+                    WebhookDelivery.next_attempt_at <= datetime.now(UTC),
+                ),
             )
             .order_by(WebhookDelivery.id)
             .limit(limit)
@@ -106,3 +116,75 @@ def finish(delivery: WebhookDelivery, status: DeliveryStatus, note: str | None =
     delivery.status = status.value
     delivery.error = note
     delivery.processed_at = datetime.now(UTC)
+
+
+MAX_ATTEMPTS = 8
+_BACKOFF_CAP = timedelta(hours=1)
+Handler = Callable[[UnitOfWork, WebhookDelivery], tuple[DeliveryStatus, str | None]]
+# Errors no retry can fix: the payload itself is refused. Anything else (a lost
+# connection, a lock timeout, two deliveries creating one incident) is retried.
+PERMANENT: tuple[type[Exception], ...] = (DomainError, PayloadError, ValidationError)
+
+
+def process(runtime: Runtime, delivery_id: int, handle: Handler) -> str:
+    """Claim, handle and finish one delivery, so that every delivery ends.
+
+    The claim and the work share one transaction: if the work fails, both roll
+    back and the failure is recorded in a transaction of its own. A refused
+    payload ends `failed` at once with the reason; anything else is tried again
+    by the sweep with a growing delay, and ends `failed` after MAX_ATTEMPTS.
+    """
+    try:
+        with runtime.uow() as uow:
+            delivery = claim(uow.session, delivery_id)
+            if delivery is None:
+                return "not pending"
+            status, note = handle(uow, delivery)
+            finish(delivery, status, note)
+            uow.commit()
+            return status.value
+    except PERMANENT as exc:
+        return _record_failure(runtime, delivery_id, _describe(exc), permanent=True)
+    except Exception as exc:
+        log.warning("delivery %s failed; it will be retried", delivery_id, exc_info=True)
+        return _record_failure(runtime, delivery_id, _describe(exc), permanent=False)
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:2000]
+
+
+def _record_failure(runtime: Runtime, delivery_id: int, error: str, *, permanent: bool) -> str:
+    with runtime.uow() as uow:
+        delivery = uow.session.get(WebhookDelivery, delivery_id)
+        if delivery is None:
+            return "missing"
+        delivery.attempts += 1
+        delivery.error = error
+        if permanent or delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status = DeliveryStatus.FAILED.value
+            delivery.processed_at = datetime.now(UTC)
+        else:
+            delay = min(timedelta(seconds=5 * 2 ** (delivery.attempts - 1)), _BACKOFF_CAP)
+            delivery.status = DeliveryStatus.PENDING.value
+            delivery.next_attempt_at = datetime.now(UTC) + delay
+        uow.commit()
+        return delivery.status
+
+
+def replay(runtime: Runtime, delivery_id: int, job: Callable[[int], JobRequest]) -> WebhookDelivery:
+    """A failed (or ignored) delivery back to pending, after a fix: its job runs again."""
+    with runtime.uow() as uow:
+        delivery = uow.session.get(WebhookDelivery, delivery_id)
+        if delivery is None:
+            raise NotFound(f"no delivery {delivery_id}")
+        if delivery.status not in {DeliveryStatus.FAILED.value, DeliveryStatus.IGNORED.value}:
+            raise Conflict(
+                f"delivery {delivery_id} is {delivery.status}; only failed or ignored replay"
+            )
+        delivery.status = DeliveryStatus.PENDING.value
+        delivery.attempts, delivery.next_attempt_at, delivery.error = 0, None, None
+        uow.after_commit(job(delivery.id))
+        uow.commit()
+        return delivery

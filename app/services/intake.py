@@ -13,13 +13,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.db import JobRequest
+from app.db import JobRequest, UnitOfWork
+from app.domain.errors import from_validation
 from app.domain.vocabulary import DeliveryStatus, IncidentStatus, TimelineKind
-from app.models import Incident, TimelineEvent
+from app.models import Incident, TimelineEvent, WebhookDelivery
 from app.runtime import Runtime, current
 from app.schemas.incidents import TIME_FIELDS, IncidentCreate
 from app.webhooks import alertmanager, generic, opsgenie, pagerduty
@@ -68,25 +70,25 @@ def receive(
     runtime: Runtime, source: str, identifier: str, payload: dict[str, Any]
 ) -> tuple[int, bool]:
     events = PARSERS[source](payload)  # parse now: a bad payload is refused, not stored
+    for event in events:
+        _check_incident(event)
     when = min((e.occurred_at for e in events), default=None)
     return store_delivery(runtime, source, identifier, payload, intake_job, when)
 
 
 def process_delivery(runtime: Runtime, delivery_id: int) -> str:
-    with runtime.uow() as uow:
-        delivery = deliveries.claim(uow.session, delivery_id)
-        if delivery is None:
-            return "not pending"
-        events = PARSERS[delivery.source](delivery.payload)
-        for event in events:
-            incident = apply_event(uow.session, event)
-            incident_changed(uow, incident)
-        if events:
-            deliveries.finish(delivery, DeliveryStatus.PROCESSED)
-        else:
-            deliveries.finish(delivery, DeliveryStatus.IGNORED, "no incident event in the payload")
-        uow.commit()
-        return delivery.status
+    """Apply one stored delivery; every delivery ends processed, ignored or failed."""
+    return deliveries.process(runtime, delivery_id, _handle)
+
+
+def _handle(uow: UnitOfWork, delivery: WebhookDelivery) -> tuple[DeliveryStatus, str | None]:
+    events = PARSERS[delivery.source](delivery.payload)
+    for event in events:
+        incident = apply_event(uow.session, event)
+        incident_changed(uow, incident)
+    if not events:
+        return DeliveryStatus.IGNORED, "no incident lifecycle event in the payload"
+    return DeliveryStatus.PROCESSED, None
 
 
 def apply_event(session: Session, event: IncidentEvent) -> Incident:
@@ -129,6 +131,14 @@ def apply_event(session: Session, event: IncidentEvent) -> Incident:
         after={k: v for k, v in after.items() if before[k] != v},
     )
     return incident
+
+
+def _check_incident(event: IncidentEvent) -> None:
+    """Refuse now (422) what the job would refuse later: an incident Hindsight cannot hold."""
+    try:
+        _new_incident(event)
+    except ValidationError as exc:
+        raise from_validation(exc, ("body", "incident")) from None
 
 
 def _new_incident(event: IncidentEvent) -> IncidentCreate:

@@ -1,4 +1,4 @@
-"""pending evaluations; one delivery lifecycle (Jira's "done" becomes "processed")
+"""pending evaluations; one delivery lifecycle with attempts (Jira's "done" becomes "processed")
 
 Revision ID: 0003
 Revises: 0002
@@ -22,7 +22,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('incident_id')
     )
     op.execute("UPDATE webhook_deliveries SET status = 'processed' WHERE status = 'done'")
+    with op.batch_alter_table('webhook_deliveries') as batch:
+        batch.add_column(sa.Column('attempts', sa.Integer(), server_default='0', nullable=False))
+        batch.add_column(sa.Column('next_attempt_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('webhook_deliveries') as batch:
+        batch.drop_column('next_attempt_at')
+        batch.drop_column('attempts')
     op.drop_table('pending_evaluations')
