@@ -28,6 +28,7 @@ class Settings(BaseSettings):
         description="Bootstrap tokens for automation: 'name:scope:secret', comma separated.",
     )
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    metrics_token: str | None = Field(default=None, min_length=16)
     page_size_max: int = Field(default=200, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -58,7 +59,8 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="Back-offs up to this long are slept inside the job."
     )
     sync_create_settle_seconds: float = Field(
-        default=15.0, ge=0,
+        default=15.0,
+        ge=0,
         description="After a create whose outcome is unknown (timeout, 5xx), wait this long "
         "before searching for it: the request may still land, and Cloud search lags.",
     )

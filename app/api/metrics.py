@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -62,7 +63,17 @@ class DomainCollector(Collector):
 
 
 class Metrics:
+    """Request counters and latency, plus the database gauges.
+
+    Under gunicorn each worker is its own process: with PROMETHEUS_MULTIPROC_DIR set
+    (the Docker image sets it) the counters live in files that every worker writes
+    and every scrape sums, so any worker answers the same totals. The domain gauges
+    come from the database and agree anyway.
+    """
+
     def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "hindsight_http_requests",
@@ -76,8 +87,17 @@ class Metrics:
             ["endpoint"],
             registry=self.registry,
         )
-        self.registry.register(DomainCollector(runtime))
+        if not self.multiprocess:
+            self.registry.register(DomainCollector(runtime))
+
+    def scrape_registry(self) -> CollectorRegistry:
+        if not self.multiprocess:
+            return self.registry
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(DomainCollector(self.runtime))
+        return registry
 
 
 def render(metrics: Metrics) -> bytes:
-    return generate_latest(metrics.registry)
+    return generate_latest(metrics.scrape_registry())

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from app import audit
+from app.domain.errors import Unauthenticated
 from app.domain.vocabulary import Scope
 from app.runtime import current
 
@@ -59,6 +61,16 @@ def healthz() -> tuple[Response, int]:
 
 @plain.get("/metrics")
 def metrics() -> Response:
+    """Prometheus exposition; with HINDSIGHT_METRICS_TOKEN set, only for that bearer token."""
+    wanted = current().settings.metrics_token
+    if wanted:
+        kind, _, given = request.headers.get("Authorization", "").partition(" ")
+        if kind.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), wanted.encode()
+        ):
+            raise Unauthenticated(
+                "/metrics needs 'Authorization: Bearer <HINDSIGHT_METRICS_TOKEN>'"
+            )
     return Response(
         render(current_app.extensions["hindsight_metrics"]),
         mimetype="text/plain; version=0.0.4",

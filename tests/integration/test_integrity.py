@@ -187,3 +187,15 @@ def test_anonymous_callers_get_401_before_405(api: ApiClient) -> None:
 @pytest.mark.parametrize("query", ["until=0.5", "since=1700000000", "limit=false", "limit=1.5"])
 def test_loose_query_values_are_422(api: ApiClient, query: str) -> None:
     assert api.get(f"/api/v1/incidents?{query}").status_code == 422
+
+
+def test_metrics_can_require_a_token(database_url: str) -> None:
+    application = create_app(make_settings(database_url, metrics_token="m" * 20))
+    client = application.test_client()
+    try:
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        ok = client.get("/metrics", headers={"Authorization": "Bearer " + "m" * 20})
+        assert ok.status_code == 200 and b"hindsight_incidents" in ok.data
+    finally:
+        runtime(application).close()
