@@ -16,11 +16,17 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from redis import Redis
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
 from .db import JobRequest
 
 log = logging.getLogger(__name__)
 
 QUEUES = ("sync", "rules", "reports", "escalations", "default")
+_WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
 class JobQueue(Protocol):
@@ -153,27 +159,44 @@ class RQQueue:
     kind = "rq"
 
     def __init__(self, redis_url: str) -> None:
-        from redis import Redis  # redis is only needed when a Redis URL is configured
-
         self.redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
 
     def bind(self, activate: Callable[[], None]) -> None:
         """The worker activates its runtime in each work horse; nothing to do here."""
 
     def dispatch(self, jobs: list[JobRequest]) -> None:
-        """Enqueue failures are logged: the sweep re-enqueues what was lost."""
-        from rq import Queue  # as above: rq only with Redis
-
+        """Enqueue, coalescing by job id; failures are logged: the sweep re-enqueues."""
         for job in jobs:
             try:
-                Queue(job.queue, connection=self.redis).enqueue(  # type: ignore[type-var]
-                    job.func,
+                job_id = self._coalesced_id(job.job_id)
+                if job_id is None:
+                    continue
+                Queue(job.queue, connection=self.redis).enqueue(
+                    job.func,  # type: ignore[type-var]
                     *job.args,
-                    job_id=job.job_id,
+                    job_id=job_id,
                     failure_ttl=7 * 24 * 3600,
                 )
             except Exception:
                 log.exception("could not enqueue %s; the sweep will retry", job.job_id)
+
+    def _coalesced_id(self, job_id: str) -> str | None:
+        """The id to enqueue under, or None when the same job is already waiting.
+
+        One waiting copy per id is enough (it will read the latest rows when it
+        runs); a job that is running now may have read them too early, so it gets
+        one follow-up copy under a second id, itself coalesced.
+        """
+        for candidate in (job_id, f"{job_id}-again"):
+            try:
+                status = Job.fetch(candidate, connection=self.redis).get_status()
+            except NoSuchJobError:
+                return candidate
+            if status in _WAITING:
+                return None
+            if status != JobStatus.STARTED:
+                return candidate
+        return None
 
     def healthy(self) -> bool:
         try:
