@@ -13,18 +13,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from .models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
-_HEAD = select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
+# Core statements on the table, not the ORM: the same two statements run on every write,
+# and the ORM's bulk-update machinery would cost more than the write itself.
+_HEAD_TABLE: Table = AuditHead.__table__  # type: ignore[assignment]
+_HEAD = (
+    select(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash)
+    .where(_HEAD_TABLE.c.id == 1)
+    .with_for_update()
+)
 _MOVE_HEAD = (
-    update(AuditHead)
-    .where(AuditHead.id == 1)
+    _HEAD_TABLE.update()
+    .where(_HEAD_TABLE.c.id == 1)
     .values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
-    .execution_options(synchronize_session=False)
 )
 
 

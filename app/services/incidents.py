@@ -38,7 +38,7 @@ def to_read(session: Session, incident: Incident, *, new: bool = False) -> Incid
     open_actions: int | None
     if new:
         open_actions = 0
-        postmortem_status = incident.postmortem.status if incident.postmortem else None
+        postmortem_status = "draft" if IncidentStatus(incident.status) in _CLOSED else None
     else:
         open_actions = session.scalar(
             select(func.count(Action.id)).where(
