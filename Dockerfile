@@ -8,13 +8,13 @@ COPY app ./app
 COPY migrations ./migrations
 COPY config ./config
 COPY demo ./demo
-COPY worker.py ./
+COPY worker.py gunicorn.conf.py ./
 RUN pip install . \
  && useradd --system --uid 10001 --home-dir /srv/hindsight hindsight \
  && chown -R hindsight /srv/hindsight
 
 USER hindsight
-ENV HINDSIGHT_CONFIG_DIR=/srv/hindsight/config
+ENV HINDSIGHT_CONFIG_DIR=/srv/hindsight/config PROMETHEUS_MULTIPROC_DIR=/tmp/hindsight-metrics
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
-CMD ["sh", "-c", "hindsight init-db && exec gunicorn --bind 0.0.0.0:8000 --workers 4 --timeout 30 --access-logfile - 'app:create_app()'"]
+CMD ["sh", "-c", "hindsight init-db && exec gunicorn 'app:create_app()'"]

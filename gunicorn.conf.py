@@ -1,0 +1,33 @@
+"""gunicorn settings for the Docker image (gunicorn reads ./gunicorn.conf.py by itself).
+
+Prometheus multiprocess mode: each worker writes its counters to files in
+PROMETHEUS_MULTIPROC_DIR and every scrape sums them, so /metrics answers the
+same totals whichever worker takes the request. The directory is emptied at
+start (stale files from a previous run would be summed too) and a dead
+worker's live gauges are dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+timeout = 30
+accesslog = "-"
+
+
+def on_starting(server: Any) -> None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
