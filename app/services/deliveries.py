@@ -119,6 +119,7 @@ def finish(delivery: WebhookDelivery, status: DeliveryStatus, note: str | None =
 
 
 MAX_ATTEMPTS = 8
+_CONFLICT_RETRIES = 2
 _BACKOFF_CAP = timedelta(hours=1)
 Handler = Callable[[UnitOfWork, WebhookDelivery], tuple[DeliveryStatus, str | None]]
 # Errors no retry can fix: the payload itself is refused. Anything else (a lost
@@ -135,19 +136,31 @@ def process(runtime: Runtime, delivery_id: int, handle: Handler) -> str:
     by the sweep with a growing delay, and ends `failed` after MAX_ATTEMPTS.
     """
     try:
-        with runtime.uow() as uow:
-            delivery = claim(uow.session, delivery_id)
-            if delivery is None:
-                return "not pending"
-            status, note = handle(uow, delivery)
-            finish(delivery, status, note)
-            uow.commit()
-            return status.value
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            try:
+                return _process_once(runtime, delivery_id, handle)
+            except IntegrityError:
+                # Another delivery created the same row (two events for one new incident
+                # arriving together); that row is committed now, so run again and find it.
+                if attempt == _CONFLICT_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
     except PERMANENT as exc:
         return _record_failure(runtime, delivery_id, _describe(exc), permanent=True)
     except Exception as exc:
         log.warning("delivery %s failed; it will be retried", delivery_id, exc_info=True)
         return _record_failure(runtime, delivery_id, _describe(exc), permanent=False)
+
+
+def _process_once(runtime: Runtime, delivery_id: int, handle: Handler) -> str:
+    with runtime.uow() as uow:
+        delivery = claim(uow.session, delivery_id)
+        if delivery is None:
+            return "not pending"
+        status, note = handle(uow, delivery)
+        finish(delivery, status, note)
+        uow.commit()
+        return status.value
 
 
 def _describe(exc: Exception) -> str:

@@ -130,3 +130,39 @@ def test_a_transient_failure_backs_off_and_gives_up_after_the_limit(
     assert len(calls) == deliveries.MAX_ATTEMPTS
     assert all(b > a for a, b in zip(delays, delays[1:], strict=False)), delays
     rt.queue.resume()  # type: ignore[attr-defined]
+
+
+def test_concurrent_deliveries_for_one_new_incident_create_it_once_and_apply_all(
+    hooks: Flask,
+) -> None:
+    import threading
+
+    from app.models import TimelineEvent
+
+    rt = runtime(hooks)
+    rt.queue.pause()  # type: ignore[attr-defined]  # the test runs the jobs itself, at once
+    kinds = ["incident.triggered", "incident.acknowledged", "incident.annotated"]
+    ids = []
+    for n in range(8):
+        payload = pd_payload(kinds[n % 3])
+        payload["event"]["id"] = f"evt-{n}"
+        payload["event"]["occurred_at"] = f"2026-03-02T10:{n:02d}:00Z"
+        ids.append(_stored(rt, payload, identifier=f"evt-{n}"))
+    barrier = threading.Barrier(len(ids))
+    results: list[str] = []
+
+    def work(delivery_id: int) -> None:
+        barrier.wait()
+        results.append(intake.process_delivery(rt, delivery_id))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(results) == ["processed"] * len(ids), results
+    with rt.db.sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Incident)) == 1
+        events = session.scalar(sa.select(sa.func.count()).select_from(TimelineEvent))
+    assert events == len(ids)
+    rt.queue.resume()  # type: ignore[attr-defined]
