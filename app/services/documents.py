@@ -31,7 +31,10 @@ from .records import add_action
 
 
 def parse_file(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise Malformed(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
         return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
