@@ -20,7 +20,7 @@ from .db import JobRequest
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("sync", "rules", "reports", "escalations", "default")
+QUEUES = ("sync", "rules", "default")  # every JobRequest.queue in use
 
 
 class JobQueue(Protocol):

@@ -28,7 +28,6 @@ class Settings(BaseSettings):
         description="Bootstrap tokens for automation: 'name:scope:secret', comma separated.",
     )
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
-    page_size_max: int = Field(default=200, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
