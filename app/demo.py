@@ -8,9 +8,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from . import runtime
 from .db import upgrade
 from .domain.vocabulary import Scope
 from .models import Action, Finding, Incident
+from .services.documents import import_file_once
+from .services.tokens import create_token
 from .settings import Settings
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -44,10 +47,6 @@ class DemoSummary:
 
 def load_demo(settings: Settings, demo_dir: Path = DEMO_DIR) -> DemoSummary:
     """Idempotent: a demo file already imported (same source and id) is skipped."""
-    from . import runtime
-    from .services.documents import import_file_once
-    from .services.tokens import create_token
-
     upgrade(settings)
     rt = runtime.build(settings)
     summary = DemoSummary(database=settings.database_url, token="")

@@ -6,18 +6,16 @@ import time
 
 from flask import Flask, g, request
 
-from .settings import Settings
+from . import runtime
+from .api import problems, register
+from .api.metrics import Metrics
+from .services.evaluation import warm_up as rules_warm_up
+from .services.tokens import parse_bootstrap
+from .settings import Settings, SettingsError, load_settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The Flask factory: everything is built here, from one Settings object."""
-    from . import runtime
-    from .api import problems, register
-    from .api.metrics import Metrics
-    from .services.evaluation import warm_up as rules_warm_up
-    from .services.tokens import parse_bootstrap
-    from .settings import SettingsError, load_settings
-
     settings = settings or load_settings()
     try:
         bootstrap_tokens = parse_bootstrap(settings.api_tokens)

@@ -6,6 +6,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    # Imported here, not at the top: each blueprint module imports app.api.framework,
+    # which runs this package's __init__ first.
     from . import framework
 
     framework.init_app(app)  # converters first: the blueprints' rules use them

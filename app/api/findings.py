@@ -6,6 +6,7 @@ from app.domain.vocabulary import Scope
 from app.runtime import current
 from app.schemas.findings import FindingRead, WaiverCreate
 from app.services import findings as finding_service
+from app.services.evaluation import evaluate_key
 from app.services.tokens import Principal
 
 from .framework import ApiBlueprint
@@ -31,8 +32,6 @@ def list_findings(key: str) -> list[FindingRead]:
     response=list[FindingRead],
 )
 def evaluate(key: str) -> list[FindingRead]:
-    from app.services.evaluation import evaluate_key
-
     evaluate_key(current(), key)
     return finding_service.list_findings(current(), key)
 

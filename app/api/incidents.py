@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from app.domain.vocabulary import Scope
 from app.runtime import current
-from app.schemas.actions import ActionCreate, ActionRead
+from app.schemas.actions import ActionCreate, ActionQuery, ActionRead
 from app.schemas.analysis import (
     CauseCreate,
     CauseRead,
@@ -138,8 +138,6 @@ _register_part("causes", analysis.CAUSE, CauseCreate, CauseUpdate, CauseRead)
 
 @bp.op("GET", "/<key>/actions", summary="List an incident's actions", response=list[ActionRead])
 def list_incident_actions(key: str) -> list[ActionRead]:
-    from app.schemas.actions import ActionQuery
-
     return action_service.list_actions(current(), ActionQuery(incident=key, limit=500)).items
 
 
