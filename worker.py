@@ -1,9 +1,12 @@
-"""Entry point for `python worker.py`: same as `hindsight worker`."""
+"""Entry point for `python worker.py [QUEUE...] [--burst]`: exactly `hindsight worker`.
+
+It goes through the same click command, so the arguments, the one-line
+errors and the exit status are the same as the installed script's.
+"""
 
 import sys
 
-from app.settings import load_settings
-from app.worker import run_worker
+from app.cli import main
 
 if __name__ == "__main__":
-    sys.exit(run_worker(load_settings(), sys.argv[1:] or None))
+    sys.exit(main(["worker", *sys.argv[1:]]))

@@ -17,6 +17,6 @@ if TYPE_CHECKING:
 
 def create_app(settings: Settings | None = None) -> Flask:
     """`app.factory.create_app`, imported on call so that `import app` stays Flask-free."""
-    from .factory import create_app as factory
+    from .factory import create_app as factory  # on call: `import app` must not load Flask
 
     return factory(settings)

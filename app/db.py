@@ -7,8 +7,7 @@ work that refers to rows another process cannot see yet).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -109,13 +108,6 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self._jobs = {}
-
-
-@contextmanager
-def read_session(db: Database) -> Iterator[Session]:
-    """For queries only: no commit, no jobs."""
-    with db.sessions() as session:
-        yield session
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:

@@ -29,7 +29,6 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     metrics_token: str | None = Field(default=None, min_length=16)
-    page_size_max: int = Field(default=200, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

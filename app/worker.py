@@ -1,4 +1,4 @@
-"""The RQ worker: queues sync, rules, reports, escalations.
+"""The RQ worker: queues sync, rules and default.
 
 RQ forks a work horse per job; the forked child must not reuse the parent's
 database connections, so the pool is reset in the child before the job runs.
@@ -9,18 +9,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from . import runtime
 from .queue import QUEUES
+from .services.evaluation import warm_up
 from .settings import Settings
+from .sync.sweep import sweep
 
 log = logging.getLogger(__name__)
 
 
 def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bool = False) -> int:
+    # redis and rq load only when a worker runs: app/cli/db.py imports this for init-db too
     from redis import Redis
     from rq import Worker
-
-    from . import runtime
-    from .services.evaluation import warm_up
 
     if not settings.redis_url:
         log.error("HINDSIGHT_REDIS_URL is not set: jobs run in-process, no worker needed")
@@ -54,8 +55,6 @@ def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bo
 
 def _sync_sweep(rt: Any) -> None:
     """Never let a database hiccup in the sweep stop the worker loop."""
-    from .sync.sweep import sweep
-
     try:
         sweep(rt)
     except Exception:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.domain.errors import Invalid, Malformed, from_validation
 from app.domain.vocabulary import ActionStatus, PostmortemStatus
-from app.models import Cause, Evidence, Incident, Participant, TimelineEvent
+from app.models import Action, Cause, Evidence, Incident, Participant, TimelineEvent
 from app.runtime import Runtime
 from app.schemas.actions import ActionCreate
 from app.schemas.analysis import EvidenceCreate, ParticipantCreate, TimelineEventCreate
@@ -31,7 +31,10 @@ from .records import add_action
 
 
 def parse_file(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise Malformed(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
         return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -173,28 +176,7 @@ def to_document(incident: Incident) -> IncidentDocument:
     cause_ref = {c.id: f"C{n}" for n, c in enumerate(incident.causes, 1)}
     pm = incident.postmortem
     return IncidentDocument(
-        incident=IncidentCreate(
-            title=incident.title,
-            severity=incident.severity,
-            summary=incident.summary,  # type: ignore[arg-type]
-            status=incident.status,
-            services=incident.services,
-            domain=incident.domain,  # type: ignore[arg-type]
-            tags=incident.tags,
-            regulatory=incident.regulatory,  # type: ignore[arg-type]
-            started_at=incident.started_at,
-            detected_at=incident.detected_at,
-            acknowledged_at=incident.acknowledged_at,
-            mitigated_at=incident.mitigated_at,
-            resolved_at=incident.resolved_at,
-            closed_at=incident.closed_at,
-            impact=Impact(
-                customers=incident.impact_customers,
-                revenue=incident.impact_revenue,
-                sla_minutes=incident.impact_sla_minutes,
-                data=incident.impact_data,
-            ),
-        ),
+        incident=_incident_part(incident),
         timeline=[
             TimelineEventCreate.model_validate(t, from_attributes=True) for t in incident.timeline
         ],
@@ -208,38 +190,65 @@ def to_document(incident: Incident) -> IncidentDocument:
         participants=[
             ParticipantCreate.model_validate(p, from_attributes=True) for p in incident.participants
         ],
-        causes=[
-            CauseDoc(
-                ref=cause_ref[c.id],
-                parent=cause_ref.get(c.parent_id) if c.parent_id else None,
-                kind=c.kind,
-                category=c.category,
-                statement=c.statement,
-                why=c.why,  # type: ignore[arg-type]
-                evidence=[ev_ref[i] for i in c.evidence_ids if i in ev_ref],
-            )
-            for c in incident.causes
-        ],
-        actions=[
-            ActionDoc(
-                title=a.title,
-                type=a.type,
-                description=a.description,
-                owner=a.owner,
-                team=a.team,  # type: ignore[arg-type]
-                due_date=a.due_date,
-                priority=a.priority,
-                effort=a.effort,  # type: ignore[arg-type]
-                success_criteria=a.success_criteria,
-                validation_method=a.validation_method,
-                status=ActionStatus(a.status),
-                status_reason=a.status_reason,
-                addresses=[cause_ref[c.id] for c in a.causes],
-                compliance_rule=a.compliance_rule,
-            )
-            for a in incident.actions
-        ],
+        causes=[_cause_part(c, cause_ref, ev_ref) for c in incident.causes],
+        actions=[_action_part(a, cause_ref) for a in incident.actions],
         postmortem=None if pm is None else PostmortemDoc.model_validate(pm, from_attributes=True),
+    )
+
+
+def _incident_part(incident: Incident) -> IncidentCreate:
+    return IncidentCreate(
+        title=incident.title,
+        severity=incident.severity,
+        summary=incident.summary,  # type: ignore[arg-type]
+        status=incident.status,
+        services=incident.services,
+        domain=incident.domain,  # type: ignore[arg-type]
+        tags=incident.tags,
+        regulatory=incident.regulatory,  # type: ignore[arg-type]
+        started_at=incident.started_at,
+        detected_at=incident.detected_at,
+        acknowledged_at=incident.acknowledged_at,
+        mitigated_at=incident.mitigated_at,
+        resolved_at=incident.resolved_at,
+        closed_at=incident.closed_at,
+        impact=Impact(
+            customers=incident.impact_customers,
+            revenue=incident.impact_revenue,
+            sla_minutes=incident.impact_sla_minutes,
+            data=incident.impact_data,
+        ),
+    )
+
+
+def _cause_part(cause: Cause, cause_ref: dict[int, str], ev_ref: dict[int, str]) -> CauseDoc:
+    return CauseDoc(
+        ref=cause_ref[cause.id],
+        parent=cause_ref.get(cause.parent_id) if cause.parent_id else None,
+        kind=cause.kind,
+        category=cause.category,
+        statement=cause.statement,
+        why=cause.why,  # type: ignore[arg-type]
+        evidence=[ev_ref[i] for i in cause.evidence_ids if i in ev_ref],
+    )
+
+
+def _action_part(action: Action, cause_ref: dict[int, str]) -> ActionDoc:
+    return ActionDoc(
+        title=action.title,
+        type=action.type,
+        description=action.description,
+        owner=action.owner,
+        team=action.team,  # type: ignore[arg-type]
+        due_date=action.due_date,
+        priority=action.priority,
+        effort=action.effort,  # type: ignore[arg-type]
+        success_criteria=action.success_criteria,
+        validation_method=action.validation_method,
+        status=ActionStatus(action.status),
+        status_reason=action.status_reason,
+        addresses=[cause_ref[c.id] for c in action.causes],
+        compliance_rule=action.compliance_rule,
     )
 
 

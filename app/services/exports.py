@@ -205,33 +205,49 @@ def verify_archive(data: bytes, signing_key: str | None = None) -> ArchiveCheck:
             check.fail("manifest.json is missing")
             return check
         manifest_bytes = archive.read(MANIFEST)
-        listed_hash = (
-            archive.read(MANIFEST_HASH).decode().split()[0] if MANIFEST_HASH in names else ""
-        )
-        if hashlib.sha256(manifest_bytes).hexdigest() != listed_hash:
-            check.fail("manifest.json does not match manifest.sha256")
-        if MANIFEST_SIG in names:
-            check.signed = True
-            if not signing_key:
-                check.fail("archive is signed: give the signing key to check it")
-            elif not hmac.compare_digest(
-                archive.read(MANIFEST_SIG).decode().strip(), _sign(manifest_bytes, signing_key)
-            ):
-                check.fail("manifest signature does not match (wrong key or re-made manifest)")
-        elif signing_key:
-            check.fail("a signing key was given but the archive is not signed")
+        _check_manifest(check, archive, names, manifest_bytes, signing_key)
         try:
             listed: dict[str, str] = json.loads(manifest_bytes)["files"]
         except (ValueError, KeyError, TypeError):
             check.fail("manifest.json is not a valid manifest")
             return check
-        for name, expected in sorted(listed.items()):
-            if name not in names:
-                check.fail(f"{name}: listed in the manifest but missing")
-            elif hashlib.sha256(archive.read(name)).hexdigest() != expected:
-                check.fail(f"{name}: content changed (SHA-256 differs)")
-            else:
-                check.files += 1
-        for extra in sorted(names - set(listed) - {MANIFEST, MANIFEST_HASH, MANIFEST_SIG}):
-            check.fail(f"{extra}: not listed in the manifest")
+        _check_files(check, archive, names, listed)
     return check
+
+
+def _check_manifest(
+    check: ArchiveCheck,
+    archive: zipfile.ZipFile,
+    names: set[str],
+    manifest_bytes: bytes,
+    signing_key: str | None,
+) -> None:
+    """The manifest against its recorded hash and, when signed, its HMAC."""
+    listed_hash = archive.read(MANIFEST_HASH).decode().split()[0] if MANIFEST_HASH in names else ""
+    if hashlib.sha256(manifest_bytes).hexdigest() != listed_hash:
+        check.fail("manifest.json does not match manifest.sha256")
+    if MANIFEST_SIG in names:
+        check.signed = True
+        if not signing_key:
+            check.fail("archive is signed: give the signing key to check it")
+        elif not hmac.compare_digest(
+            archive.read(MANIFEST_SIG).decode().strip(), _sign(manifest_bytes, signing_key)
+        ):
+            check.fail("manifest signature does not match (wrong key or re-made manifest)")
+    elif signing_key:
+        check.fail("a signing key was given but the archive is not signed")
+
+
+def _check_files(
+    check: ArchiveCheck, archive: zipfile.ZipFile, names: set[str], listed: dict[str, str]
+) -> None:
+    """Every listed file present and unchanged; nothing in the zip that is not listed."""
+    for name, expected in sorted(listed.items()):
+        if name not in names:
+            check.fail(f"{name}: listed in the manifest but missing")
+        elif hashlib.sha256(archive.read(name)).hexdigest() != expected:
+            check.fail(f"{name}: content changed (SHA-256 differs)")
+        else:
+            check.files += 1
+    for extra in sorted(names - set(listed) - {MANIFEST, MANIFEST_HASH, MANIFEST_SIG}):
+        check.fail(f"{extra}: not listed in the manifest")

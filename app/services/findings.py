@@ -37,10 +37,6 @@ def _read(finding: Finding, waiver: Waiver | None) -> FindingRead:
     )
 
 
-def unwaived_blockers(session: Session, incident: Incident) -> list[FindingRead]:
-    return [f for f in findings_for(session, incident) if f.severity == "blocker" and not f.waived]
-
-
 def list_findings(runtime: Runtime, key: str) -> list[FindingRead]:
     with runtime.db.sessions() as session:
         return findings_for(session, load_incident(session, key))
