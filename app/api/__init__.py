@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import actions, exports, findings, framework, incidents, sync, system, webhooks
+from . import (
+    actions,
+    deliveries,
+    exports,
+    findings,
+    framework,
+    incidents,
+    sync,
+    system,
+    webhooks,
+)
 
 
 def register(app: Flask) -> None:
@@ -15,6 +25,7 @@ def register(app: Flask) -> None:
         findings.bp,
         exports.bp,
         sync.bp,
+        deliveries.bp,
         system.bp,
         system.plain,
         webhooks.bp,

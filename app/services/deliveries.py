@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,8 @@ from app.domain.errors import Conflict, DomainError, NotFound
 from app.domain.vocabulary import DeliveryStatus
 from app.models import WebhookDelivery
 from app.runtime import Runtime
+from app.schemas.common import Page
+from app.schemas.deliveries import DeliveryQuery, DeliveryRead
 from app.webhooks.event import PayloadError
 
 log = logging.getLogger(__name__)
@@ -201,3 +203,23 @@ def replay(runtime: Runtime, delivery_id: int, job: Callable[[int], JobRequest])
         uow.after_commit(job(delivery.id))
         uow.commit()
         return delivery
+
+
+def list_deliveries(runtime: Runtime, query: DeliveryQuery) -> Page[DeliveryRead]:
+    """Newest first; `status=failed` is the inbox's dead letter."""
+    stmt = select(WebhookDelivery)
+    if query.status is not None:
+        stmt = stmt.where(WebhookDelivery.status == query.status.value)
+    if query.source is not None:
+        stmt = stmt.where(WebhookDelivery.source == query.source)
+    with runtime.db.sessions() as session:
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = session.scalars(
+            stmt.order_by(WebhookDelivery.id.desc()).limit(query.limit).offset(query.offset)
+        ).all()
+        return Page[DeliveryRead](
+            items=[DeliveryRead.model_validate(r) for r in rows],
+            total=total,
+            limit=query.limit,
+            offset=query.offset,
+        )

@@ -166,3 +166,38 @@ def test_concurrent_deliveries_for_one_new_incident_create_it_once_and_apply_all
         events = session.scalar(sa.select(sa.func.count()).select_from(TimelineEvent))
     assert events == len(ids)
     rt.queue.resume()  # type: ignore[attr-defined]
+
+
+def test_failed_deliveries_are_listed_and_replayed_through_the_api_and_cli(
+    hooks: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import ADMIN_TOKEN, ApiClient
+
+    rt = runtime(hooks)
+    long_service = {"id": "P1", "summary": "s" * 150, "type": "service_reference"}
+    delivery_id = _stored(rt, pd_payload("incident.triggered", service=long_service))
+    _settle(rt)
+    admin = ApiClient(hooks.test_client(), ADMIN_TOKEN)
+    listed = admin.get("/api/v1/deliveries?status=failed").json
+    assert listed["total"] == 1 and listed["items"][0]["id"] == delivery_id
+    assert "services" in listed["items"][0]["error"]
+    assert admin.as_token(None).get("/api/v1/deliveries").status_code == 401
+    assert admin.get("/api/v1/deliveries?status=bogus").status_code == 422
+    with rt.db.sessions() as session, session.begin():
+        row = session.get(WebhookDelivery, delivery_id)
+        assert row is not None
+        row.payload = pd_payload("incident.triggered")
+    resp = admin.post(f"/api/v1/deliveries/{delivery_id}/replay")
+    assert resp.status_code == 202, resp.json
+    assert admin.get("/api/v1/deliveries?status=processed").json["total"] == 1
+    again = admin.post(f"/api/v1/deliveries/{delivery_id}/replay")
+    assert again.status_code == 409
+
+    from click.testing import CliRunner
+
+    from app.cli import cli
+
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", rt.settings.database_url)
+    out = CliRunner().invoke(cli, ["deliveries", "--status", "processed"])
+    assert out.exit_code == 0, out.output
+    assert f"{delivery_id:>6} pagerduty" in out.output and "1 of 1 deliveries" in out.output
