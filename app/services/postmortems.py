@@ -134,15 +134,25 @@ def _move(
 
 
 @cache
-def _templates() -> Environment:
+def _templates(fmt: str) -> Environment:
+    """HTML is autoescaped; Markdown gets its raw HTML neutralised by `_markdown_text`."""
     return Environment(
         loader=PackageLoader("app", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        finalize=_markdown_text if fmt == "md" else None,
         trim_blocks=True,
         lstrip_blocks=True,
     )
 
 
+def _markdown_text(value: Any) -> Any:
+    """Text people typed, made inert in Markdown: a wiki that renders the export must not
+    run `<script>` or `<img onerror>` from a timeline entry. Entities read the same."""
+    if isinstance(value, str):
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value
+
+
 def render(doc: PostmortemDocument, fmt: str) -> str:
     """Markdown for wikis and Jira; HTML for people (autoescaped, self-contained)."""
-    return _templates().get_template(f"postmortem.{fmt}.j2").render(doc=doc)
+    return _templates(fmt).get_template(f"postmortem.{fmt}.j2").render(doc=doc)

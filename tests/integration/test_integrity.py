@@ -199,3 +199,19 @@ def test_metrics_can_require_a_token(database_url: str) -> None:
         assert ok.status_code == 200 and b"hindsight_incidents" in ok.data
     finally:
         runtime(application).close()
+
+
+def test_html_has_security_headers_and_markdown_neutralises_raw_html(api: ApiClient) -> None:
+    key = api.post("/api/v1/incidents", json={**INCIDENT, "status": "resolved"}).json["key"]
+    payload = '<script>alert(1)</script><img src=x onerror="alert(2)"> & more'
+    event = {"at": "2026-03-01T10:05:00Z", "kind": "note", "text": payload}
+    assert api.post(f"/api/v1/incidents/{key}/timeline", json=event).status_code == 201
+    html = api.get(f"/api/v1/incidents/{key}/postmortem?format=html")
+    assert html.status_code == 200
+    assert "default-src 'none'" in html.headers["Content-Security-Policy"]
+    assert html.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in html.get_data(as_text=True)
+    md = api.get(f"/api/v1/incidents/{key}/postmortem?format=md").get_data(as_text=True)
+    assert "<script>" not in md and "<img" not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "&amp; more" in md
+    assert api.get("/api/v1/incidents").headers["X-Content-Type-Options"] == "nosniff"
