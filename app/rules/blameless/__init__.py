@@ -35,5 +35,6 @@ as "no known blame pattern", not as "blameless".
 from __future__ import annotations
 
 from .detector import BlameKind, BlameMatch, find_blame, is_blameful
+from .ensemble import detect
 
-__all__ = ["BlameKind", "BlameMatch", "find_blame", "is_blameful"]
+__all__ = ["BlameKind", "BlameMatch", "detect", "find_blame", "is_blameful"]
