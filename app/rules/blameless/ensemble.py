@@ -41,11 +41,12 @@ def detect(
     pointed = find_blame(text, people=people, as_cause=as_cause)
     out: list[BlameMatch] = []
     for sent in sentences(text):
-        verdict = model.verdict(sent.text, names, as_cause)
+        score = model.score(sent.text, names, as_cause)
         inside = [m for m in pointed if sent.start <= m.start < sent.end]
-        if inside and verdict.score >= veto:
-            out += [replace(m, score=verdict.score) for m in inside]
-        elif verdict.score >= cut:
+        if inside and score >= veto:
+            out += [replace(m, score=score) for m in inside]
+        elif score >= cut:
+            verdict = model.verdict(sent.text, names, as_cause)  # the kind head, when needed
             lo, hi = model.point(sent.text, names, as_cause)
             message, suggestion = advice.for_model(verdict.kind, sent.text, as_cause)
             start, end = sent.start + lo, sent.start + hi
