@@ -15,14 +15,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import yaml
 
-from app.rules.blameless import BlameMatch, find_blame
+from app.rules.blameless import BlameMatch, detect, find_blame
 
 CORPUS_PATH = Path(__file__).resolve().parent / "unit" / "data" / "blameless_corpus.yaml"
 
@@ -39,6 +39,7 @@ _CATEGORIES = frozenset(
         "negation",
         "collective",
         "meta",
+        "local_rationality",
     }
 )
 
@@ -146,10 +147,15 @@ def select(examples: Iterable[Example], split: SplitName) -> list[Example]:
     return [e for e in examples if split == "all" or e.split == split]
 
 
-def evaluate(examples: Sequence[Example]) -> Scores:
+Detector = Callable[..., list[BlameMatch]]
+DETECTORS: dict[str, Detector] = {"detect": detect, "rules": find_blame}
+
+
+def evaluate(examples: Sequence[Example], detector: Detector = detect) -> Scores:
+    """Score ``detector`` (the shipped one, rules + model, unless told) on ``examples``."""
     scores = Scores()
     for ex in examples:
-        matches = tuple(find_blame(ex.text, people=ex.people, as_cause=ex.as_cause))
+        matches = tuple(detector(ex.text, people=ex.people, as_cause=ex.as_cause))
         outcome = Outcome(ex, matches)
         gold = ex.label == "blameful"
         if gold and outcome.predicted:
@@ -191,16 +197,19 @@ def format_misses(scores: Scores) -> str:
     return "\n".join(lines)
 
 
-def report(examples: Sequence[Example], *, misses_for: SplitName | None = None) -> str:
-    """Whole-corpus and holdout figures, plus misses for one split on request."""
+def report(
+    examples: Sequence[Example],
+    *,
+    misses_for: SplitName | None = None,
+    detector: Detector = detect,
+) -> str:
+    """Whole-corpus and per-split figures, plus misses for one split on request."""
     parts = [
-        format_scores("all", evaluate(examples)),
-        format_scores("tune", evaluate(select(examples, "tune"))),
-        format_scores("holdout", evaluate(select(examples, "holdout"))),
-        format_scores("blind", evaluate(select(examples, "blind"))),
+        format_scores(name, evaluate(select(examples, name), detector))
+        for name in ("all", "tune", "holdout", "blind")
     ]
     if misses_for is not None:
-        detail = format_misses(evaluate(select(examples, misses_for)))
+        detail = format_misses(evaluate(select(examples, misses_for), detector))
         parts.append(f"misses ({misses_for}):\n{detail or '  none'}")
     return "\n".join(parts)
 
@@ -210,9 +219,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=CORPUS_PATH)
     parser.add_argument("--split", choices=("all", "tune", "holdout", "blind"), default="tune")
     parser.add_argument("--misses", action="store_true", help="list misses for --split")
+    parser.add_argument(
+        "--detector",
+        choices=sorted(DETECTORS),
+        default="detect",
+        help="detect: the shipped detector (rules + model); rules: the table alone",
+    )
     args = parser.parse_args(argv)
     examples = load_corpus(args.corpus)
-    print(report(examples, misses_for=args.split if args.misses else None))
+    detector = DETECTORS[args.detector]
+    print(report(examples, misses_for=args.split if args.misses else None, detector=detector))
     return 0
 
 

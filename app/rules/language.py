@@ -3,9 +3,11 @@
 Blame ends an investigation at the first person found and teaches everyone
 to hide the next mistake, so the policy flags individual blame, a person
 named as a cause, and "human error" offered as an explanation, and proposes
-a systems-focused rephrasing. Detection itself lives in `blameless/`
-(measured against a labelled corpus); this module decides which texts are
-read, who counts as a person, and turns each hit into an engine fact.
+a systems-focused rephrasing. Detection itself is `blameless.detect` (the
+rules table points, the learned classifier decides; measured against a
+labelled corpus), the same function `hindsight lint` reaches through this
+policy; this module decides which texts are read, who counts as a person,
+and turns each hit into an engine fact.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .blameless import BlameMatch, find_blame
+from .blameless import BlameMatch, detect
 from .conditions import Condition, Rule
 from .model import Context, FindingDraft
 from .policy import Policy
@@ -92,22 +94,26 @@ def people(incident: IncidentView, ctx: Context) -> tuple[str, ...]:
 
 def hits(incident: IncidentView, ctx: Context) -> list[Hit]:
     names = people(incident, ctx)
+    threshold = ctx.policy.language.threshold
     out: list[Hit] = []
     for where in texts(incident):
         if not where.text.strip():
             continue
         seen: dict[str, int] = {}
-        for match in scan(where.text, names, where.as_cause):
+        for match in scan(where.text, names, where.as_cause, threshold):
             n = seen[match.phrase.lower()] = seen.get(match.phrase.lower(), 0) + 1
             out.append(Hit(where, match, n))
     return out
 
 
 @lru_cache(maxsize=8192)
-def scan(text: str, names: tuple[str, ...], as_cause: bool) -> tuple[BlameMatch, ...]:
-    """Blame in one text, memoised: every write re-evaluates the whole incident, and most of
-    its prose has not changed since the last evaluation, while a scan costs ~1 ms."""
-    return tuple(find_blame(text, people=names, as_cause=as_cause))
+def scan(
+    text: str, names: tuple[str, ...], as_cause: bool, threshold: float | None = None
+) -> tuple[BlameMatch, ...]:
+    """Blame in one text, memoised by the text (its hash) and how it is read: every write
+    re-evaluates the whole incident, and most of its prose has not changed since the last
+    evaluation, so each text is classified once per process."""
+    return tuple(detect(text, people=names, as_cause=as_cause, threshold=threshold))
 
 
 def fact_fields(hit: Hit) -> dict[str, Any]:
@@ -122,6 +128,9 @@ def explain(rule: str, hit: Hit, ctx: Context) -> FindingDraft:
         "phrase": match.phrase,
         "start": match.start,
         "end": match.end,
+        "kind": match.kind,
+        "detector": match.rule,
+        "score": round(match.score, 3),
     }
     if hit.line is not None:
         details["line"] = hit.line

@@ -176,6 +176,8 @@ class CompletenessPolicy(_Strict):
 
 class LanguagePolicy(_Strict):
     catalog_people_are_participants: bool = True
+    # The blame classifier's cut-off (probability 0..1); None: the trained value in the model card.
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class Obligation(_Strict):

@@ -72,3 +72,88 @@ def test_language_severity_is_tunable() -> None:
     view = incident(causes=(CauseView("INC-1/1", "root_cause", "process", "Human error."),))
     [finding] = [f for f in run(view, context).findings if f.rule == "language.human_error"]
     assert finding.severity == "warning"
+
+
+def _corpus_document(n: int = 120) -> tuple[str, list[str], list[str]]:
+    """A Markdown postmortem whose timeline lines and root causes are corpus sentences."""
+    from tests.blameless_eval import load_corpus
+
+    rows = [e for e in load_corpus() if "\n" not in e.text and not e.text.startswith(("-", "#"))]
+    timeline = [e.text for e in rows if e.context != "cause"][:n]
+    causes = [e.text for e in rows if e.context == "cause"][: n // 4]
+    people = sorted({p for e in rows[: n * 2] for p in e.people if " " not in p})[:20]
+    doc = "\n".join(
+        [
+            "# Postmortem: corpus",
+            "",
+            "## Summary",
+            "",
+            "Checkout was slow for an hour.",
+            "",
+            "## Participants",
+            "",
+            *(f"- Responder: {p}" for p in people),
+            "",
+            "## Timeline",
+            "",
+            *(f"- 10:{i % 60:02d} {t}" for i, t in enumerate(timeline)),
+            "",
+            "## Root causes",
+            "",
+            *(f"{i + 1}. {c}" for i, c in enumerate(causes)),
+            "",
+            "## Action items",
+            "",
+            "- Add a canary stage",
+            "",
+        ]
+    )
+    return doc, timeline, causes
+
+
+def test_lint_and_the_language_policy_give_the_same_blame_findings() -> None:
+    from app.catalog import Catalog
+    from app.rules import language
+    from app.rules.lint import lint_text
+    from app.rules.markdown import parse, to_view
+    from app.rules.model import Context as RulesContext
+
+    doc, _, _ = _corpus_document()
+    pol = policy()
+    view = to_view(parse(doc), "corpus.md")
+    # Lint reads a document with no catalog (its people are the document's), so the API side
+    # gets the same: the comparison is of the detector path, not of two different name lists.
+    context = RulesContext(pol, Catalog(), ctx(pol).now)
+    api = run(view, context)
+    linted = lint_text(doc, "corpus.md", pol)
+
+    def blame(findings: list) -> list[tuple]:  # type: ignore[type-arg]
+        return sorted(
+            (f.rule, f.entity_key, f.details["phrase"], f.details["detector"], f.details["score"])
+            for f in findings
+            if f.rule.startswith("language.")
+        )
+
+    assert len(blame(api.findings)) >= 40
+    assert blame(api.findings) == blame(linted)
+    # ... and both are what the detector says about each text on its own.
+    direct = [
+        (h.where.entity_key, h.match.phrase, h.match.rule, round(h.match.score, 3))
+        for h in language.hits(view, context)
+    ]
+    assert sorted(direct) == sorted(b[1:] for b in blame(linted))
+
+
+def test_lint_of_a_200_line_postmortem_is_fast_after_start_up() -> None:
+    import time
+
+    from app.rules.blameless import model
+    from app.rules.lint import lint_text
+
+    doc, timeline, causes = _corpus_document(160)
+    assert doc.count("\n") >= 200
+    model.load()  # start-up: the model file is read once per process
+    lint_text("# x\n\n## Summary\n\nWarm-up.\n", "warm.md", policy())
+    start = time.perf_counter()
+    lint_text(doc, "big.md", policy())
+    assert time.perf_counter() - start < 1.0

@@ -74,3 +74,21 @@ HUMAN_ERROR: Advice = (
     "Describe the conditions that made the mistake easy: missing guardrail, confusing UI, absent "
     "review, ambiguous runbook, time pressure.",
 )
+MODEL_BLAME: Advice = (
+    "Written this way, the sentence makes a person's action, omission or character the "
+    "explanation (flagged by the learned classifier, which no phrase rule covers).",
+    "Keep who did what for the timeline and rewrite the sentence around the conditions: what "
+    "the person could see at the time, what the tooling and process allowed, which guardrail was "
+    "missing, e.g. 'the page went unanswered because it was routed to a phone on silent'.",
+)
+_HINDSIGHT_CUES = ("should", "ought", "would have", "could have", "if only", "had ")
+
+
+def for_model(kind: str, sentence: str, as_cause: bool) -> Advice:
+    """Advice for a sentence the model flagged without a rule pointing at it."""
+    if kind == "human_error":
+        return HUMAN_ERROR
+    if kind == "person_as_cause":
+        return CAUSE_MENTION if as_cause else PERSON_CAUSE
+    lowered = sentence.lower()
+    return HINDSIGHT if any(c in lowered for c in _HINDSIGHT_CUES) else MODEL_BLAME

@@ -20,7 +20,9 @@ __all__ = ["BlameKind", "BlameMatch", "find_blame", "is_blameful"]
 class BlameMatch:
     """One flagged phrase; offsets index into the text passed to :func:`find_blame`.
 
-    ``rule`` is the id of the table rule that matched (``blame.omission.failed_to``)."""
+    ``rule`` is the id of the table rule that pointed at the phrase (``blame.omission.failed_to``)
+    or, when no rule did, the id of the model that flagged the sentence (``model.blame_lr.<hash>``).
+    ``score`` is the model's probability that the sentence is blame (1.0 from the rules alone)."""
 
     kind: BlameKind
     start: int
@@ -29,6 +31,7 @@ class BlameMatch:
     message: str
     suggestion: str
     rule: str = ""
+    score: float = 1.0
 
 
 def _normalise_people(people: Collection[str]) -> tuple[str, ...]:
@@ -164,3 +167,11 @@ def _matches(rule: ActiveRule, text: str, ctx: ScanContext) -> list[BlameMatch]:
 def is_blameful(text: str, *, people: Collection[str] = (), as_cause: bool = False) -> bool:
     """True if :func:`find_blame` finds anything; for gates that only need a yes/no."""
     return bool(find_blame(text, people=people, as_cause=as_cause))
+
+
+def participants(people: Collection[str]) -> tuple[str, ...]:
+    """Participant names as the detector reads them: full names and their parts."""
+    key = (people,) if isinstance(people, str) else tuple(people)
+    if all(type(p) is str for p in key):
+        return _participants(key)[0]
+    return _normalise_people(people)
