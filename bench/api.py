@@ -69,6 +69,20 @@ def rate(url: str, n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
+def drained(app: Flask, timeout: float = 120.0) -> float:
+    """Seconds until the background thread has evaluated everything the round asked for.
+
+    Measured after each Hindsight round and before the bare round starts, so the
+    evaluations the service deferred while it was busy never run during (and slow
+    down) the baseline's round.
+    """
+    queue = app.config["HINDSIGHT_RUNTIME"].queue
+    start = time.perf_counter()
+    if not queue.wait_idle(timeout):
+        raise SystemExit("the background queue did not drain")
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=500)
@@ -81,13 +95,17 @@ def main() -> None:
         settings = Settings(database_url=url, api_tokens=f"bench:write:{TOKEN}",
                             config_dir=Path(__file__).resolve().parent.parent / "config")
         upgrade(settings)
-        hindsight_url, stop_h = serve(create_app(settings))
+        app = create_app(settings)
+        hindsight_url, stop_h = serve(app)
         bare_url, stop_b = serve(bare_app())
         rate(hindsight_url, 20)
+        drained(app)
         rate(bare_url, 20)
-        ours, bare = [], []
+        ours, bare, drains, end_to_end = [], [], [], []
         for _ in range(args.rounds):
             ours.append(rate(hindsight_url, args.requests))
+            drains.append(drained(app))
+            end_to_end.append(args.requests / (args.requests / ours[-1] + drains[-1]))
             bare.append(rate(bare_url, args.requests))
         stop_h()
         stop_b()
@@ -95,7 +113,10 @@ def main() -> None:
     print(f"database: {url.split(':')[0]}  requests/round: {args.requests}  rounds: {args.rounds}")
     print(f"hindsight POST /api/v1/incidents: {h:8.1f} incidents/s (median)")
     print(f"bare Flask JSON endpoint:         {b:8.1f} requests/s (median)")
+    e, d = statistics.median(end_to_end), statistics.median(drains)
     print(f"ratio hindsight / bare:           {h / b:8.3f}")
+    print(f"evaluations still queued when the round ended took {d:.2f} s (median) to finish;")
+    print(f"incidents created and evaluated:  {e:8.1f} /s, ratio to bare {e / b:.3f}")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, type_coerce
+from sqlalchemy import Select, Table, bindparam, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit
 from app.domain.errors import field_error
@@ -30,6 +31,12 @@ from .changes import incident_changed
 from .common import changed, load_incident, reject_nulls, snapshot
 
 REVIEW_WINDOW_DAYS = 5
+_INCIDENTS: Table = Incident.__table__  # type: ignore[assignment]
+_SET_KEY = (
+    _INCIDENTS.update()
+    .where(_INCIDENTS.c.id == bindparam("row_id"))
+    .values(key=bindparam("key"))
+)
 _CLOSED = {IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
 
 
@@ -98,7 +105,10 @@ def add_incident(
     _apply_impact(incident, data.impact)
     session.add(incident)
     session.flush()
-    incident.key = f"INC-{incident.id}"
+    # The key comes from the id; written with Core so the ORM does not flush the row twice.
+    key = f"INC-{incident.id}"
+    session.execute(_SET_KEY, {"row_id": incident.id, "key": key})
+    set_committed_value(incident, "key", key)
     if incident.status in _CLOSED:
         open_postmortem(session, incident)
     audit.record(
@@ -106,7 +116,7 @@ def add_incident(
         actor=actor,
         action="incident.create",
         entity_type="incident",
-        entity_key=incident.key,
+        entity_key=key,
         after=snapshot(incident),
     )
     return incident

@@ -96,3 +96,25 @@ def test_a_closed_queue_runs_nothing_more() -> None:
     queue.dispatch([JobRequest(RAN.append, (("late", 1),), "late")])
     assert RAN == []
     assert not queue.healthy()
+
+
+def test_a_job_waits_for_a_quiet_moment_but_never_longer_than_its_bound() -> None:
+    import time
+
+    queue = BackgroundQueue(quiet=0.05, max_delay=0.5)
+    ran_at: list[float] = []
+    queue.request_started()  # a request is in flight
+    asked = time.monotonic()
+    queue.dispatch([JobRequest(lambda: ran_at.append(time.monotonic()), (), "polite")])
+    time.sleep(0.2)
+    assert ran_at == []  # yields to the request
+    queue.request_finished()
+    assert queue.wait_idle(5)
+    assert 0.2 <= ran_at[0] - asked < 0.5
+
+    queue.request_started()  # a request that never ends: the bound still runs the job
+    asked = time.monotonic()
+    queue.dispatch([JobRequest(lambda: ran_at.append(time.monotonic()), (), "bounded")])
+    assert queue.wait_idle(5)
+    assert 0.45 <= ran_at[1] - asked < 2.0
+    queue.close()
