@@ -165,6 +165,89 @@ def token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _need_jira(settings: Settings) -> bool:
+    if settings.jira_enabled:
+        return True
+    print(
+        "hindsight: no Jira configured (HINDSIGHT_JIRA_URL and HINDSIGHT_JIRA_PROJECT); "
+        "actions live in Hindsight only, nothing to sync",
+        file=sys.stderr,
+    )
+    return False
+
+
+def sync_check(args: argparse.Namespace, settings: Settings) -> int:
+    # Loaded per command, like every handler here: `hindsight lint` needs no database.
+    from .services.tracker_sync import check
+
+    if not _need_jira(settings):
+        return 2
+    report = check(_runtime(settings))
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+def sync_push(args: argparse.Namespace, settings: Settings) -> int:
+    # Loaded per command, like every handler here: `hindsight lint` needs no database.
+    from .services.tracker_sync import push_now
+
+    if not _need_jira(settings):
+        return 2
+    result = push_now(_runtime(settings), backfill_first=args.backfill)
+    if result.backfilled is not None:
+        print(f"queued {result.backfilled} entities that have no Jira issue yet")
+    print(result.report.summary())
+    for error in result.report.errors[:20]:
+        print(f"  {error}", file=sys.stderr)
+    return 0 if not result.report.dead else 1
+
+
+def sync_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    # Loaded per command, like every handler here: `hindsight lint` needs no database.
+    from .services.tracker_reconcile import reconcile
+
+    if not _need_jira(settings):
+        return 2
+    print(reconcile(_runtime(settings), full=args.full).summary())
+    return 0
+
+
+def sync_status(args: argparse.Namespace, settings: Settings) -> int:
+    # Loaded per command, like every handler here: `hindsight lint` needs no database.
+    from .services.tracker_sync import status
+
+    counts = status(_runtime(settings))
+    print("outbox:     " + (", ".join(f"{s} {n}" for s, n in counts.outbox.items()) or "empty"))
+    print(
+        "deliveries: " + (", ".join(f"{s} {n}" for s, n in counts.deliveries.items()) or "none")
+    )
+    return 0
+
+
+def _sync_commands(sub: Any) -> None:
+    """`hindsight sync check|push|reconcile|status`."""
+    p = sub.add_parser("sync", help="Jira sync: check the mapping, push the outbox, reconcile")
+    ssub = p.add_subparsers(dest="sync_command", required=True)
+    c = ssub.add_parser("check", help="validate config/jira.yaml against the live project")
+    c.set_defaults(handler=sync_check)
+    pu = ssub.add_parser("push", help="push every pending outbox row now")
+    pu.add_argument(
+        "--backfill",
+        action="store_true",
+        help="first queue every incident, postmortem and action not yet in Jira",
+    )
+    pu.set_defaults(handler=sync_push)
+    r = ssub.add_parser("reconcile", help="apply Jira changes that webhooks missed")
+    r.add_argument(
+        "--full",
+        action="store_true",
+        help="check every mirrored issue, not just recently updated ones",
+    )
+    r.set_defaults(handler=sync_reconcile)
+    st = ssub.add_parser("status", help="count outbox rows and webhook deliveries by status")
+    st.set_defaults(handler=sync_status)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hindsight", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -213,15 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extensions() -> list[Callable[[Any], None]]:
-    """Subcommands contributed by the rules and sync packages.
-
-    Each `add_commands(sub)` adds its parsers with `set_defaults(handler=fn)`,
-    where `fn(args, settings) -> int`.
-    """
+    """Subcommands added with `set_defaults(handler=fn)`, where `fn(args, settings) -> int`:
+    the rules package's, and `sync` (here: the sync package sits below the services it
+    would need to call)."""
     from .rules.cli import add_commands as rules_commands
-    from .sync.cli import add_commands as sync_commands
 
-    return [rules_commands, sync_commands]
+    return [rules_commands, _sync_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

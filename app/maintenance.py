@@ -12,14 +12,13 @@ import threading
 from collections.abc import Callable
 
 from .runtime import Runtime
+from .services.sweep import sweep
 
 log = logging.getLogger(__name__)
 
 
 def start_sweeper(runtime: Runtime, interval: float) -> Callable[[], None]:
     """Start sweeping every `interval` seconds; returns a function that stops it."""
-    from .sync.sweep import sweep
-
     stop = threading.Event()
 
     def loop() -> None:

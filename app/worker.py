@@ -9,18 +9,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from . import runtime
 from .queue import QUEUES
+from .services.evaluation import warm_up
+from .services.sweep import sweep
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bool = False) -> int:
-    from redis import Redis
+    from redis import Redis  # redis and rq are needed only when a worker runs
     from rq import Worker
-
-    from . import runtime
-    from .services.evaluation import warm_up
 
     if not settings.redis_url:
         log.error("HINDSIGHT_REDIS_URL is not set: jobs run in-process, no worker needed")
@@ -52,10 +52,8 @@ def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bo
     return 0
 
 
-def _sync_sweep(rt: Any) -> None:
+def _sync_sweep(rt: runtime.Runtime) -> None:
     """Never let a database hiccup in the sweep stop the worker loop."""
-    from .sync.sweep import sweep
-
     try:
         sweep(rt)
     except Exception:

@@ -35,11 +35,11 @@ from sqlalchemy import insert, select  # noqa: E402
 from app import runtime  # noqa: E402
 from app.db import upgrade  # noqa: E402
 from app.models import Action, Incident, Postmortem  # noqa: E402
+from app.services import tracker_reconcile  # noqa: E402
+from app.services.tracker_sync import backfill, drain, open_context  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from app.sync import reconcile as reconcile_mod  # noqa: E402
 from app.sync import state  # noqa: E402
 from app.sync.models import TrackerLink  # noqa: E402
-from app.sync.service import backfill, drain  # noqa: E402
 from tests.integration.sync.seed import (  # noqa: E402
     CONFIG_DIR,
     catalog_users,
@@ -91,7 +91,7 @@ def reconcile_bench(mode: str, db_url: str | None, mirrored: int, changed: int) 
         keys = _seed_mirrored(rt, srv, mirrored)
         clock.set(now)  # yesterday's issues are outside the window; today's edits inside
         with rt.db.sessions() as session, session.begin():
-            state.set_value(session, reconcile_mod.WATERMARK,
+            state.set_value(session, tracker_reconcile.WATERMARK,
                             (now - timedelta(minutes=10)).isoformat())
         for key in keys[:: mirrored // changed][:changed]:
             srv.simulate_user_edit(key, "priya", status="In Progress")
@@ -100,7 +100,7 @@ def reconcile_bench(mode: str, db_url: str | None, mirrored: int, changed: int) 
         # The rule re-runs a reconcile requests are other jobs with their own cost: queue
         # them (as RQ would) instead of running them inside the measurement.
         rt.queue = CollectingQueue()
-        report = reconcile_mod.reconcile(rt)
+        report = tracker_reconcile.reconcile(rt)
         assert report.applied == changed, report.summary()
         assert not srv.server_errors, srv.server_errors
         return srv.total_calls, report.applied
@@ -108,8 +108,6 @@ def reconcile_bench(mode: str, db_url: str | None, mirrored: int, changed: int) 
 
 def _seed_mirrored(rt: runtime.Runtime, srv: JiraTestServer, n: int) -> list[str]:
     """n actions already mirrored: issues in the fake, links and agreed fields in the DB."""
-    from app.sync.connect import open_context
-
     ctx = open_context(rt)  # learns the flavour and identity once, like production does
     ctx.close()
     per = 100

@@ -21,12 +21,12 @@ from app.catalog import Catalog
 from app.domain.vocabulary import ActionStatus, IncidentStatus, PostmortemStatus
 from app.models import Action, Incident, Postmortem
 
-from .tracker import Flavour, StatusTarget, UserRef
+from .tracker import SYNCED_FIELDS, Flavour, StatusTarget, UserRef
 
 EntityType = Literal["incident", "postmortem", "action"]
 ENTITY_TYPES: tuple[EntityType, ...] = ("incident", "postmortem", "action")
 # Fields whose Jira-side changes flow back into Hindsight (actions only).
-INBOUND_FIELDS = ("status", "assignee", "duedate", "priority")
+INBOUND_FIELDS = SYNCED_FIELDS
 
 
 class StatusRule(BaseModel):

@@ -22,6 +22,8 @@ from email.utils import parsedate_to_datetime
 from tenacity import RetryCallState, Retrying
 from tenacity.wait import wait_base, wait_exponential, wait_random, wait_random_exponential
 
+from app.settings import Settings
+
 from .tracker import TrackerError
 
 RETRY_AFTER_JITTER = 0.25  # seconds added to a server's Retry-After, so waiters do not stampede
@@ -74,6 +76,10 @@ class Backoff:
         jittered = wait_random_exponential(multiplier=base / 2, max=cap / 2)
         # Only the wait strategy is used: the loop is the outbox row, not a tenacity call.
         self._policy = Retrying(wait=wait_retry_after(cap, half + jittered))
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Backoff:
+        return cls(s.sync_backoff_base_seconds, s.sync_backoff_cap_seconds, s.sync_max_attempts)
 
     def delay(self, attempt: int, error: TrackerError) -> float:
         """Seconds before attempt `attempt + 1`; `attempt` counts failures so far (>= 1)."""

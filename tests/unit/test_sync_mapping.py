@@ -11,8 +11,17 @@ import yaml
 from app.catalog import load_catalog
 from app.domain.vocabulary import ActionStatus
 from app.models import Action, Incident, Postmortem
-from app.sync.inbound import status_path
-from app.sync.jira import JiraTracker, adf_to_text, remote_issue, text_to_adf
+from app.services.tracker_inbound import status_path
+from app.sync.jira import JiraTracker
+from app.sync.jira_payloads import (
+    adf_to_text,
+    create_payload,
+    remote_issue,
+    rest_fields,
+    search_change,
+    text_to_adf,
+    webhook_change,
+)
 from app.sync.mapping import MappingError, changed_fields, desired_fields, load_mapping
 from app.sync.tracker import (
     IssueDraft,
@@ -156,10 +165,12 @@ def test_transition_choice_prefers_a_named_status_then_the_category() -> None:
     assert choose_transition(options[:2], StatusTarget("done")) is None
 
 
-def _tracker(flavour: str) -> JiraTracker:
-    """No request is made: the client is built without asking for serverInfo."""
-    return JiraTracker("http://127.0.0.1:9", "OPS", user="bot", token="t",
-                       flavour=flavour, custom_ids=["customfield_10051"])  # type: ignore[arg-type]
+def test_the_adapter_is_built_without_a_request() -> None:
+    """Nothing listens on port 9: building it must not ask for serverInfo."""
+    tracker = JiraTracker("http://127.0.0.1:9", "OPS", user="bot", token="t", flavour="dc",
+                          custom_ids=["customfield_10051"])
+    assert tracker.flavour == "dc"
+    tracker.close()
 
 
 def test_create_payload_per_flavour() -> None:
@@ -170,7 +181,7 @@ def test_create_payload_per_flavour() -> None:
                        custom={"customfield_10051": "INC-3"},
                        defaults={"duedate": "2099-01-01", "components": [{"name": "SRE"}]},
                        link=Link("Relates", "OPS-2"))
-    cloud = _tracker("cloud").create_payload(draft)
+    cloud = create_payload(draft, "OPS", "cloud")
     fields = cloud["fields"]
     assert fields["assignee"] == {"accountId": "acc-1"}
     assert fields["description"] == text_to_adf("one\n\ntwo")
@@ -179,9 +190,9 @@ def test_create_payload_per_flavour() -> None:
     assert fields["labels"] == ["hindsight", "hs-ACT-7"]
     assert cloud["update"] == {"issuelinks": [{"add": {
         "type": {"name": "Relates"}, "outwardIssue": {"key": "OPS-2"}}}]}
-    dc = _tracker("dc").create_payload(IssueDraft(
+    dc = create_payload(IssueDraft(
         ref="r", issue_type="Sub-task", summary="s", labels=["hindsight"], description="d",
-        assignee=UserRef(account_id="acc-1", name="maya"), parent="OPS-2"))
+        assignee=UserRef(account_id="acc-1", name="maya"), parent="OPS-2"), "OPS", "dc")
     assert dc["fields"]["assignee"] == {"name": "maya"}
     assert dc["fields"]["description"] == "d"
     assert dc["fields"]["parent"] == {"key": "OPS-2"}
@@ -189,10 +200,9 @@ def test_create_payload_per_flavour() -> None:
 
 
 def test_unsetting_on_update_but_not_on_create() -> None:
-    t = _tracker("cloud")
-    assert t.rest_fields({"assignee": None, "duedate": None, "priority": None},
-                         creating=False) == {"assignee": {"accountId": None}, "duedate": None}
-    assert t.rest_fields({"assignee": None, "duedate": None}, creating=True) == {}
+    assert rest_fields({"assignee": None, "duedate": None, "priority": None}, "cloud",
+                       creating=False) == {"assignee": {"accountId": None}, "duedate": None}
+    assert rest_fields({"assignee": None, "duedate": None}, "cloud", creating=True) == {}
 
 
 def test_reading_an_issue_from_either_flavour() -> None:
@@ -210,3 +220,46 @@ def test_reading_an_issue_from_either_flavour() -> None:
     assert issue.description == "a\n\nb" == adf_to_text(text_to_adf("a\n\nb"))
     assert issue.updated is not None and issue.updated.utcoffset() is not None
     assert issue.custom == {"customfield_10051": "INC-3"}
+
+
+ISSUE = {"id": "10001", "key": "OPS-2", "fields": {
+    "status": {"name": "Done", "statusCategory": {"key": "done"}},
+    "resolution": {"name": "Won't Do"}, "priority": {"name": "High"}, "duedate": "2030-01-02",
+    "assignee": {"accountId": "acc-1", "displayName": "Maya"},
+    "updated": "2024-01-01T12:00:00.000+0000", "labels": ["hindsight", "hs-ACT-7"]}}
+
+
+def test_a_webhook_and_a_search_hit_become_the_same_neutral_change() -> None:
+    payload = {"webhookEvent": "jira:issue_updated", "timestamp": 1704110400000,
+               "user": {"accountId": "acc-9", "displayName": "Priya Raman",
+                        "emailAddress": "priya@example.com"},
+               "issue": ISSUE,
+               "changelog": {"id": "10400", "items": [
+                   {"fieldId": "status", "field": "status"},
+                   {"field": "resolution"}, {"fieldId": "summary"}]}}
+    hook = webhook_change(payload)
+    hit = search_change(ISSUE)
+    assert hook.state == hit.state
+    assert hook.state.status_category == "done" and hook.state.resolution == "Won't Do"
+    assert hook.state.assignee is not None and hook.state.assignee.account_id == "acc-1"
+    assert (hook.issue_id, hook.issue_key, hook.kind) == ("10001", "OPS-2", "updated")
+    assert hook.touched == {"status"}, "resolution travels with status; summary is not synced"
+    assert hook.version == (1704110400000, 10400)
+    assert hook.actor is not None and hook.actor.email == "priya@example.com"
+    assert hit.touched == {"status", "assignee", "duedate", "priority"}
+    assert hit.version == (int(hit.when.timestamp() * 1000), 0) and hit.actor is None
+
+
+@pytest.mark.parametrize(("event", "kind"), [
+    ("jira:issue_deleted", "deleted"), ("jira:issue_created", "created"),
+    ("jira:worklog_updated", "other"),
+])
+def test_webhook_events_by_kind(event: str, kind: str) -> None:
+    assert webhook_change({"webhookEvent": event, "issue": ISSUE}).kind == kind
+
+
+def test_a_delivery_without_an_issue_is_not_a_change() -> None:
+    from app.sync.jira_payloads import NotAnIssueEvent
+
+    with pytest.raises(NotAnIssueEvent, match="project_created carries no issue"):
+        webhook_change({"webhookEvent": "project_created", "project": {"key": "OPS"}})

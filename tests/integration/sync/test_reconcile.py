@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.cli import main
-from app.sync.reconcile import reconcile
+from app.services.tracker_reconcile import reconcile
 
 from .conftest import SyncEnv, cli_env
 from .seed import seed_postmortems

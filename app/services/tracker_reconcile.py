@@ -1,33 +1,30 @@
-"""Reconcile: catch the Jira changes webhooks missed, at a cost that grows with changes.
+"""Reconcile: catch the tracker changes webhooks missed, at a cost that grows with changes.
 
-One JQL query, `labels = hindsight AND updated >= "-Nm"`, pages through only
-the issues updated since the last successful run (minus a safety margin),
-and feeds each one to the same field-by-field `apply_remote` as webhooks use.
-The window is relative ("-Nm") so it is measured on Jira's clock and does
-not depend on the search user's time zone; the watermark only moves forward
-after a complete pass, so a run that fails half-way is simply repeated.
+One search, `labels = hindsight AND updated >= "-Nm"`, pages through only the
+issues updated since the last successful run (minus a safety margin), and
+feeds each one to the same field-by-field `tracker_inbound.apply_changes` as
+webhooks use. The window is relative ("-Nm") so it is measured on Jira's
+clock and does not depend on the search user's time zone; the watermark only
+moves forward after a complete pass, so a run that fails half-way is simply
+repeated.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from app.models import Action
-from app.runtime import Runtime
+from app.db import JobRequest
+from app.runtime import Runtime, current
+from app.sync import state
+from app.sync.models import TrackerLink
 
-from . import state
-from .connect import open_context
-from .inbound import InboundContext, RemoteState, apply_remote
-from .mapping import INBOUND_FIELDS
-from .models import TrackerLink
-from .tracker import RemoteIssue
+from . import tracker_inbound
+from .tracker_sync import open_context
 
-log = logging.getLogger(__name__)
 WATERMARK = "reconcile.watermark"
 LAST_RUN = "reconcile.last_run"
 LEASE = "reconcile"
@@ -51,9 +48,12 @@ class ReconcileReport:
                 f"applied changes to {self.applied} action(s)")
 
 
-def remote_state(issue: RemoteIssue) -> RemoteState:
-    return RemoteState(issue.status_name, issue.status_category, issue.resolution,
-                       issue.assignee, issue.duedate, issue.priority)
+def reconcile_job() -> None:
+    """The job: fetch issues changed since the last run and apply what webhooks missed."""
+    reconcile(current())
+
+
+RECONCILE_JOB = JobRequest(reconcile_job, (), "sync-reconcile", "sync")
 
 
 def window_minutes(runtime: Runtime, started: datetime, full: bool) -> int | None:
@@ -81,14 +81,15 @@ def reconcile(runtime: Runtime, *, full: bool = False) -> ReconcileReport:
         report.since_minutes = window_minutes(runtime, started, full)
         ctx = open_context(runtime)
         try:
-            ictx = InboundContext(ctx.mapping, ctx.catalog, ctx.flavour, ctx.me,
-                                  runtime.settings.jira_user)
-            for page in ctx.tracker.search_updated(ctx.mapping.sync_label, report.since_minutes,
-                                                   PAGE_SIZE):
+            inbound = tracker_inbound.InboundContext(
+                ctx.mapping, ctx.catalog, ctx.flavour, ctx.me, runtime.settings.jira_user)
+            for page in ctx.tracker.changed_since(ctx.mapping.sync_label, report.since_minutes,
+                                                  PAGE_SIZE):
                 lease.renew()
                 report.pages += 1
                 report.seen += len(page)
-                report.applied += _apply_page(runtime, ictx, page)
+                report.applied += tracker_inbound.apply_changes(runtime, inbound, page,
+                                                                "jira:reconcile")
         finally:
             ctx.close()
         with runtime.db.sessions() as session, session.begin():
@@ -99,32 +100,8 @@ def reconcile(runtime: Runtime, *, full: bool = False) -> ReconcileReport:
         lease.release()
 
 
-def _apply_page(runtime: Runtime, ictx: InboundContext, page: list[RemoteIssue]) -> int:
-    if not page:
-        return 0
-    applied = 0
-    with runtime.uow() as uow:
-        links = {link.issue_key: link for link in uow.session.scalars(
-            select(TrackerLink).where(TrackerLink.issue_key.in_([i.key for i in page]),
-                                      TrackerLink.entity_type == "action").with_for_update())}
-        for issue in page:
-            link = links.get(issue.key)
-            if link is None:
-                continue
-            action = uow.session.get(Action, link.entity_id)
-            if action is None:
-                continue
-            when = issue.updated or datetime.now(UTC)
-            version = [int(when.timestamp() * 1000), 0]
-            if apply_remote(uow, ictx, link, action, remote_state(issue), set(INBOUND_FIELDS),
-                            version, when, "jira:reconcile"):
-                applied += 1
-        uow.commit()
-    return applied
-
-
 def due(runtime: Runtime) -> bool:
-    """For the worker's sweep: has the reconcile interval passed since the last run?"""
+    """For the sweep: has the reconcile interval passed since the last run?"""
     with runtime.db.sessions() as session, session.begin():
         last = state.get_value(session, LAST_RUN)
         if not last:  # start the clock: the first run comes one interval after start-up
