@@ -1,13 +1,16 @@
 """Real RQ worker processes and a private Redis server, for the fault tests.
 
-Workers run `hindsight worker sync` in their own process group, so a SIGKILL
-takes the worker and its forked work horse down together, mid-request.
+Workers run `hindsight worker sync` in their own session. RQ puts each work
+horse in a process group of its own, so `kill9` kills the horses it finds
+under the worker by pid as well as the worker's group: the job dies
+mid-request with it, as on a machine that lost power.
 The private Redis lets a test stop and restart Redis without touching the
 shared one on 6379.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -55,7 +58,11 @@ class WorkerProcess:
 
     def kill9(self) -> None:
         assert self.proc is not None
+        horses = descendants(self.proc.pid)
         os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in horses:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
@@ -72,6 +79,19 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
+
+
+def descendants(pid: int) -> list[int]:
+    """Child processes, recursively, from /proc (Linux): RQ's horses and their children."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                kids = [int(c) for c in task.read_text().split()]
+                found += kids
+                todo += kids
+    return found
 
 
 def free_port() -> int:
