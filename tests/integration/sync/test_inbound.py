@@ -7,7 +7,8 @@ import json
 import requests
 from sqlalchemy import select
 
-from app.models import AuditEntry, Finding
+from app.models import Action, AuditEntry, Finding
+from app.queue import BackgroundQueue
 from tests.jira_server import encode_delivery
 
 from .conftest import SECRET, SyncEnv, complete_incident
@@ -157,3 +158,46 @@ def test_deleted_issue_flags_the_action_and_keeps_it(cloud_env: SyncEnv) -> None
     with env.rt.db.sessions() as session:
         assert session.scalar(select(AuditEntry).where(
             AuditEntry.action == "action.tracker_deleted", AuditEntry.entity_key == a1))
+
+
+def test_a_webhook_is_answered_before_its_job_runs(cloud_env: SyncEnv) -> None:
+    """Embedded default: the delivery is stored and answered 202; the job runs after, on the
+    background thread. Then the round trip: no echo back to Jira, and a later change made in
+    Hindsight goes out as a PUT of that field alone."""
+    env = cloud_env
+    _, (a1, _), (i1, _) = _mirror(env)
+    queue = env.rt.queue
+    assert isinstance(queue, BackgroundQueue)
+    stored = len(env.deliveries())
+    env.srv.reset_counters()
+    queue.pause()
+    try:
+        env.srv.simulate_user_edit(i1, "priya", priority="Highest", duedate="2031-05-06")
+        delivery = env.srv.webhooks.deliveries[-1]
+        assert [a.status for a in delivery.attempts] == [202], "answered at once, not retried"
+        rows = env.deliveries()
+        assert len(rows) == stored + 1 and rows[-1].status == "pending"
+        assert queue.pending == 1, "its job is waiting for the (paused) background thread"
+        with env.rt.db.sessions() as session:
+            action = session.scalar(select(Action).where(Action.key == a1))
+            assert action is not None
+            assert (action.priority, str(action.due_date)) == ("P1", "2030-01-01"), \
+                "nothing was applied in the request"
+    finally:
+        queue.resume()
+    env.settle()
+    action_read = _action(env, a1)
+    assert (action_read["priority"], action_read["due_date"]) == ("P0", "2031-05-06")
+    assert env.deliveries()[-1].status == "processed"
+    assert env.srv.total_calls == 0, f"an inbound change is not pushed back: {env.srv.calls}"
+
+    r = env.api.patch(f"/api/v1/actions/{a1}", json={"priority": "P2"})
+    assert r.status_code == 200, r.json
+    env.settle()
+    puts = [q for q in env.srv.requests if q.method == "PUT"]
+    assert [q.path.rsplit("/", 1)[-1] for q in puts] == [i1]
+    assert puts[0].body["fields"] == {"priority": {"name": "Medium"}}
+    with env.srv.state.lock:
+        issue = env.srv.state.issues_by_key[i1]
+        assert env.srv.state.priority(issue.values["priority"]).name == "Medium"
+        assert issue.values["duedate"] == "2031-05-06"
