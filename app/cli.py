@@ -218,9 +218,7 @@ def sync_status(args: argparse.Namespace, settings: Settings) -> int:
 
     counts = status(_runtime(settings))
     print("outbox:     " + (", ".join(f"{s} {n}" for s, n in counts.outbox.items()) or "empty"))
-    print(
-        "deliveries: " + (", ".join(f"{s} {n}" for s, n in counts.deliveries.items()) or "none")
-    )
+    print("deliveries: " + (", ".join(f"{s} {n}" for s, n in counts.deliveries.items()) or "none"))
     return 0
 
 

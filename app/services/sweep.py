@@ -37,8 +37,9 @@ def sweep(runtime: Runtime) -> SweepReport:
     report = SweepReport()
     now = datetime.now(UTC)
     with runtime.db.sessions() as session:
-        stranded = deliveries.pending_deliveries(session, intake.PARSERS.keys(),
-                                                 now - DELIVERY_GRACE)
+        stranded = deliveries.pending_deliveries(
+            session, intake.PARSERS.keys(), now - DELIVERY_GRACE
+        )
     report.intake = len(stranded)
     if stranded:  # incident sources work without Jira too
         runtime.queue.dispatch([intake.intake_job(i) for i in stranded])

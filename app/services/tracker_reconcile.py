@@ -2,7 +2,7 @@
 
 One search, `labels = hindsight AND updated >= "-Nm"`, pages through only the
 issues updated since the last successful run (minus a safety margin), and
-feeds each one to the same field-by-field `tracker_inbound.apply_changes` as
+feeds each one to the same field-by-field `tracker_apply.apply_changes` as
 webhooks use. The window is relative ("-Nm") so it is measured on Jira's
 clock and does not depend on the search user's time zone; the watermark only
 moves forward after a complete pass, so a run that fails half-way is simply
@@ -22,7 +22,7 @@ from app.runtime import Runtime, current
 from app.sync import state
 from app.sync.models import TrackerLink
 
-from . import tracker_inbound
+from . import tracker_apply
 from .tracker_sync import open_context
 
 WATERMARK = "reconcile.watermark"
@@ -42,10 +42,15 @@ class ReconcileReport:
     def summary(self) -> str:
         if self.skipped:
             return "another reconcile is running"
-        window = "all mirrored issues" if self.since_minutes is None \
+        window = (
+            "all mirrored issues"
+            if self.since_minutes is None
             else f"issues updated in the last {self.since_minutes} min"
-        return (f"checked {self.seen} {window} in {self.pages} page(s); "
-                f"applied changes to {self.applied} action(s)")
+        )
+        return (
+            f"checked {self.seen} {window} in {self.pages} page(s); "
+            f"applied changes to {self.applied} action(s)"
+        )
 
 
 def reconcile_job() -> None:
@@ -62,8 +67,11 @@ def window_minutes(runtime: Runtime, started: datetime, full: bool) -> int | Non
         return None
     with runtime.db.sessions() as session:
         mark = state.get_value(session, WATERMARK)
-        since = datetime.fromisoformat(mark) if mark else session.scalar(
-            select(func.min(TrackerLink.created_at)))
+        since = (
+            datetime.fromisoformat(mark)
+            if mark
+            else session.scalar(select(func.min(TrackerLink.created_at)))
+        )
     if since is None:
         since = started
     seconds = (started - since).total_seconds() + runtime.settings.sync_reconcile_margin_seconds
@@ -81,15 +89,18 @@ def reconcile(runtime: Runtime, *, full: bool = False) -> ReconcileReport:
         report.since_minutes = window_minutes(runtime, started, full)
         ctx = open_context(runtime)
         try:
-            inbound = tracker_inbound.InboundContext(
-                ctx.mapping, ctx.catalog, ctx.flavour, ctx.me, runtime.settings.jira_user)
-            for page in ctx.tracker.changed_since(ctx.mapping.sync_label, report.since_minutes,
-                                                  PAGE_SIZE):
+            inbound = tracker_apply.InboundContext(
+                ctx.mapping, ctx.catalog, ctx.flavour, ctx.me, runtime.settings.jira_user
+            )
+            for page in ctx.tracker.changed_since(
+                ctx.mapping.sync_label, report.since_minutes, PAGE_SIZE
+            ):
                 lease.renew()
                 report.pages += 1
                 report.seen += len(page)
-                report.applied += tracker_inbound.apply_changes(runtime, inbound, page,
-                                                                "jira:reconcile")
+                report.applied += tracker_apply.apply_changes(
+                    runtime, inbound, page, "jira:reconcile"
+                )
         finally:
             ctx.close()
         with runtime.db.sessions() as session, session.begin():

@@ -65,8 +65,9 @@ def record_change(
 
 
 def open_context(runtime: Runtime, *, refresh: bool = False) -> SyncContext:
-    return connect.open_context(runtime.db, runtime.settings, runtime.jira_mapping,
-                                runtime.catalog, refresh=refresh)
+    return connect.open_context(
+        runtime.db, runtime.settings, runtime.jira_mapping, runtime.catalog, refresh=refresh
+    )
 
 
 # -- the drain ------------------------------------------------------------------------------
@@ -113,8 +114,10 @@ def _drain_held(
         outbox.release_stranded(session)
     while True:
         with runtime.db.sessions() as session, session.begin():
-            rows = [RowRef(r.entity_type, r.entity_id, r.id, r.attempts)
-                    for r in outbox.due_rows(session, BATCH_ROWS)]
+            rows = [
+                RowRef(r.entity_type, r.entity_id, r.id, r.attempts)
+                for r in outbox.due_rows(session, BATCH_ROWS)
+            ]
             if not rows:
                 return ctx
             outbox.mark(session, [r.row_id for r in rows], outbox.PROCESSING)
@@ -128,8 +131,9 @@ def _drain_held(
         Pusher(ctx, lease, report).push(rows)
 
 
-def _defer_all(runtime: Runtime, rows: list[RowRef], exc: TrackerError,
-               report: DrainReport) -> None:
+def _defer_all(
+    runtime: Runtime, rows: list[RowRef], exc: TrackerError, report: DrainReport
+) -> None:
     """Jira could not even be asked who it is: every row of the round failed alike."""
     ids = [r.row_id for r in rows]
     backoff = Backoff.from_settings(runtime.settings)
@@ -152,19 +156,31 @@ def backfill(runtime: Runtime) -> int:
     issues in bulk. Returns the number of rows written.
     """
     with runtime.db.sessions() as session, session.begin():
-        mirrored = {(t, i) for t, i in session.execute(
-            select(TrackerLink.entity_type, TrackerLink.entity_id)
-            .where(TrackerLink.issue_key.is_not(None)))}
+        mirrored = {
+            (t, i)
+            for t, i in session.execute(
+                select(TrackerLink.entity_type, TrackerLink.entity_id).where(
+                    TrackerLink.issue_key.is_not(None)
+                )
+            )
+        }
         rows: list[tuple[str, int, str | None]] = []
-        rows += [("incident", i, k) for i, k in session.execute(
-            select(Incident.id, Incident.key))]
-        rows += [("postmortem", i, k) for i, k in session.execute(
-            select(Postmortem.id, Incident.key).join(Incident))]
-        rows += [("action", i, k) for i, k in session.execute(
-            select(Action.id, Action.key).where(Action.tracker_deleted.is_(False)))]
+        rows += [("incident", i, k) for i, k in session.execute(select(Incident.id, Incident.key))]
+        rows += [
+            ("postmortem", i, k)
+            for i, k in session.execute(select(Postmortem.id, Incident.key).join(Incident))
+        ]
+        rows += [
+            ("action", i, k)
+            for i, k in session.execute(
+                select(Action.id, Action.key).where(Action.tracker_deleted.is_(False))
+            )
+        ]
         todo = [(t, i, k) for t, i, k in rows if (t, i) not in mirrored]
-        session.add_all(OutboxItem(entity_type=t, entity_id=i, entity_key=k or "", op="backfill")
-                        for t, i, k in todo)
+        session.add_all(
+            OutboxItem(entity_type=t, entity_id=i, entity_key=k or "", op="backfill")
+            for t, i, k in todo
+        )
     return len(todo)
 
 
@@ -202,9 +218,11 @@ def status(runtime: Runtime) -> SyncStatus:
     """`hindsight sync status`: outbox rows and webhook deliveries, counted by status."""
     with runtime.db.sessions() as session:
         rows = session.execute(
-            select(OutboxItem.status, func.count()).group_by(OutboxItem.status)).all()
+            select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+        ).all()
         hooks = session.execute(
-            select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)).all()
+            select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
+        ).all()
     return SyncStatus({s: n for s, n in rows}, {s: n for s, n in hooks})
 
 

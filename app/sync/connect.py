@@ -60,9 +60,17 @@ def cached_identity(db: Database, jira_url: str | None) -> UserRef | None:
 
 def _remember(db: Database, jira_url: str | None, tracker: Tracker) -> dict[str, Any]:
     info, me = tracker.server_info(), tracker.myself()
-    site = {"url": jira_url, "flavour": info.flavour, "version": info.version,
-            "me": {"account_id": me.account_id, "name": me.name, "key": me.key,
-                   "display_name": me.display_name}}
+    site = {
+        "url": jira_url,
+        "flavour": info.flavour,
+        "version": info.version,
+        "me": {
+            "account_id": me.account_id,
+            "name": me.name,
+            "key": me.key,
+            "display_name": me.display_name,
+        },
+    }
     with db.sessions() as session, session.begin():
         state.set_json(session, SITE_KEY, site)
     return site
@@ -76,15 +84,24 @@ def make_tracker(settings: Settings, mapping: JiraMapping, flavour: Flavour | No
 
     assert settings.jira_url and mapping.project
     return JiraTracker(
-        settings.jira_url, mapping.project, user=settings.jira_user, token=settings.jira_token,
-        auth=settings.jira_auth, timeout=settings.jira_timeout_seconds, flavour=flavour,
+        settings.jira_url,
+        mapping.project,
+        user=settings.jira_user,
+        token=settings.jira_token,
+        auth=settings.jira_auth,
+        timeout=settings.jira_timeout_seconds,
+        flavour=flavour,
         custom_ids=[cf.field for cf in mapping.custom_fields],
     )
 
 
 def open_context(
-    db: Database, settings: Settings, mapping: JiraMapping, catalog: Catalog,
-    *, refresh: bool = False,
+    db: Database,
+    settings: Settings,
+    mapping: JiraMapping,
+    catalog: Catalog,
+    *,
+    refresh: bool = False,
 ) -> SyncContext:
     """A connected tracker and what goes with it; asks Jira about itself at most once."""
     site = None if refresh else cached_site(db, settings.jira_url)

@@ -48,7 +48,7 @@ def _search_then_create(p: Pusher, items: list[Item]) -> None:
     todo = [i for i in todo if i.issue_key is None]
     for n in range(0, len(todo), CREATE_CHUNK):
         p.hold_lease()  # the search and each chunk are separate requests
-        _create_chunk(p, todo[n:n + CREATE_CHUNK])
+        _create_chunk(p, todo[n : n + CREATE_CHUNK])
     missing = [i for i in todo if i.issue_key is None and i.outcome is None]
     if missing:  # Jira said "created" without telling us the key: search next time
         raise TrackerError("bulk create returned fewer issues than requested", status=502)
@@ -82,17 +82,27 @@ def draft(p: Pusher, item: Item) -> IssueDraft:
     d, flavour, mapping = item.desired, p.ctx.flavour, p.ctx.mapping
     assignee = None
     if d.get("assignee"):
-        assignee = UserRef(account_id=d["assignee"]) if flavour == "cloud" \
-            else UserRef(name=d["assignee"])
-    custom = {k.removeprefix("custom:"): v for k, v in d.items()
-              if k.startswith("custom:") and v is not None}
+        assignee = (
+            UserRef(account_id=d["assignee"]) if flavour == "cloud" else UserRef(name=d["assignee"])
+        )
+    custom = {
+        k.removeprefix("custom:"): v
+        for k, v in d.items()
+        if k.startswith("custom:") and v is not None
+    }
     parent_key = p.parent_key(item)
     subtask = p.as_subtask(item)
     return IssueDraft(
-        ref=item.label, issue_type=item.issue_type, summary=d["summary"],
-        labels=[*mapping.labels, item.label], description=d.get("description") or "",
-        priority=d.get("priority"), duedate=d.get("duedate"), assignee=assignee,
-        custom=custom, defaults=dict(mapping.defaults.get(item.entity_type, {})),
+        ref=item.label,
+        issue_type=item.issue_type,
+        summary=d["summary"],
+        labels=[*mapping.labels, item.label],
+        description=d.get("description") or "",
+        priority=d.get("priority"),
+        duedate=d.get("duedate"),
+        assignee=assignee,
+        custom=custom,
+        defaults=dict(mapping.defaults.get(item.entity_type, {})),
         link=Link(mapping.link_type, parent_key) if parent_key and not subtask else None,
         parent=parent_key if subtask else None,
     )
@@ -112,17 +122,24 @@ def _adopt(p: Pusher, item: Item, issue: RemoteIssue) -> None:
     for the fields the search returned; the rest is pushed as a normal update."""
     assignee = None
     if issue.assignee is not None:
-        assignee = issue.assignee.account_id if p.ctx.flavour == "cloud" \
-            else issue.assignee.name
+        assignee = issue.assignee.account_id if p.ctx.flavour == "cloud" else issue.assignee.name
     wanted_link = p.parent_key(item)
-    agreed = {"status": issue.status_token(), "priority": issue.priority,
-              "duedate": issue.duedate, "assignee": assignee,
-              "link": wanted_link if wanted_link in issue.linked_keys else None}
+    agreed = {
+        "status": issue.status_token(),
+        "priority": issue.priority,
+        "duedate": issue.duedate,
+        "assignee": assignee,
+        "link": wanted_link if wanted_link in issue.linked_keys else None,
+    }
     # Fields the search returned that already match need no PUT; the rest get one.
-    seen = {"summary": issue.summary, "description": issue.description,
-            **{f"custom:{k}": _option_value(v) for k, v in issue.custom.items()}}
-    agreed.update({k: v for k, v in seen.items()
-                   if k in item.desired and _same(item.desired[k], v)})
+    seen = {
+        "summary": issue.summary,
+        "description": issue.description,
+        **{f"custom:{k}": _option_value(v) for k, v in issue.custom.items()},
+    }
+    agreed.update(
+        {k: v for k, v in seen.items() if k in item.desired and _same(item.desired[k], v)}
+    )
     p.save_key(item, issue, agreed)
     p.report.adopted += 1
 

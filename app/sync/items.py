@@ -89,8 +89,12 @@ def build_items(session: Session, ctx: SyncContext, rows: list[RowRef]) -> dict[
             outbox.mark(session, [r.row_id for r in own], outbox.DONE, "entity no longer exists")
             continue
         if isinstance(entity, Action) and entity.tracker_deleted:
-            outbox.mark(session, [r.row_id for r in own], outbox.DONE,
-                        "the Jira issue was deleted; not re-created")
+            outbox.mark(
+                session,
+                [r.row_id for r in own],
+                outbox.DONE,
+                "the Jira issue was deleted; not re-created",
+            )
             continue
         item = _item(session, ctx, entity, ref[0], own)  # type: ignore[arg-type]
         items[ref] = item
@@ -118,21 +122,43 @@ def _parent(entity: Incident | Postmortem | Action) -> tuple[EntityType, int] | 
 
 
 def _item(
-    session: Session, ctx: SyncContext, entity: Incident | Postmortem | Action,
-    entity_type: EntityType, rows: list[RowRef],
+    session: Session,
+    ctx: SyncContext,
+    entity: Incident | Postmortem | Action,
+    entity_type: EntityType,
+    rows: list[RowRef],
 ) -> Item:
     mapping = ctx.mapping
     key = entity.incident.key if isinstance(entity, Postmortem) else entity.key
     label = mapping.entity_label(entity_type, key or f"{entity_type}-{entity.id}")
-    link = session.scalar(select(TrackerLink).where(
-        TrackerLink.entity_type == entity_type, TrackerLink.entity_id == entity.id))
+    link = session.scalar(
+        select(TrackerLink).where(
+            TrackerLink.entity_type == entity_type, TrackerLink.entity_id == entity.id
+        )
+    )
     if link is None:
-        link = TrackerLink(entity_type=entity_type, entity_id=entity.id,
-                           entity_key=key or "", label=label, fields={}, versions={})
+        link = TrackerLink(
+            entity_type=entity_type,
+            entity_id=entity.id,
+            entity_key=key or "",
+            label=label,
+            fields={},
+            versions={},
+        )
         session.add(link)
         session.flush()
     desired = desired_fields(mapping, ctx.catalog, ctx.flavour, entity_type, entity)
-    return Item(entity_type, entity.id, key or "", label, mapping.issue_types[entity_type],
-                desired, dict(link.fields or {}), link.issue_key, link.id, _parent(entity),
-                row_ids=[r.row_id for r in rows], attempts=max((r.attempts for r in rows),
-                                                               default=0))
+    return Item(
+        entity_type,
+        entity.id,
+        key or "",
+        label,
+        mapping.issue_types[entity_type],
+        desired,
+        dict(link.fields or {}),
+        link.issue_key,
+        link.id,
+        _parent(entity),
+        row_ids=[r.row_id for r in rows],
+        attempts=max((r.attempts for r in rows), default=0),
+    )

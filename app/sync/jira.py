@@ -57,8 +57,11 @@ def _error(resp: requests.Response, fallback: str = "") -> TrackerError:
     except ValueError:
         body = None
     text = payloads.jira_error_text(body, resp.text or fallback)
-    return TrackerError(text or "Jira error", status=resp.status_code,
-                        retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+    return TrackerError(
+        text or "Jira error",
+        status=resp.status_code,
+        retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+    )
 
 
 def _translate(exc: Exception) -> TrackerError:
@@ -94,11 +97,16 @@ class JiraTracker:
         elif user:
             kwargs["basic_auth"] = (user, token or "")
             self.http.auth = (user, token or "")
-        self.http.headers.update({"Accept": "application/json",
-                                  "X-Atlassian-Token": "no-check"})
+        self.http.headers.update({"Accept": "application/json", "X-Atlassian-Token": "no-check"})
         # v2 for the client's calls: serverInfo, myself and transitions read the same on both.
-        self.client = JIRA(server=url, options={"rest_api_version": "2", "check_update": False},
-                           get_server_info=False, max_retries=0, timeout=timeout, **kwargs)
+        self.client = JIRA(
+            server=url,
+            options={"rest_api_version": "2", "check_update": False},
+            get_server_info=False,
+            max_retries=0,
+            timeout=timeout,
+            **kwargs,
+        )
         self._flavour = flavour
 
     # -- plumbing -------------------------------------------------------------------------
@@ -108,13 +116,25 @@ class JiraTracker:
         except (JIRAError, requests.RequestException) as exc:
             raise _translate(exc) from exc
 
-    def _rest(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-              body: Any = None, ok: Callable[[requests.Response], bool] | None = None) -> Any:
+    def _rest(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        ok: Callable[[requests.Response], bool] | None = None,
+    ) -> Any:
         """One request on this flavour's API version; `ok` may accept a 4xx (bulk create)."""
         version = "3" if self.flavour == "cloud" else "2"
         try:
-            resp = self.http.request(method, f"{self.url}/rest/api/{version}/{path}",
-                                     params=params, json=body, timeout=self.timeout)
+            resp = self.http.request(
+                method,
+                f"{self.url}/rest/api/{version}/{path}",
+                params=params,
+                json=body,
+                timeout=self.timeout,
+            )
         except requests.RequestException as exc:
             raise TrackerError(f"{type(exc).__name__}: {exc}") from exc
         if resp.status_code >= 400 and not (ok and ok(resp)):
@@ -137,8 +157,11 @@ class JiraTracker:
     def server_info(self) -> ServerInfo:
         info = self._client_call(self.client.server_info)
         self._flavour = "cloud" if info.get("deploymentType") == "Cloud" else "dc"
-        return ServerInfo(self._flavour, str(info.get("version", "")),
-                          payloads.parse_jira_time(info.get("serverTime")))
+        return ServerInfo(
+            self._flavour,
+            str(info.get("version", "")),
+            payloads.parse_jira_time(info.get("serverTime")),
+        )
 
     def myself(self) -> UserRef:
         ref = payloads.user_ref(self._client_call(self.client.myself))
@@ -177,7 +200,7 @@ class JiraTracker:
         wanted = list(dict.fromkeys(labels))
         found: dict[str, RemoteIssue] = {}
         for i in range(0, len(wanted), LABEL_CHUNK):
-            chunk = wanted[i:i + LABEL_CHUNK]
+            chunk = wanted[i : i + LABEL_CHUNK]
             for page in self._search_pages(payloads.labels_jql(self.project, chunk), 100):
                 for issue in (payloads.remote_issue(r, self.custom_ids) for r in page):
                     for label in issue.labels:
@@ -194,8 +217,9 @@ class JiraTracker:
 
     def create_metadata(self, issue_type: str) -> dict[str, dict[str, Any]]:
         key = "issueTypes" if self.flavour == "cloud" else "values"
-        types = self._rest("GET", f"issue/createmeta/{self.project}/issuetypes",
-                           params={"maxResults": 200}).get(key, [])
+        types = self._rest(
+            "GET", f"issue/createmeta/{self.project}/issuetypes", params={"maxResults": 200}
+        ).get(key, [])
         match = next((t for t in types if t.get("name") == issue_type), None)
         if match is None:
             names = ", ".join(sorted(str(t.get("name")) for t in types))
@@ -204,15 +228,18 @@ class JiraTracker:
                 status=404,
             )
         fkey = "fields" if self.flavour == "cloud" else "values"
-        metas = self._rest("GET", f"issue/createmeta/{self.project}/issuetypes/{match['id']}",
-                           params={"maxResults": 500}).get(fkey, [])
+        metas = self._rest(
+            "GET",
+            f"issue/createmeta/{self.project}/issuetypes/{match['id']}",
+            params={"maxResults": 500},
+        ).get(fkey, [])
         return payloads.field_metadata(metas)
 
     # -- writes ---------------------------------------------------------------------------
     def create_issues(self, drafts: Sequence[IssueDraft]) -> list[CreateOutcome]:
         outcomes: list[CreateOutcome] = []
         for i in range(0, len(drafts), BULK_MAX):
-            chunk = list(drafts[i:i + BULK_MAX])
+            chunk = list(drafts[i : i + BULK_MAX])
             outcomes += self._create_one(chunk[0]) if len(chunk) == 1 else self._bulk(chunk)
         return outcomes
 
@@ -227,8 +254,9 @@ class JiraTracker:
         return [CreateOutcome(draft.ref, issue=payloads.created_issue(draft, raw))]
 
     def _bulk(self, drafts: list[IssueDraft]) -> list[CreateOutcome]:
-        body = {"issueUpdates": [payloads.create_payload(d, self.project, self.flavour)
-                                 for d in drafts]}
+        body = {
+            "issueUpdates": [payloads.create_payload(d, self.project, self.flavour) for d in drafts]
+        }
         data = self._rest("POST", "issue/bulk", body=body, ok=_all_elements_failed)
         return payloads.bulk_outcomes(drafts, data)
 
@@ -242,8 +270,9 @@ class JiraTracker:
         return payloads.transition_options(raw)
 
     def transition(self, key: str, option: TransitionOption, resolution: str | None) -> None:
-        fields = {"resolution": {"name": resolution}} \
-            if resolution and option.takes_resolution else None
+        fields = (
+            {"resolution": {"name": resolution}} if resolution and option.takes_resolution else None
+        )
         self._client_call(lambda: self.client.transition_issue(key, option.id, fields=fields))
 
     def add_link(self, key: str, link: Link) -> None:

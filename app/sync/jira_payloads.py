@@ -29,14 +29,31 @@ from .tracker import (
     UserRef,
 )
 
-BASE_FIELDS = ["labels", "status", "resolution", "priority", "duedate", "assignee", "updated",
-               "issuelinks", "summary", "description"]
+BASE_FIELDS = [
+    "labels",
+    "status",
+    "resolution",
+    "priority",
+    "duedate",
+    "assignee",
+    "updated",
+    "issuelinks",
+    "summary",
+    "description",
+]
 # Changelog field ids we act on, by neutral name; resolution travels with status.
-FIELD_OF_ITEM = {"status": "status", "resolution": "status", "assignee": "assignee",
-                 "duedate": "duedate", "priority": "priority"}
-EVENT_KINDS: dict[str, ChangeKind] = {"jira:issue_created": "created",
-                                      "jira:issue_updated": "updated",
-                                      "jira:issue_deleted": "deleted"}
+FIELD_OF_ITEM = {
+    "status": "status",
+    "resolution": "status",
+    "assignee": "assignee",
+    "duedate": "duedate",
+    "priority": "priority",
+}
+EVENT_KINDS: dict[str, ChangeKind] = {
+    "jira:issue_created": "created",
+    "jira:issue_updated": "updated",
+    "jira:issue_deleted": "deleted",
+}
 
 
 class NotAnIssueEvent(ValueError):
@@ -70,10 +87,14 @@ def parse_jira_time(value: str | None) -> datetime | None:
 def text_to_adf(text: str) -> dict[str, Any]:
     """REST v3 rejects plain-string descriptions; paragraphs are enough for ours."""
     paragraphs = text.split("\n\n") if text else []
-    return {"type": "doc", "version": 1, "content": [
-        {"type": "paragraph", "content": [{"type": "text", "text": p}] if p else []}
-        for p in paragraphs
-    ]}
+    return {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": p}] if p else []}
+            for p in paragraphs
+        ],
+    }
 
 
 def adf_to_text(value: Any) -> str | None:
@@ -96,8 +117,13 @@ def adf_to_text(value: Any) -> str | None:
 def user_ref(raw: Any) -> UserRef | None:
     if not isinstance(raw, dict):
         return None
-    return UserRef(account_id=raw.get("accountId"), name=raw.get("name"), key=raw.get("key"),
-                   display_name=raw.get("displayName"), email=raw.get("emailAddress"))
+    return UserRef(
+        account_id=raw.get("accountId"),
+        name=raw.get("name"),
+        key=raw.get("key"),
+        display_name=raw.get("displayName"),
+        email=raw.get("emailAddress"),
+    )
 
 
 def remote_issue(raw: dict[str, Any], custom_ids: Sequence[str] = ()) -> RemoteIssue:
@@ -153,10 +179,13 @@ def webhook_change(payload: dict[str, Any]) -> RemoteChange:
     touched = frozenset(FIELD_OF_ITEM[f] for f in map(_field_id, items) if f in FIELD_OF_ITEM)
     when = delivery_time(payload) or datetime.now(UTC)
     return RemoteChange(
-        issue_id=str(issue.get("id") or ""), issue_key=str(issue.get("key") or ""),
-        kind=EVENT_KINDS.get(event, "other"), when=when,
+        issue_id=str(issue.get("id") or ""),
+        issue_key=str(issue.get("key") or ""),
+        kind=EVENT_KINDS.get(event, "other"),
+        when=when,
         version=(int(when.timestamp() * 1000), _int(changelog.get("id"))),
-        state=remote_state(issue.get("fields") or {}), touched=touched,
+        state=remote_state(issue.get("fields") or {}),
+        touched=touched,
         actor=user_ref(payload.get("user")),
     )
 
@@ -190,11 +219,15 @@ def transition_options(raw: list[dict[str, Any]]) -> list[TransitionOption]:
     out = []
     for t in raw:
         to = t.get("to") or {}
-        out.append(TransitionOption(
-            id=str(t["id"]), to_id=str(to.get("id")), to_name=str(to.get("name")),
-            to_category=(to.get("statusCategory") or {}).get("key"),
-            takes_resolution="resolution" in (t.get("fields") or {}),
-        ))
+        out.append(
+            TransitionOption(
+                id=str(t["id"]),
+                to_id=str(to.get("id")),
+                to_name=str(to.get("name")),
+                to_category=(to.get("statusCategory") or {}).get("key"),
+                takes_resolution="resolution" in (t.get("fields") or {}),
+            )
+        )
     return out
 
 
@@ -265,11 +298,17 @@ def rest_fields(fields: dict[str, Any], flavour: Flavour, *, creating: bool) -> 
 def create_payload(draft: IssueDraft, project: str, flavour: Flavour) -> dict[str, Any]:
     assignee = None
     if draft.assignee is not None:
-        assignee = draft.assignee.account_id if flavour == "cloud" \
+        assignee = (
+            draft.assignee.account_id
+            if flavour == "cloud"
             else draft.assignee.name or draft.assignee.key
+        )
     neutral: dict[str, Any] = {
-        "summary": draft.summary, "description": draft.description,
-        "priority": draft.priority, "duedate": draft.duedate, "assignee": assignee,
+        "summary": draft.summary,
+        "description": draft.description,
+        "priority": draft.priority,
+        "duedate": draft.duedate,
+        "assignee": assignee,
     }
     fields = {
         "project": {"key": project},
@@ -286,8 +325,11 @@ def create_payload(draft: IssueDraft, project: str, flavour: Flavour) -> dict[st
     payload: dict[str, Any] = {"fields": fields}
     if draft.link is not None:
         side = "outwardIssue" if draft.link.outward else "inwardIssue"
-        payload["update"] = {"issuelinks": [{"add": {
-            "type": {"name": draft.link.type_name}, side: {"key": draft.link.target}}}]}
+        payload["update"] = {
+            "issuelinks": [
+                {"add": {"type": {"name": draft.link.type_name}, side: {"key": draft.link.target}}}
+            ]
+        }
     return payload
 
 
@@ -302,8 +344,10 @@ def _quote(value: str) -> str:
 
 
 def labels_jql(project: str, labels: Sequence[str]) -> str:
-    return (f"project = {_quote(project)} AND labels in "
-            f"({', '.join(_quote(lb) for lb in labels)}) ORDER BY key ASC")
+    return (
+        f"project = {_quote(project)} AND labels in "
+        f"({', '.join(_quote(lb) for lb in labels)}) ORDER BY key ASC"
+    )
 
 
 def updated_jql(project: str, label: str, since_minutes: int | None) -> str:

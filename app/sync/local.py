@@ -67,9 +67,14 @@ class LocalTracker:
         for d in drafts:
             n = next(self._numbers)
             issue = RemoteIssue(
-                key=f"{self.project}-{n}", id=str(n), labels=tuple(d.labels),
-                status_category="new", priority=d.priority, duedate=d.duedate,
-                assignee=d.assignee, updated=datetime.now(UTC),
+                key=f"{self.project}-{n}",
+                id=str(n),
+                labels=tuple(d.labels),
+                status_category="new",
+                priority=d.priority,
+                duedate=d.duedate,
+                assignee=d.assignee,
+                updated=datetime.now(UTC),
             )
             self.issues[issue.key] = issue
             if d.link:
@@ -86,25 +91,33 @@ class LocalTracker:
         issue = self._issue(key)
         changes: dict[str, Any] = {k: fields[k] for k in ("priority", "duedate") if k in fields}
         if "assignee" in fields:
-            changes["assignee"] = UserRef(account_id=fields["assignee"]) if fields["assignee"] \
-                else None
+            changes["assignee"] = (
+                UserRef(account_id=fields["assignee"]) if fields["assignee"] else None
+            )
         self.issues[key] = replace(issue, updated=datetime.now(UTC), **changes)
 
     def transitions(self, key: str) -> list[TransitionOption]:
         """A workflow with one global transition into each category."""
         current = self._issue(key).status_category
-        return [TransitionOption(c, c, c.title(), c, c == "done")
-                for c in ("new", "indeterminate", "done") if c != current]
+        return [
+            TransitionOption(c, c, c.title(), c, c == "done")
+            for c in ("new", "indeterminate", "done")
+            if c != current
+        ]
 
     def transition(self, key: str, option: TransitionOption, resolution: str | None) -> None:
         issue = self._issue(key)
         if issue.status_category == option.to_category:
-            raise TrackerError(f"Transition id '{option.id}' is not valid for this issue.",
-                               status=400)
+            raise TrackerError(
+                f"Transition id '{option.id}' is not valid for this issue.", status=400
+            )
         self.issues[key] = replace(
-            issue, status_category=option.to_category, status_name=option.to_name,
+            issue,
+            status_category=option.to_category,
+            status_name=option.to_name,
             resolution=resolution if option.takes_resolution else None,
-            updated=datetime.now(UTC))
+            updated=datetime.now(UTC),
+        )
 
     def add_link(self, key: str, link: Link) -> None:
         self.links.append((key, link))
@@ -114,10 +127,13 @@ class LocalTracker:
     ) -> Iterator[list[RemoteChange]]:
         now = datetime.now(UTC)
         cutoff = None if since_minutes is None else now - timedelta(minutes=since_minutes)
-        hits = [RemoteChange.of_issue(i, now) for i in self.issues.values() if label in i.labels
-                and (cutoff is None or (i.updated and i.updated >= cutoff))]
+        hits = [
+            RemoteChange.of_issue(i, now)
+            for i in self.issues.values()
+            if label in i.labels and (cutoff is None or (i.updated and i.updated >= cutoff))
+        ]
         for n in range(0, len(hits), page_size):
-            yield hits[n:n + page_size]
+            yield hits[n : n + page_size]
 
     def create_metadata(self, issue_type: str) -> dict[str, dict[str, Any]]:
         return {}

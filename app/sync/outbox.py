@@ -28,20 +28,26 @@ def add(session: Session, entity_type: str, entity_id: int, entity_key: str) -> 
 
 def due_rows(session: Session, limit: int, now: datetime | None = None) -> list[OutboxItem]:
     now = now or datetime.now(UTC)
-    return list(session.scalars(
-        select(OutboxItem)
-        .where(OutboxItem.status == PENDING, OutboxItem.next_attempt_at <= now)
-        .order_by(OutboxItem.id)
-        .limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(OutboxItem)
+            .where(OutboxItem.status == PENDING, OutboxItem.next_attempt_at <= now)
+            .order_by(OutboxItem.id)
+            .limit(limit)
+        )
+    )
 
 
 def count_due(session: Session, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
-    return session.scalar(
-        select(func.count(OutboxItem.id))
-        .where(OutboxItem.status == PENDING, OutboxItem.next_attempt_at <= now)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count(OutboxItem.id)).where(
+                OutboxItem.status == PENDING, OutboxItem.next_attempt_at <= now
+            )
+        )
+        or 0
+    )
 
 
 def seconds_to_next_due(session: Session, now: datetime | None = None) -> float | None:
@@ -56,35 +62,41 @@ def seconds_to_next_due(session: Session, now: datetime | None = None) -> float 
 
 
 def count_processing(session: Session) -> int:
-    return session.scalar(
-        select(func.count(OutboxItem.id)).where(OutboxItem.status == PROCESSING)
-    ) or 0
+    return (
+        session.scalar(select(func.count(OutboxItem.id)).where(OutboxItem.status == PROCESSING))
+        or 0
+    )
 
 
 def release_stranded(session: Session) -> int:
     """Rows a killed pusher left in `processing`; only the lease holder may call this."""
-    return rowcount(session.execute(
-        update(OutboxItem).where(OutboxItem.status == PROCESSING).values(status=PENDING)
-    ))
+    return rowcount(
+        session.execute(
+            update(OutboxItem).where(OutboxItem.status == PROCESSING).values(status=PENDING)
+        )
+    )
 
 
 def mark(session: Session, ids: list[int], status: str, error: str | None = None) -> None:
     if ids:
         session.execute(
-            update(OutboxItem).where(OutboxItem.id.in_(ids))
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(ids))
             .values(status=status, last_error=error, updated_at=datetime.now(UTC))
         )
 
 
-def bury(
-    session: Session, entity_type: str, entity_id: int, ids: list[int], error: str
-) -> None:
+def bury(session: Session, entity_type: str, entity_id: int, ids: list[int], error: str) -> None:
     """Dead-letter `ids`, keeping one entry per entity: the push always sends the entity's
     current state, so an older failure of the same entity says nothing new."""
     session.execute(
         update(OutboxItem)
-        .where(OutboxItem.entity_type == entity_type, OutboxItem.entity_id == entity_id,
-               OutboxItem.status == DEAD, OutboxItem.id.not_in(ids))
+        .where(
+            OutboxItem.entity_type == entity_type,
+            OutboxItem.entity_id == entity_id,
+            OutboxItem.status == DEAD,
+            OutboxItem.id.not_in(ids),
+        )
         .values(status=DONE, last_error="superseded by a later failure")
     )
     keep, rest = max(ids), [i for i in ids if i != max(ids)]
@@ -113,9 +125,13 @@ def postpone(session: Session, ids: list[int], delay: float, note: str) -> None:
     was busy with another row's call (a 429 or 503 stops the whole round)."""
     if ids:
         session.execute(
-            update(OutboxItem).where(OutboxItem.id.in_(ids))
-            .values(status=PENDING, last_error=note,
-                    next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay))
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(ids))
+            .values(
+                status=PENDING,
+                last_error=note,
+                next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
+            )
         )
 
 
@@ -130,6 +146,8 @@ def retry_dead(session: Session, row_id: int) -> OutboxItem | None:
 def purge_done(session: Session, older_than: timedelta = timedelta(days=7)) -> int:
     """Done rows are only history; keep a week for debugging, then drop them."""
     cutoff = datetime.now(UTC) - older_than
-    return rowcount(session.execute(
-        delete(OutboxItem).where(OutboxItem.status == DONE, OutboxItem.updated_at < cutoff)
-    ))
+    return rowcount(
+        session.execute(
+            delete(OutboxItem).where(OutboxItem.status == DONE, OutboxItem.updated_at < cutoff)
+        )
+    )

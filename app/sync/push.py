@@ -66,8 +66,10 @@ class DrainReport:
     def summary(self) -> str:
         if self.skipped:
             return "another process is pushing; nothing done here"
-        return (f"created {self.created}, adopted {self.adopted}, updated {self.updated}, "
-                f"deferred {self.deferred}, dead letter {self.dead}")
+        return (
+            f"created {self.created}, adopted {self.adopted}, updated {self.updated}, "
+            f"deferred {self.deferred}, dead letter {self.dead}"
+        )
 
 
 class Pusher:
@@ -88,8 +90,11 @@ class Pusher:
             self.items = build_items(session, self.ctx, rows)
         try:
             for entity_type in ENTITY_TYPES:  # parents first, so children link in the create
-                phase = [i for i in self.items.values()
-                         if i.entity_type == entity_type and i.outcome is None]
+                phase = [
+                    i
+                    for i in self.items.values()
+                    if i.entity_type == entity_type and i.outcome is None
+                ]
                 creates.create_missing(self, [i for i in phase if i.issue_key is None])
                 for item in phase:
                     if item.outcome is not None:
@@ -127,9 +132,12 @@ class Pusher:
         if parent is not None:
             return parent.issue_key
         with self.db.sessions() as session:  # a parent whose build was skipped (deleted)
-            return session.scalar(select(TrackerLink.issue_key).where(
-                TrackerLink.entity_type == item.parent[0],
-                TrackerLink.entity_id == item.parent[1]))
+            return session.scalar(
+                select(TrackerLink.issue_key).where(
+                    TrackerLink.entity_type == item.parent[0],
+                    TrackerLink.entity_id == item.parent[1],
+                )
+            )
 
     def as_subtask(self, item: Item) -> bool:
         return item.entity_type == "action" and self.ctx.mapping.actions_as_subtasks
@@ -175,17 +183,27 @@ class Pusher:
                     outbox.mark(session, item.row_ids, outbox.DONE)
                     continue
                 if item.outcome == "dead":
-                    outbox.bury(session, item.entity_type, item.entity_id, item.row_ids,
-                                item.error or "refused")
+                    outbox.bury(
+                        session,
+                        item.entity_type,
+                        item.entity_id,
+                        item.row_ids,
+                        item.error or "refused",
+                    )
                     self.report.dead += 1
                     continue
                 self.report.deferred += 1
                 if item.outcome == "waiting":
                     self.report.dead += outbox.defer(
-                        session, item.row_ids, delay,
-                        "waiting for the parent issue to be created", self.backoff)
+                        session,
+                        item.row_ids,
+                        delay,
+                        "waiting for the parent issue to be created",
+                        self.backoff,
+                    )
                 elif item.ref in self.failed:
-                    self.report.dead += outbox.defer(session, item.row_ids, delay,
-                                                     item.error or "deferred", self.backoff)
+                    self.report.dead += outbox.defer(
+                        session, item.row_ids, delay, item.error or "deferred", self.backoff
+                    )
                 else:
                     outbox.postpone(session, item.row_ids, delay, item.error or "deferred")

@@ -141,8 +141,14 @@ class RemoteState:
 
     @classmethod
     def of(cls, issue: RemoteIssue) -> RemoteState:
-        return cls(issue.status_name, issue.status_category, issue.resolution,
-                   issue.assignee, issue.duedate, issue.priority)
+        return cls(
+            issue.status_name,
+            issue.status_category,
+            issue.resolution,
+            issue.assignee,
+            issue.duedate,
+            issue.priority,
+        )
 
 
 @dataclass(frozen=True)
@@ -168,8 +174,15 @@ class RemoteChange:
     def of_issue(cls, issue: RemoteIssue, now: datetime) -> RemoteChange:
         """A search hit: the issue as it is now, every synced field in question."""
         when = issue.updated or now
-        return cls(issue.id, issue.key, "updated", when, (int(when.timestamp() * 1000), 0),
-                   RemoteState.of(issue), frozenset(SYNCED_FIELDS))
+        return cls(
+            issue.id,
+            issue.key,
+            "updated",
+            when,
+            (int(when.timestamp() * 1000), 0),
+            RemoteState.of(issue),
+            frozenset(SYNCED_FIELDS),
+        )
 
 
 @dataclass(frozen=True)
@@ -259,8 +272,7 @@ class Tracker(Protocol):
         """What the workflow offers from the issue's current status."""
         ...
 
-    def transition(self, key: str, option: TransitionOption, resolution: str | None) -> None:
-        ...
+    def transition(self, key: str, option: TransitionOption, resolution: str | None) -> None: ...
 
     def add_link(self, key: str, link: Link) -> None: ...
 

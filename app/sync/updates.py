@@ -69,8 +69,9 @@ def _move(p: Pusher, item: Item, key: str, target: StatusTarget) -> None:
     for fetched_now in (cache_key is None, True):
         option = choose_transition(options, target)
         if option is None:
-            log.info("%s: no transition into %s offered; treating it as reached", key,
-                     target.token())
+            log.info(
+                "%s: no transition into %s offered; treating it as reached", key, target.token()
+            )
             return
         try:
             p.call(partial(tracker.transition, key, option, target.resolution), [item])
@@ -99,8 +100,13 @@ def _issue_gone(p: Pusher, item: Item, exc: TrackerError) -> None:
         entity = load_entity(session, item.entity_type, item.entity_id)
         if isinstance(entity, Action) and not entity.tracker_deleted:
             entity.tracker_deleted = True
-            audit.record(session, actor="jira-sync", action="action.tracker_deleted",
-                         entity_type="action", entity_key=entity.key or "",
-                         before={"tracker_deleted": False},
-                         after={"tracker_deleted": True, "tracker_key": item.issue_key})
+            audit.record(
+                session,
+                actor="jira-sync",
+                action="action.tracker_deleted",
+                entity_type="action",
+                entity_key=entity.key or "",
+                before={"tracker_deleted": False},
+                after={"tracker_deleted": True, "tracker_key": item.issue_key},
+            )
     p.dead(item, str(exc))

@@ -23,10 +23,22 @@ from typing import IO
 from app.settings import Settings
 
 HINDSIGHT = str(Path(sys.executable).parent / "hindsight")
-SETTINGS_ENV = ("database_url", "redis_url", "config_dir", "jira_url", "jira_user", "jira_token",
-                "jira_project", "jira_webhook_secret", "jira_timeout_seconds",
-                "sync_backoff_base_seconds", "sync_inline_retry_seconds", "sync_lease_seconds",
-                "sync_create_settle_seconds", "sync_reconcile_seconds")
+SETTINGS_ENV = (
+    "database_url",
+    "redis_url",
+    "config_dir",
+    "jira_url",
+    "jira_user",
+    "jira_token",
+    "jira_project",
+    "jira_webhook_secret",
+    "jira_timeout_seconds",
+    "sync_backoff_base_seconds",
+    "sync_inline_retry_seconds",
+    "sync_lease_seconds",
+    "sync_create_settle_seconds",
+    "sync_reconcile_seconds",
+)
 
 
 def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -48,9 +60,13 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([HINDSIGHT, "worker", *self.queues], env=self.env,
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [HINDSIGHT, "worker", *self.queues],
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         return self
 
     def alive(self) -> bool:
@@ -113,8 +129,20 @@ class RedisProcess:
 
     def start(self) -> RedisProcess:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
