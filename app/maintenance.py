@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 
 from .runtime import Runtime
-from .sync.sweep import sweep
+from .services.sweep import sweep
 
 log = logging.getLogger(__name__)
 

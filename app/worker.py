@@ -12,15 +12,14 @@ from typing import Any
 from . import runtime
 from .queue import QUEUES
 from .services.evaluation import warm_up
+from .services.sweep import sweep
 from .settings import Settings
-from .sync.sweep import sweep
 
 log = logging.getLogger(__name__)
 
 
 def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bool = False) -> int:
-    # redis and rq load only when a worker runs: app/cli/db.py imports this for init-db too
-    from redis import Redis
+    from redis import Redis  # redis and rq are needed only when a worker runs
     from rq import Worker
 
     if not settings.redis_url:
@@ -53,7 +52,7 @@ def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bo
     return 0
 
 
-def _sync_sweep(rt: Any) -> None:
+def _sync_sweep(rt: runtime.Runtime) -> None:
     """Never let a database hiccup in the sweep stop the worker loop."""
     try:
         sweep(rt)

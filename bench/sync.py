@@ -35,11 +35,11 @@ from sqlalchemy import insert, select  # noqa: E402
 from app import runtime  # noqa: E402
 from app.db import upgrade  # noqa: E402
 from app.models import Action, Incident, Postmortem  # noqa: E402
+from app.services import tracker_reconcile  # noqa: E402
+from app.services.tracker_sync import backfill, drain, open_context  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from app.sync import reconcile as reconcile_mod  # noqa: E402
 from app.sync import state  # noqa: E402
 from app.sync.models import TrackerLink  # noqa: E402
-from app.sync.service import backfill, drain  # noqa: E402
 from tests.integration.sync.seed import (  # noqa: E402
     CONFIG_DIR,
     catalog_users,
@@ -52,8 +52,13 @@ def settings_for(db: str, srv: JiraTestServer | None) -> Settings:
     values: dict[str, Any] = {"database_url": db, "config_dir": CONFIG_DIR, "redis_url": None}
     if srv is not None:
         user, token = srv.credentials()
-        values |= {"jira_url": srv.url, "jira_project": "OPS", "jira_user": user,
-                   "jira_token": token, "jira_timeout_seconds": 10}
+        values |= {
+            "jira_url": srv.url,
+            "jira_project": "OPS",
+            "jira_user": user,
+            "jira_token": token,
+            "jira_timeout_seconds": 10,
+        }
     return Settings(**values)
 
 
@@ -85,14 +90,19 @@ def reconcile_bench(mode: str, db_url: str | None, mirrored: int, changed: int) 
     db = fresh_db(db_url)
     now = datetime.now(UTC)
     clock = ManualClock(now - timedelta(days=1))
-    with JiraTestServer(mode, users=catalog_users(), webhook_mode="hold",  # type: ignore[arg-type]
-                        clock=clock) as srv:
+    with JiraTestServer(
+        mode,
+        users=catalog_users(),
+        webhook_mode="hold",  # type: ignore[arg-type]
+        clock=clock,
+    ) as srv:
         rt = runtime.build(settings_for(db, srv))
         keys = _seed_mirrored(rt, srv, mirrored)
         clock.set(now)  # yesterday's issues are outside the window; today's edits inside
         with rt.db.sessions() as session, session.begin():
-            state.set_value(session, reconcile_mod.WATERMARK,
-                            (now - timedelta(minutes=10)).isoformat())
+            state.set_value(
+                session, tracker_reconcile.WATERMARK, (now - timedelta(minutes=10)).isoformat()
+            )
         for key in keys[:: mirrored // changed][:changed]:
             srv.simulate_user_edit(key, "priya", status="In Progress")
         srv.webhooks.drop_held()  # webhooks lost: only the reconcile can see the changes
@@ -100,7 +110,7 @@ def reconcile_bench(mode: str, db_url: str | None, mirrored: int, changed: int) 
         # The rule re-runs a reconcile requests are other jobs with their own cost: queue
         # them (as RQ would) instead of running them inside the measurement.
         rt.queue = CollectingQueue()
-        report = reconcile_mod.reconcile(rt)
+        report = tracker_reconcile.reconcile(rt)
         assert report.applied == changed, report.summary()
         assert not srv.server_errors, srv.server_errors
         return srv.total_calls, report.applied
@@ -108,29 +118,50 @@ def reconcile_bench(mode: str, db_url: str | None, mirrored: int, changed: int) 
 
 def _seed_mirrored(rt: runtime.Runtime, srv: JiraTestServer, n: int) -> list[str]:
     """n actions already mirrored: issues in the fake, links and agreed fields in the DB."""
-    from app.sync.connect import open_context
-
     ctx = open_context(rt)  # learns the flavour and identity once, like production does
     ctx.close()
     per = 100
     seed_postmortems(rt, n // per, 0, notify=False)
     with rt.db.sessions() as session, session.begin():
         incident_ids = list(session.scalars(select(Incident.id).order_by(Incident.id)))
-        session.execute(insert(Action), [
-            {"key": f"ACT-{i + 1}", "incident_id": incident_ids[i // per], "title": f"Fix {i}",
-             "description": "", "type": "detect", "status": "open", "priority": "P2",
-             "is_compliance": False, "escalation_level": 0, "tracker_deleted": False}
-            for i in range(n)])
+        session.execute(
+            insert(Action),
+            [
+                {
+                    "key": f"ACT-{i + 1}",
+                    "incident_id": incident_ids[i // per],
+                    "title": f"Fix {i}",
+                    "description": "",
+                    "type": "detect",
+                    "status": "open",
+                    "priority": "P2",
+                    "is_compliance": False,
+                    "escalation_level": 0,
+                    "tracker_deleted": False,
+                }
+                for i in range(n)
+            ],
+        )
         actions = [(a, k) for a, k in session.execute(select(Action.id, Action.key))]
     keys, links = [], []
     agreed = {"status": "new//", "priority": "Medium", "duedate": None, "assignee": None}
     for action_id, key in actions:
-        issue = srv.seed_issue(f"{key}: fix", labels=["hindsight", f"hs-{key}"],
-                               priority={"name": "Medium"})
+        issue = srv.seed_issue(
+            f"{key}: fix", labels=["hindsight", f"hs-{key}"], priority={"name": "Medium"}
+        )
         keys.append(issue.key)
-        links.append({"entity_type": "action", "entity_id": action_id, "entity_key": key,
-                      "label": f"hs-{key}", "issue_key": issue.key, "issue_id": str(issue.id),
-                      "fields": agreed, "versions": {}})
+        links.append(
+            {
+                "entity_type": "action",
+                "entity_id": action_id,
+                "entity_key": key,
+                "label": f"hs-{key}",
+                "issue_key": issue.key,
+                "issue_id": str(issue.id),
+                "fields": agreed,
+                "versions": {},
+            }
+        )
     with rt.db.sessions() as session, session.begin():
         session.execute(insert(TrackerLink), links)
     return keys
@@ -162,19 +193,25 @@ def main() -> int:
 
     t0 = time.perf_counter()
     calls, by_route = first_mirror(args.mode, args.database_url, publish=False)
-    print(f"first mirror ({args.mode}): {calls} Jira calls for 500 actions across 50 "
-          f"postmortems = {calls / 500:.3f} calls/action (target <= 0.15) "
-          f"[{time.perf_counter() - t0:.1f}s]")
+    print(
+        f"first mirror ({args.mode}): {calls} Jira calls for 500 actions across 50 "
+        f"postmortems = {calls / 500:.3f} calls/action (target <= 0.15) "
+        f"[{time.perf_counter() - t0:.1f}s]"
+    )
     for route, n in by_route.most_common():
         print(f"    {n:4d}  {route}")
     t0 = time.perf_counter()
     calls_pub, _ = first_mirror(args.mode, args.database_url, publish=True)
-    print(f"first mirror, postmortems already published: {calls_pub} calls = "
-          f"{calls_pub / 500:.3f} calls/action [{time.perf_counter() - t0:.1f}s]")
+    print(
+        f"first mirror, postmortems already published: {calls_pub} calls = "
+        f"{calls_pub / 500:.3f} calls/action [{time.perf_counter() - t0:.1f}s]"
+    )
     t0 = time.perf_counter()
     rcalls, applied = reconcile_bench(args.mode, args.database_url, args.mirrored, args.changed)
-    print(f"reconcile ({args.mode}): {rcalls} Jira calls for {args.mirrored} mirrored issues, "
-          f"{applied} changed (target <= 5) [{time.perf_counter() - t0:.1f}s]")
+    print(
+        f"reconcile ({args.mode}): {rcalls} Jira calls for {args.mirrored} mirrored issues, "
+        f"{applied} changed (target <= 5) [{time.perf_counter() - t0:.1f}s]"
+    )
     ok = calls / 500 <= 0.15 and rcalls <= 5
     return 0 if ok else 1
 

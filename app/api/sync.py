@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from app.domain.errors import Conflict, NotFound
 from app.domain.vocabulary import Scope
 from app.models import OutboxItem
 from app.runtime import current
 from app.schemas.common import Output, Page, PageQuery
+from app.services import tracker_sync
 from app.sync import outbox
 
 from .framework import ApiBlueprint
@@ -75,13 +75,4 @@ def list_failures(query: PageQuery) -> Page[SyncFailureRead]:
     status=202,
 )
 def retry_failure(failure_id: int) -> SyncFailureRead:
-    with current().uow() as uow:
-        row = uow.session.get(OutboxItem, failure_id)
-        if row is None:
-            raise NotFound(f"no sync failure {failure_id}")
-        if row.status != outbox.DEAD:
-            raise Conflict(f"sync item {failure_id} is {row.status}, not in the dead letter")
-        outbox.retry_dead(uow.session, failure_id)
-        uow.after_commit(outbox.DRAIN_JOB)
-        uow.commit()
-        return _read(row)
+    return _read(tracker_sync.retry_failure(current(), failure_id))

@@ -23,9 +23,8 @@ from flask import Blueprint, Response, jsonify, request
 from app.domain.errors import Invalid, Malformed, NotFound, Unauthenticated
 from app.runtime import current
 from app.schemas.common import has_nul, load_json
-from app.services import intake
+from app.services import intake, tracker_inbound
 from app.settings import Settings
-from app.sync.inbound import store_delivery
 from app.webhooks import alertmanager, generic, opsgenie, pagerduty
 from app.webhooks.event import PayloadError
 
@@ -68,7 +67,7 @@ def receive_jira() -> tuple[Response, int]:
     if not identifier or len(identifier) > 200:
         raise Malformed(f"{IDENTIFIER} header is required (at most 200 characters)")
     payload = _json_object(raw)
-    delivery_id, duplicate = store_delivery(current(), identifier, payload)
+    delivery_id, duplicate = tracker_inbound.receive(current(), identifier, payload)
     if duplicate:
         return jsonify(status="duplicate", delivery=delivery_id), 200
     return jsonify(status="accepted", delivery=delivery_id), 202

@@ -5,12 +5,9 @@ from __future__ import annotations
 import click
 
 from app import runtime
-from app.api.deliveries import job_for
-from app.domain.errors import NotFound
 from app.domain.vocabulary import DeliveryStatus
-from app.models import WebhookDelivery
 from app.schemas.deliveries import DeliveryQuery
-from app.services import deliveries
+from app.services import deliveries, inbox
 from app.settings import Settings
 
 from .common import with_settings
@@ -49,12 +46,7 @@ def _list(settings: Settings, status: str | None, source: str | None, limit: int
 def replay(settings: Settings, delivery_id: int) -> int:
     """Run a failed or ignored delivery again, after a fix."""
     rt = runtime.build(settings)
-    with rt.db.sessions() as session:
-        row = session.get(WebhookDelivery, delivery_id)
-        if row is None:
-            raise NotFound(f"no delivery {delivery_id}")
-        source = row.source
-    deliveries.replay(rt, delivery_id, job_for(source))
+    inbox.replay_delivery(rt, delivery_id)
     wait = getattr(rt.queue, "wait_idle", None)
     if wait is not None:
         wait(60)  # in-process jobs: let the replay run before the process ends

@@ -1,24 +1,16 @@
 """`hindsight sync check|push|reconcile|status`: Jira sync by hand.
 
-The functions these commands call (kept in one module so they can be
-repointed in one place): `app.sync.connect.open_context`,
-`app.sync.check.check_mapping`, `app.sync.service.backfill`,
-`app.sync.service.drain`, `app.sync.reconcile.reconcile`; `status` counts
-`OutboxItem` and `WebhookDelivery` rows by status itself.
+Each command calls one use case in `app.services.tracker_sync` or
+`app.services.tracker_reconcile` and prints its report.
 """
 
 from __future__ import annotations
 
 import click
-from sqlalchemy import func, select
 
 from app import runtime
-from app.models import OutboxItem, WebhookDelivery
+from app.services import tracker_reconcile, tracker_sync
 from app.settings import Settings
-from app.sync.check import check_mapping
-from app.sync.connect import open_context
-from app.sync.reconcile import reconcile as reconcile_issues
-from app.sync.service import backfill, drain
 
 from .common import with_settings
 
@@ -39,11 +31,7 @@ def check(settings: Settings) -> int:
     """
     if not _jira_configured(settings):
         return NO_JIRA
-    ctx = open_context(runtime.build(settings), refresh=True)
-    try:
-        report = check_mapping(ctx)
-    finally:
-        ctx.close()
+    report = tracker_sync.check(runtime.build(settings))
     click.echo(report.render())
     return 0 if report.ok else 1
 
@@ -63,10 +51,10 @@ def push(settings: Settings, queue_all: bool) -> int:
     """
     if not _jira_configured(settings):
         return NO_JIRA
-    rt = runtime.build(settings)
-    if queue_all:
-        click.echo(f"queued {backfill(rt)} entities that have no Jira issue yet")
-    report = drain(rt, wait=True)
+    result = tracker_sync.push_now(runtime.build(settings), backfill_first=queue_all)
+    if result.backfilled is not None:
+        click.echo(f"queued {result.backfilled} entities that have no Jira issue yet")
+    report = result.report
     click.echo(report.summary())
     for error in report.errors[:20]:
         click.echo(f"  {error}", err=True)
@@ -82,7 +70,7 @@ def reconcile(settings: Settings, full: bool) -> int:
     """Apply Jira changes that webhooks missed."""
     if not _jira_configured(settings):
         return NO_JIRA
-    click.echo(reconcile_issues(runtime.build(settings), full=full).summary())
+    click.echo(tracker_reconcile.reconcile(runtime.build(settings), full=full).summary())
     return 0
 
 
@@ -90,15 +78,12 @@ def reconcile(settings: Settings, full: bool) -> int:
 @with_settings
 def status(settings: Settings) -> int:
     """Count outbox rows and webhook deliveries by status."""
-    with runtime.build(settings).db.sessions() as session:
-        rows = session.execute(
-            select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
-        ).all()
-        deliveries = session.execute(
-            select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
-        ).all()
-    click.echo("outbox:     " + (", ".join(f"{s} {n}" for s, n in rows) or "empty"))
-    click.echo("deliveries: " + (", ".join(f"{s} {n}" for s, n in deliveries) or "none"))
+    counts = tracker_sync.status(runtime.build(settings))
+    click.echo(
+        "outbox:     " + (", ".join(f"{s} {n}" for s, n in counts.outbox.items()) or "empty")
+    )
+    deliveries = ", ".join(f"{s} {n}" for s, n in counts.deliveries.items())
+    click.echo("deliveries: " + (deliveries or "none"))
     return 0
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from app.db import UnitOfWork
 from app.models import Action, Incident, Postmortem
 from app.runtime import current
-from app.sync import outbox
 
 from .evaluation import request_evaluation
+from .tracker_sync import record_change
 
 
 def evaluate_later(uow: UnitOfWork, incident_id: int) -> None:
@@ -20,16 +20,16 @@ def evaluate_later(uow: UnitOfWork, incident_id: int) -> None:
 
 def incident_changed(uow: UnitOfWork, incident: Incident) -> None:
     evaluate_later(uow, incident.id)
-    outbox.record_change(uow, current().settings, "incident", incident.id, incident.key or "")
+    record_change(uow, current().settings, "incident", incident.id, incident.key or "")
 
 
 def action_changed(uow: UnitOfWork, action: Action) -> None:
     incident_changed(uow, action.incident)
-    outbox.record_change(uow, current().settings, "action", action.id, action.key or "")
+    record_change(uow, current().settings, "action", action.id, action.key or "")
 
 
 def postmortem_changed(uow: UnitOfWork, postmortem: Postmortem) -> None:
     incident_changed(uow, postmortem.incident)
-    outbox.record_change(
+    record_change(
         uow, current().settings, "postmortem", postmortem.id, postmortem.incident.key or ""
     )

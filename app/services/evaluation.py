@@ -38,10 +38,10 @@ from app.rules.snapshot import to_view
 from app.runtime import Runtime, current
 from app.schemas.actions import ActionCreate
 from app.settings import Settings
-from app.sync import outbox
 
 from .common import load_incident
 from .records import add_action
+from .tracker_sync import record_change
 
 log = logging.getLogger(__name__)
 ACTOR = "rules"
@@ -224,7 +224,7 @@ def apply_changes(
             action = by_key.get(change.entity_key)
             if action is None or not _update_action(uow.session, action, change):
                 continue
-        outbox.record_change(uow, settings, "action", action.id, action.key or "")
+        record_change(uow, settings, "action", action.id, action.key or "")
 
 
 def _update_action(session: Session, action: Action, change: Change) -> bool:

@@ -49,8 +49,9 @@ def sent_fields(ctx: SyncContext, entity_type: EntityType) -> dict[str, list[Any
     """Field id -> the values we may send (empty list: free text / not enumerable)."""
     m = ctx.mapping
     out: dict[str, list[Any]] = {f: [] for f in ALWAYS_SET - {"project", "issuetype"}}
-    out["priority"] = sorted(set(m.severity_priorities.values() if entity_type != "action"
-                                 else m.priorities.values()))
+    out["priority"] = sorted(
+        set(m.severity_priorities.values() if entity_type != "action" else m.priorities.values())
+    )
     if entity_type != "incident":
         out["duedate"] = []
         out["assignee"] = []
@@ -60,8 +61,11 @@ def sent_fields(ctx: SyncContext, entity_type: EntityType) -> dict[str, list[Any
         out["issuelinks"] = []
     for cf in m.custom_fields:
         if entity_type in cf.entities:
-            values = [s.value for s in Severity] if cf.source == "severity" and \
-                cf.type == "option" else []
+            values = (
+                [s.value for s in Severity]
+                if cf.source == "severity" and cf.type == "option"
+                else []
+            )
             out[cf.field] = values
     for fid in m.defaults.get(entity_type, {}):
         out.setdefault(fid, [])
@@ -78,8 +82,13 @@ def check_mapping(ctx: SyncContext) -> CheckReport:
         except TrackerError as exc:
             report.problems.append(FieldProblem(entity_type, "issuetype", exc.message))
             continue
-        report.problems += _compare(entity_type, issue_type, sent_fields(ctx, entity_type),
-                                    meta, m.defaults.get(entity_type, {}))
+        report.problems += _compare(
+            entity_type,
+            issue_type,
+            sent_fields(ctx, entity_type),
+            meta,
+            m.defaults.get(entity_type, {}),
+        )
     return report
 
 
@@ -93,28 +102,47 @@ def _compare(
     problems: list[FieldProblem] = []
     for fid, values in sorted(sent.items()):
         if fid not in meta:
-            problems.append(FieldProblem(
-                entity_type, fid,
-                f"cannot be set: not on the create screen of {issue_type!r} (Jira answers 400)"))
+            problems.append(
+                FieldProblem(
+                    entity_type,
+                    fid,
+                    f"cannot be set: not on the create screen of {issue_type!r} (Jira answers 400)",
+                )
+            )
             continue
         allowed = meta[fid].get("allowed") or []
         if values and allowed:
             missing = [v for v in values if v not in allowed]
             if missing:
-                problems.append(FieldProblem(
-                    entity_type, fid,
-                    f"value(s) {missing} not offered; Jira allows {allowed}"))
+                problems.append(
+                    FieldProblem(
+                        entity_type, fid, f"value(s) {missing} not offered; Jira allows {allowed}"
+                    )
+                )
     for fid in ("duedate", "assignee"):
         if fid in sent and (meta.get(fid) or {}).get("required") and fid not in defaults:
-            problems.append(FieldProblem(
-                entity_type, fid,
-                f"required by Jira; a {entity_type} without one is rejected unless "
-                f"defaults.{entity_type}.{fid} is set in config/jira.yaml"))
+            problems.append(
+                FieldProblem(
+                    entity_type,
+                    fid,
+                    f"required by Jira; a {entity_type} without one is rejected unless "
+                    f"defaults.{entity_type}.{fid} is set in config/jira.yaml",
+                )
+            )
     for fid, info in sorted(meta.items()):
-        if info.get("required") and fid not in sent and fid not in SELF_FILLED \
-                and not info.get("has_default") and fid not in defaults:
-            problems.append(FieldProblem(
-                entity_type, fid,
-                f"required by Jira ({info.get('name')}) but Hindsight sends nothing: "
-                f"add it under defaults.{entity_type} in config/jira.yaml"))
+        if (
+            info.get("required")
+            and fid not in sent
+            and fid not in SELF_FILLED
+            and not info.get("has_default")
+            and fid not in defaults
+        ):
+            problems.append(
+                FieldProblem(
+                    entity_type,
+                    fid,
+                    f"required by Jira ({info.get('name')}) but Hindsight sends nothing: "
+                    f"add it under defaults.{entity_type} in config/jira.yaml",
+                )
+            )
     return problems

@@ -4,8 +4,7 @@ With no Jira, `record_change` writes no outbox rows, so in the product this
 tracker is only asked for its identity (by `sync check`, `sync push`). It
 still implements the whole port with an in-process dictionary, because the
 outbound and reconcile engines are written against the port and this is the
-simplest tracker that behaves like one (labels, keys, statuses) for tests of
-those engines that need no sockets.
+simplest tracker that behaves like one (labels, keys, statuses).
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from .tracker import (
     Flavour,
     IssueDraft,
     Link,
+    RemoteChange,
     RemoteIssue,
     ServerInfo,
     TrackerError,
@@ -36,7 +36,6 @@ class LocalTracker:
         self.project = project
         self.issues: dict[str, RemoteIssue] = {}
         self.links: list[tuple[str, Link]] = []
-        self.calls = 0
         self._numbers = itertools.count(1)
 
     @property
@@ -50,13 +49,11 @@ class LocalTracker:
         return LOCAL_USER
 
     def issue(self, key: str) -> RemoteIssue:
-        self.calls += 1
         issue = self._issue(key)
         linked = tuple(link.target for source, link in self.links if source == key)
         return replace(issue, linked_keys=linked)
 
     def find_by_labels(self, labels: Sequence[str]) -> dict[str, RemoteIssue]:
-        self.calls += 1
         wanted = set(labels)
         found: dict[str, RemoteIssue] = {}
         for issue in self.issues.values():
@@ -66,14 +63,18 @@ class LocalTracker:
         return found
 
     def create_issues(self, drafts: Sequence[IssueDraft]) -> list[CreateOutcome]:
-        self.calls += 1
         out = []
         for d in drafts:
             n = next(self._numbers)
             issue = RemoteIssue(
-                key=f"{self.project}-{n}", id=str(n), labels=tuple(d.labels),
-                status_category="new", priority=d.priority, duedate=d.duedate,
-                assignee=d.assignee, updated=datetime.now(UTC),
+                key=f"{self.project}-{n}",
+                id=str(n),
+                labels=tuple(d.labels),
+                status_category="new",
+                priority=d.priority,
+                duedate=d.duedate,
+                assignee=d.assignee,
+                updated=datetime.now(UTC),
             )
             self.issues[issue.key] = issue
             if d.link:
@@ -87,46 +88,52 @@ class LocalTracker:
         return self.issues[key]
 
     def update_fields(self, key: str, fields: dict[str, Any]) -> None:
-        self.calls += 1
         issue = self._issue(key)
         changes: dict[str, Any] = {k: fields[k] for k in ("priority", "duedate") if k in fields}
         if "assignee" in fields:
-            changes["assignee"] = UserRef(account_id=fields["assignee"]) if fields["assignee"] \
-                else None
+            changes["assignee"] = (
+                UserRef(account_id=fields["assignee"]) if fields["assignee"] else None
+            )
         self.issues[key] = replace(issue, updated=datetime.now(UTC), **changes)
 
     def transitions(self, key: str) -> list[TransitionOption]:
         """A workflow with one global transition into each category."""
-        self.calls += 1
         current = self._issue(key).status_category
-        return [TransitionOption(c, c, c.title(), c, c == "done")
-                for c in ("new", "indeterminate", "done") if c != current]
+        return [
+            TransitionOption(c, c, c.title(), c, c == "done")
+            for c in ("new", "indeterminate", "done")
+            if c != current
+        ]
 
     def transition(self, key: str, option: TransitionOption, resolution: str | None) -> None:
-        self.calls += 1
         issue = self._issue(key)
         if issue.status_category == option.to_category:
-            raise TrackerError(f"Transition id '{option.id}' is not valid for this issue.",
-                               status=400)
+            raise TrackerError(
+                f"Transition id '{option.id}' is not valid for this issue.", status=400
+            )
         self.issues[key] = replace(
-            issue, status_category=option.to_category, status_name=option.to_name,
+            issue,
+            status_category=option.to_category,
+            status_name=option.to_name,
             resolution=resolution if option.takes_resolution else None,
-            updated=datetime.now(UTC))
+            updated=datetime.now(UTC),
+        )
 
     def add_link(self, key: str, link: Link) -> None:
-        self.calls += 1
         self.links.append((key, link))
 
-    def search_updated(
+    def changed_since(
         self, label: str, since_minutes: int | None, page_size: int = 100
-    ) -> Iterator[list[RemoteIssue]]:
-        self.calls += 1
-        cutoff = None if since_minutes is None else \
-            datetime.now(UTC) - timedelta(minutes=since_minutes)
-        hits = [i for i in self.issues.values() if label in i.labels
-                and (cutoff is None or (i.updated and i.updated >= cutoff))]
+    ) -> Iterator[list[RemoteChange]]:
+        now = datetime.now(UTC)
+        cutoff = None if since_minutes is None else now - timedelta(minutes=since_minutes)
+        hits = [
+            RemoteChange.of_issue(i, now)
+            for i in self.issues.values()
+            if label in i.labels and (cutoff is None or (i.updated and i.updated >= cutoff))
+        ]
         for n in range(0, len(hits), page_size):
-            yield hits[n:n + page_size]
+            yield hits[n : n + page_size]
 
     def create_metadata(self, issue_type: str) -> dict[str, dict[str, Any]]:
         return {}

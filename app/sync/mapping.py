@@ -21,12 +21,12 @@ from app.catalog import Catalog
 from app.domain.vocabulary import ActionStatus, IncidentStatus, PostmortemStatus
 from app.models import Action, Incident, Postmortem
 
-from .tracker import Flavour, StatusTarget, UserRef
+from .tracker import SYNCED_FIELDS, Flavour, StatusTarget, UserRef
 
 EntityType = Literal["incident", "postmortem", "action"]
 ENTITY_TYPES: tuple[EntityType, ...] = ("incident", "postmortem", "action")
 # Fields whose Jira-side changes flow back into Hindsight (actions only).
-INBOUND_FIELDS = ("status", "assignee", "duedate", "priority")
+INBOUND_FIELDS = SYNCED_FIELDS
 
 
 class StatusRule(BaseModel):
@@ -77,20 +77,32 @@ def _status_map(pairs: dict[str, tuple[str, str | None]]) -> dict[str, StatusRul
 
 def _default_statuses() -> dict[EntityType, dict[str, StatusRule]]:
     return {
-        "action": _status_map({
-            "open": ("new", None), "in_progress": ("indeterminate", None),
-            "blocked": ("indeterminate", None), "done": ("done", "Done"),
-            "verified": ("done", "Done"), "wont_do": ("done", "Won't Do"),
-        }),
-        "postmortem": _status_map({
-            "draft": ("new", None), "in_review": ("indeterminate", None),
-            "published": ("done", "Done"),
-        }),
-        "incident": _status_map({
-            "open": ("new", None), "investigating": ("indeterminate", None),
-            "mitigated": ("indeterminate", None), "resolved": ("done", "Done"),
-            "closed": ("done", "Done"),
-        }),
+        "action": _status_map(
+            {
+                "open": ("new", None),
+                "in_progress": ("indeterminate", None),
+                "blocked": ("indeterminate", None),
+                "done": ("done", "Done"),
+                "verified": ("done", "Done"),
+                "wont_do": ("done", "Won't Do"),
+            }
+        ),
+        "postmortem": _status_map(
+            {
+                "draft": ("new", None),
+                "in_review": ("indeterminate", None),
+                "published": ("done", "Done"),
+            }
+        ),
+        "incident": _status_map(
+            {
+                "open": ("new", None),
+                "investigating": ("indeterminate", None),
+                "mitigated": ("indeterminate", None),
+                "resolved": ("done", "Done"),
+                "closed": ("done", "Done"),
+            }
+        ),
     }
 
 
@@ -265,8 +277,11 @@ def custom_values(
 
 
 def _lines(*parts: tuple[str, object]) -> str:
-    return "\n\n".join(f"{label}: {value}" if label else str(value) for label, value in parts
-                       if value not in (None, "", []))
+    return "\n\n".join(
+        f"{label}: {value}" if label else str(value)
+        for label, value in parts
+        if value not in (None, "", [])
+    )
 
 
 def desired_fields(
@@ -286,8 +301,10 @@ def desired_fields(
         fields = {
             "summary": _one_line(f"{entity.key}: {entity.title}"),
             "description": _lines(
-                ("", entity.summary), ("Severity", entity.severity),
-                ("Services", ", ".join(entity.services or [])), ("Hindsight", entity.key),
+                ("", entity.summary),
+                ("Severity", entity.severity),
+                ("Services", ", ".join(entity.services or [])),
+                ("Hindsight", entity.key),
             ),
             "priority": mapping.severity_priorities.get(entity.severity),
             "duedate": None,
@@ -298,7 +315,8 @@ def desired_fields(
         fields = {
             "summary": _one_line(f"Postmortem {incident.key}: {incident.title}"),
             "description": _lines(
-                ("", entity.summary), ("Impact", entity.impact),
+                ("", entity.summary),
+                ("Impact", entity.impact),
                 ("Lessons", "; ".join(entity.lessons or [])),
                 ("Hindsight", f"{incident.key} postmortem"),
             ),
@@ -310,7 +328,8 @@ def desired_fields(
         fields = {
             "summary": _one_line(f"{entity.key}: {entity.title}"),
             "description": _lines(
-                ("", entity.description), ("Success criteria", entity.success_criteria),
+                ("", entity.description),
+                ("Success criteria", entity.success_criteria),
                 ("Validation", entity.validation_method),
                 ("Hindsight", f"{entity.key} from {entity.incident.key}"),
             ),

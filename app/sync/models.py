@@ -28,9 +28,7 @@ class TrackerLink(Base):
     """
 
     __tablename__ = "tracker_links"
-    __table_args__ = (
-        UniqueConstraint("entity_type", "entity_id", name="uq_tracker_links_entity"),
-    )
+    __table_args__ = (UniqueConstraint("entity_type", "entity_id", name="uq_tracker_links_entity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entity_type: Mapped[str] = mapped_column(String(30))

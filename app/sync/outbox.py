@@ -13,83 +13,90 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from app.db import JobRequest, UnitOfWork
 from app.models import OutboxItem
-from app.settings import Settings
 
+from .retry import Backoff
 from .state import rowcount
 
 PENDING, PROCESSING, DONE, DEAD = "pending", "processing", "done", "dead"
-# One deterministic id for "push what is due": a transaction that touches an incident, its
-# postmortem and 40 actions enqueues one job, not 42, and that job bulk-creates them all.
-DRAIN_JOB = JobRequest("app.jobs.sync_drain", (), "sync-drain", "sync")
 
 
-def record_change(
-    uow: UnitOfWork, settings: Settings, entity_type: str, entity_id: int, entity_key: str
-) -> None:
-    """With no tracker configured, actions live in Hindsight alone: nothing to send."""
-    if not settings.jira_enabled:
-        return
-    uow.session.add(OutboxItem(entity_type=entity_type, entity_id=entity_id, entity_key=entity_key))
-    uow.after_commit(DRAIN_JOB)
+def add(session: Session, entity_type: str, entity_id: int, entity_key: str) -> None:
+    """A reminder that the entity changed, in the caller's transaction."""
+    session.add(OutboxItem(entity_type=entity_type, entity_id=entity_id, entity_key=entity_key))
 
 
 def due_rows(session: Session, limit: int, now: datetime | None = None) -> list[OutboxItem]:
     now = now or datetime.now(UTC)
-    return list(session.scalars(
-        select(OutboxItem)
-        .where(OutboxItem.status == PENDING, OutboxItem.next_attempt_at <= now)
-        .order_by(OutboxItem.id)
-        .limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(OutboxItem)
+            .where(OutboxItem.status == PENDING, OutboxItem.next_attempt_at <= now)
+            .order_by(OutboxItem.id)
+            .limit(limit)
+        )
+    )
 
 
 def count_due(session: Session, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
-    return session.scalar(
-        select(func.count(OutboxItem.id))
-        .where(OutboxItem.status == PENDING, OutboxItem.next_attempt_at <= now)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count(OutboxItem.id)).where(
+                OutboxItem.status == PENDING, OutboxItem.next_attempt_at <= now
+            )
+        )
+        or 0
+    )
+
+
+def seconds_to_next_due(session: Session, now: datetime | None = None) -> float | None:
+    """How long until the earliest pending row is due (0 if one is due now; None: none)."""
+    now = now or datetime.now(UTC)
+    when = session.scalar(
+        select(func.min(OutboxItem.next_attempt_at)).where(OutboxItem.status == PENDING)
+    )
+    if when is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
 
 
 def count_processing(session: Session) -> int:
-    return session.scalar(
-        select(func.count(OutboxItem.id)).where(OutboxItem.status == PROCESSING)
-    ) or 0
-
-
-def count_open(session: Session) -> int:
-    """Rows not yet done or dead, whether due now or waiting for a back-off."""
-    return session.scalar(
-        select(func.count(OutboxItem.id)).where(OutboxItem.status.in_([PENDING, PROCESSING]))
-    ) or 0
+    return (
+        session.scalar(select(func.count(OutboxItem.id)).where(OutboxItem.status == PROCESSING))
+        or 0
+    )
 
 
 def release_stranded(session: Session) -> int:
     """Rows a killed pusher left in `processing`; only the lease holder may call this."""
-    return rowcount(session.execute(
-        update(OutboxItem).where(OutboxItem.status == PROCESSING).values(status=PENDING)
-    ))
+    return rowcount(
+        session.execute(
+            update(OutboxItem).where(OutboxItem.status == PROCESSING).values(status=PENDING)
+        )
+    )
 
 
 def mark(session: Session, ids: list[int], status: str, error: str | None = None) -> None:
     if ids:
         session.execute(
-            update(OutboxItem).where(OutboxItem.id.in_(ids))
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(ids))
             .values(status=status, last_error=error, updated_at=datetime.now(UTC))
         )
 
 
-def bury(
-    session: Session, entity_type: str, entity_id: int, ids: list[int], error: str
-) -> None:
+def bury(session: Session, entity_type: str, entity_id: int, ids: list[int], error: str) -> None:
     """Dead-letter `ids`, keeping one entry per entity: the push always sends the entity's
     current state, so an older failure of the same entity says nothing new."""
     session.execute(
         update(OutboxItem)
-        .where(OutboxItem.entity_type == entity_type, OutboxItem.entity_id == entity_id,
-               OutboxItem.status == DEAD, OutboxItem.id.not_in(ids))
+        .where(
+            OutboxItem.entity_type == entity_type,
+            OutboxItem.entity_id == entity_id,
+            OutboxItem.status == DEAD,
+            OutboxItem.id.not_in(ids),
+        )
         .values(status=DONE, last_error="superseded by a later failure")
     )
     keep, rest = max(ids), [i for i in ids if i != max(ids)]
@@ -97,21 +104,35 @@ def bury(
     mark(session, rest, DONE, "coalesced into the dead-letter entry")
 
 
-def defer(
-    session: Session, ids: list[int], delay: float, error: str, max_attempts: int
-) -> int:
-    """Back off; rows that used up their attempts go to the dead letter. Returns dead count."""
+def defer(session: Session, ids: list[int], delay: float, error: str, backoff: Backoff) -> int:
+    """Count a failed attempt and back off; rows that used up their attempts go to the
+    dead letter. Returns how many did."""
     dead = 0
     when = datetime.now(UTC) + timedelta(seconds=delay)
     for row in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(ids))):
         row.attempts += 1
         row.last_error = error
-        if row.attempts >= max_attempts:
+        if backoff.exhausted(row.attempts):
             row.status = DEAD
             dead += 1
         else:
             row.status, row.next_attempt_at = PENDING, when
     return dead
+
+
+def postpone(session: Session, ids: list[int], delay: float, note: str) -> None:
+    """Wait without counting an attempt: these rows were not what failed, the tracker
+    was busy with another row's call (a 429 or 503 stops the whole round)."""
+    if ids:
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(ids))
+            .values(
+                status=PENDING,
+                last_error=note,
+                next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
+            )
+        )
 
 
 def retry_dead(session: Session, row_id: int) -> OutboxItem | None:
@@ -125,6 +146,8 @@ def retry_dead(session: Session, row_id: int) -> OutboxItem | None:
 def purge_done(session: Session, older_than: timedelta = timedelta(days=7)) -> int:
     """Done rows are only history; keep a week for debugging, then drop them."""
     cutoff = datetime.now(UTC) - older_than
-    return rowcount(session.execute(
-        delete(OutboxItem).where(OutboxItem.status == DONE, OutboxItem.updated_at < cutoff)
-    ))
+    return rowcount(
+        session.execute(
+            delete(OutboxItem).where(OutboxItem.status == DONE, OutboxItem.updated_at < cutoff)
+        )
+    )

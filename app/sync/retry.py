@@ -1,21 +1,32 @@
-"""Back-off for tracker calls, done at the job level.
+"""How long an outbox row waits after a transient tracker failure.
 
-The jira client's own retries are switched off: they re-send POSTs after a
-dropped connection (a duplicate issue if the first one was created) and
-crash on a Retry-After given as an HTTP-date. Here a failure is classified
-once, the server's Retry-After wins when present, and otherwise the delay
-grows exponentially with jitter (a random point in the upper half of the
-window) so a fleet of workers does not retry in lock-step after an outage.
+There is one retry layer for tracker calls: the outbox row. A failed push
+counts an attempt on the rows it was for and sets their next try
+(`outbox.defer`); the drain waits for rows due soon, the sweep picks up the
+rest. Nothing retries underneath it: the jira client's own retries are off
+(they re-send POSTs after a dropped connection, a duplicate issue if the
+first one was created, and crash on a Retry-After given as an HTTP-date),
+RQ does not retry jobs, and the pusher does not loop over a failing call.
+
+The delay itself is tenacity's arithmetic rather than ours: the server's
+Retry-After wins when present (plus a little jitter), otherwise the delay
+grows exponentially with jitter, a random point in the upper half of the
+window, so a fleet of workers does not retry in lock-step after an outage.
 """
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from tenacity import RetryCallState, Retrying
+from tenacity.wait import wait_base, wait_exponential, wait_random, wait_random_exponential
+
+from app.settings import Settings
+
 from .tracker import TrackerError
+
+RETRY_AFTER_JITTER = 0.25  # seconds added to a server's Retry-After, so waiters do not stampede
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -40,19 +51,42 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-@dataclass(frozen=True)
-class Backoff:
-    base: float = 1.0
-    cap: float = 300.0
-    max_attempts: int = 25
+class wait_retry_after(wait_base):  # noqa: N801  (named like tenacity's own strategies)
+    """The server's Retry-After (capped, plus jitter) when the failure carries one, else
+    `fallback`."""
 
-    def delay(self, attempt: int, error: TrackerError, rng: random.Random | None = None) -> float:
+    def __init__(self, cap: float, fallback: wait_base) -> None:
+        self.cap, self.fallback = cap, fallback
+        self.jitter = wait_random(0, RETRY_AFTER_JITTER)
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, TrackerError) and error.retry_after is not None:
+            return min(self.cap, error.retry_after) + self.jitter(retry_state)
+        return float(self.fallback(retry_state))
+
+
+class Backoff:
+    """The outbox's back-off policy: `delay` for the next try, `exhausted` for the dead letter."""
+
+    def __init__(self, base: float = 1.0, cap: float = 300.0, max_attempts: int = 25) -> None:
+        self.max_attempts = max_attempts
+        # ceiling = min(cap, base * 2^(n-1)); half of it fixed plus up to half at random.
+        half = wait_exponential(multiplier=base / 2, max=cap / 2)
+        jittered = wait_random_exponential(multiplier=base / 2, max=cap / 2)
+        # Only the wait strategy is used: the loop is the outbox row, not a tenacity call.
+        self._policy = Retrying(wait=wait_retry_after(cap, half + jittered))
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Backoff:
+        return cls(s.sync_backoff_base_seconds, s.sync_backoff_cap_seconds, s.sync_max_attempts)
+
+    def delay(self, attempt: int, error: TrackerError) -> float:
         """Seconds before attempt `attempt + 1`; `attempt` counts failures so far (>= 1)."""
-        if error.retry_after is not None:
-            # Honour the server, plus a little jitter so waiters do not stampede together.
-            return min(self.cap, error.retry_after) + (rng or random).uniform(0, 0.25)
-        ceiling = min(self.cap, self.base * 2 ** max(0, attempt - 1))
-        return (rng or random).uniform(ceiling / 2, ceiling)
+        state = RetryCallState(self._policy, None, (), {})
+        state.attempt_number = max(1, attempt)
+        state.set_exception((type(error), error, error.__traceback__))
+        return float(self._policy.wait(state))
 
     def exhausted(self, attempt: int) -> bool:
         return attempt >= self.max_attempts

@@ -66,12 +66,16 @@ class Lease:
         now = datetime.now(UTC)
         until = now + timedelta(seconds=self.seconds)
         with self.db.sessions() as session, session.begin():
-            taken = rowcount(session.execute(
-                update(SyncLease)
-                .where(SyncLease.name == self.name,
-                       or_(SyncLease.expires_at < now, SyncLease.owner == self.owner))
-                .values(owner=self.owner, expires_at=until)
-            ))
+            taken = rowcount(
+                session.execute(
+                    update(SyncLease)
+                    .where(
+                        SyncLease.name == self.name,
+                        or_(SyncLease.expires_at < now, SyncLease.owner == self.owner),
+                    )
+                    .values(owner=self.owner, expires_at=until)
+                )
+            )
             exists = taken or session.get(SyncLease, self.name) is not None
         if not exists:
             try:

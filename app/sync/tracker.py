@@ -2,7 +2,8 @@
 
 Values cross this boundary in a tracker-neutral shape (plain strings, dates as
 ISO text, users as a `UserRef` carrying both Cloud and Data Center ids), so
-the outbox, inbound and reconcile code never learns REST shapes, and a second
+the outbox, inbound and reconcile code never learns REST shapes (a webhook
+payload and a search hit both arrive as a `RemoteChange`), and a second
 tracker would need a new adapter, not changes all over the code.
 """
 
@@ -14,6 +15,10 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 Flavour = Literal["cloud", "dc", "local"]
+ChangeKind = Literal["created", "updated", "deleted", "other"]
+# The fields whose tracker-side changes flow back into Hindsight (actions only), by
+# neutral name; resolution travels with status.
+SYNCED_FIELDS: tuple[str, ...] = ("status", "assignee", "duedate", "priority")
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,7 @@ class UserRef:
     name: str | None = None
     key: str | None = None
     display_name: str | None = None
+    email: str | None = None  # not an id: only for recognising our own login name
 
     def ids(self) -> set[str]:
         return {v for v in (self.account_id, self.name, self.key) if v}
@@ -121,8 +127,62 @@ class RemoteIssue:
     def status_token(self) -> str:
         return StatusTarget(self.status_category or "new", self.resolution).token()
 
-    def label_with_prefix(self, prefix: str) -> str | None:
-        return next((lb for lb in self.labels if lb.startswith(prefix)), None)
+
+@dataclass(frozen=True)
+class RemoteState:
+    """The tracker's values for the synced fields, as a webhook or a search shows them."""
+
+    status_name: str | None = None
+    status_category: str | None = None
+    resolution: str | None = None
+    assignee: UserRef | None = None
+    duedate: str | None = None
+    priority: str | None = None
+
+    @classmethod
+    def of(cls, issue: RemoteIssue) -> RemoteState:
+        return cls(
+            issue.status_name,
+            issue.status_category,
+            issue.resolution,
+            issue.assignee,
+            issue.duedate,
+            issue.priority,
+        )
+
+
+@dataclass(frozen=True)
+class RemoteChange:
+    """One change made in the tracker, in neutral form: from a webhook or a search hit.
+
+    `version` orders changes to one issue (`(time in ms, tracker sequence)`), so
+    a change older than what was already applied to a field can be dropped;
+    `touched` names the synced fields the change is about (a search hit, which
+    has no changelog, touches all of them).
+    """
+
+    issue_id: str
+    issue_key: str
+    kind: ChangeKind
+    when: datetime
+    version: tuple[int, int]
+    state: RemoteState
+    touched: frozenset[str] = frozenset()
+    actor: UserRef | None = None
+
+    @classmethod
+    def of_issue(cls, issue: RemoteIssue, now: datetime) -> RemoteChange:
+        """A search hit: the issue as it is now, every synced field in question."""
+        when = issue.updated or now
+        return cls(
+            issue.id,
+            issue.key,
+            "updated",
+            when,
+            (int(when.timestamp() * 1000), 0),
+            RemoteState.of(issue),
+            frozenset(SYNCED_FIELDS),
+        )
 
 
 @dataclass(frozen=True)
@@ -212,14 +272,13 @@ class Tracker(Protocol):
         """What the workflow offers from the issue's current status."""
         ...
 
-    def transition(self, key: str, option: TransitionOption, resolution: str | None) -> None:
-        ...
+    def transition(self, key: str, option: TransitionOption, resolution: str | None) -> None: ...
 
     def add_link(self, key: str, link: Link) -> None: ...
 
-    def search_updated(
+    def changed_since(
         self, label: str, since_minutes: int | None, page_size: int = 100
-    ) -> Iterator[list[RemoteIssue]]:
+    ) -> Iterator[list[RemoteChange]]:
         """Pages of issues with `label` updated in the last `since_minutes` (None: all)."""
         ...
 

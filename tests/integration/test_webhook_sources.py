@@ -207,7 +207,7 @@ def strand_delivery(hooks: Flask, delivery_id: str, event_type: str, at: str) ->
 
 def test_sweep_processes_a_delivery_whose_job_was_lost(hooks: Flask) -> None:
     """Enqueueing can fail after commit (Redis down); the stored row is the truth."""
-    from app.sync.sweep import sweep
+    from app.services.sweep import sweep
 
     rt = strand_delivery(hooks, "lost-1", "incident.resolved", "2026-03-02T10:40:00Z")
     report = sweep(rt)

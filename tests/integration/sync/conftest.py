@@ -44,9 +44,14 @@ def start_jira(mode: str, **kwargs: Any) -> JiraTestServer:
 def jira_settings(database_url: str, srv: JiraTestServer, **overrides: Any) -> Settings:
     user, token = srv.credentials()
     values: dict[str, Any] = {
-        "jira_url": srv.url, "jira_project": "OPS", "jira_user": user, "jira_token": token,
-        "jira_webhook_secret": SECRET, "jira_timeout_seconds": 5,
-        "sync_backoff_base_seconds": 0.2, "sync_inline_retry_seconds": 2.0,
+        "jira_url": srv.url,
+        "jira_project": "OPS",
+        "jira_user": user,
+        "jira_token": token,
+        "jira_webhook_secret": SECRET,
+        "jira_timeout_seconds": 5,
+        "sync_backoff_base_seconds": 0.2,
+        "sync_inline_retry_seconds": 2.0,
         "sync_create_settle_seconds": 0.5,
         "sync_reconcile_margin_seconds": 120,
     }
@@ -115,14 +120,18 @@ class SyncEnv:
     def status_of(self, issue: Any) -> tuple[str, str | None]:
         with self.srv.state.lock:
             status = self.srv.state.status(issue.status_id)
-            res = self.srv.state.resolution(issue.resolution_id).name \
-                if issue.resolution_id else None
+            res = (
+                self.srv.state.resolution(issue.resolution_id).name if issue.resolution_id else None
+            )
         return status.name, res
 
     def outbox_counts(self) -> dict[str, int]:
         with self.rt.db.sessions() as session:
-            return dict(session.execute(  # type: ignore[arg-type]
-                select(OutboxItem.status, func.count()).group_by(OutboxItem.status)).all())
+            return dict(
+                session.execute(  # type: ignore[arg-type]
+                    select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+                ).all()
+            )
 
     def deliveries(self) -> list[WebhookDelivery]:
         with self.rt.db.sessions() as session:
@@ -134,8 +143,9 @@ class SyncEnv:
         return u.account_id if self.mode == "cloud" else u.name
 
 
-def build_env(database_url: str, mode: str, request: pytest.FixtureRequest,
-              **overrides: Any) -> SyncEnv:
+def build_env(
+    database_url: str, mode: str, request: pytest.FixtureRequest, **overrides: Any
+) -> SyncEnv:
     jira_kw = overrides.pop("jira_kwargs", {})
     srv = start_jira(mode, **jira_kw)
     request.addfinalizer(srv.stop)
@@ -181,31 +191,55 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str, every: float 
 
 def complete_incident(api: ApiClient, *, actions: int = 2) -> tuple[str, list[str]]:
     """An incident the rules let publish: causes, timeline, people, owned actions."""
-    r = api.post("/api/v1/incidents", json={
-        "title": "Checkout down", "severity": "SEV2", "services": ["checkout"],
-        "status": "resolved", "summary": "Payments failed",
-        "started_at": "2024-01-01T10:00:00Z", "detected_at": "2024-01-01T10:05:00Z",
-        "resolved_at": "2024-01-01T11:00:00Z"})
+    r = api.post(
+        "/api/v1/incidents",
+        json={
+            "title": "Checkout down",
+            "severity": "SEV2",
+            "services": ["checkout"],
+            "status": "resolved",
+            "summary": "Payments failed",
+            "started_at": "2024-01-01T10:00:00Z",
+            "detected_at": "2024-01-01T10:05:00Z",
+            "resolved_at": "2024-01-01T11:00:00Z",
+        },
+    )
     assert r.status_code == 201, r.json
     key = r.json["key"]
-    cause = api.post(f"/api/v1/incidents/{key}/causes", json={
-        "kind": "root_cause", "category": "config",
-        "statement": "A config flag disabled the payment retry path."}).json["id"]
-    for event in ({"at": "2024-01-01T10:05:00Z", "kind": "detection", "text": "Alert fired"},
-                  {"at": "2024-01-01T11:00:00Z", "kind": "resolution", "text": "Reverted"}):
+    cause = api.post(
+        f"/api/v1/incidents/{key}/causes",
+        json={
+            "kind": "root_cause",
+            "category": "config",
+            "statement": "A config flag disabled the payment retry path.",
+        },
+    ).json["id"]
+    for event in (
+        {"at": "2024-01-01T10:05:00Z", "kind": "detection", "text": "Alert fired"},
+        {"at": "2024-01-01T11:00:00Z", "kind": "resolution", "text": "Reverted"},
+    ):
         assert api.post(f"/api/v1/incidents/{key}/timeline", json=event).status_code == 201
-    for person in ({"role": "incident_commander", "name": "Noor Haddad", "team": "sre"},
-                   {"role": "facilitator", "name": "Ines Duarte", "team": "sre"},
-                   {"role": "subject_matter_expert", "name": "Maya Okafor",
-                    "team": "storefront"},
-                   {"role": "communications", "name": "Grace Adeyemi", "team": "compliance"}):
+    for person in (
+        {"role": "incident_commander", "name": "Noor Haddad", "team": "sre"},
+        {"role": "facilitator", "name": "Ines Duarte", "team": "sre"},
+        {"role": "subject_matter_expert", "name": "Maya Okafor", "team": "storefront"},
+        {"role": "communications", "name": "Grace Adeyemi", "team": "compliance"},
+    ):
         assert api.post(f"/api/v1/incidents/{key}/participants", json=person).status_code == 201
     keys = []
     for n in range(actions):
-        r = api.post(f"/api/v1/incidents/{key}/actions", json={
-            "title": f"Alert on payment error rate {n}", "type": "detect",
-            "owner": "Maya Okafor", "due_date": f"2030-01-{n + 1:02d}", "priority": "P1",
-            "success_criteria": "Alert within 5 min", "cause_ids": [cause]})
+        r = api.post(
+            f"/api/v1/incidents/{key}/actions",
+            json={
+                "title": f"Alert on payment error rate {n}",
+                "type": "detect",
+                "owner": "Maya Okafor",
+                "due_date": f"2030-01-{n + 1:02d}",
+                "priority": "P1",
+                "success_criteria": "Alert within 5 min",
+                "cause_ids": [cause],
+            },
+        )
         assert r.status_code == 201, r.json
         keys.append(r.json["key"])
     return key, keys
@@ -213,8 +247,16 @@ def complete_incident(api: ApiClient, *, actions: int = 2) -> tuple[str, list[st
 
 def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
     """Point `hindsight ...` (which reads the environment) at this test's settings."""
-    for name in ("database_url", "config_dir", "jira_url", "jira_user", "jira_token",
-                 "jira_project", "jira_webhook_secret", "redis_url"):
+    for name in (
+        "database_url",
+        "config_dir",
+        "jira_url",
+        "jira_user",
+        "jira_token",
+        "jira_project",
+        "jira_webhook_secret",
+        "redis_url",
+    ):
         value = getattr(settings, name)
         if value is None:
             monkeypatch.delenv(f"HINDSIGHT_{name.upper()}", raising=False)

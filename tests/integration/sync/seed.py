@@ -29,26 +29,37 @@ OWNERS = [p.name for p in load_catalog(CONFIG_DIR).people if p.jira_account_id][
 def catalog_users() -> list[UserSpec]:
     """The fake Jira's users are the catalog's people, with the catalog's Jira ids."""
     people = yaml.safe_load((CONFIG_DIR / "catalog.yaml").read_text())["people"]
-    return [UserSpec(p["jira_username"], p["name"], email=p["email"],
-                     account_id=p["jira_account_id"]) for p in people]
+    return [
+        UserSpec(p["jira_username"], p["name"], email=p["email"], account_id=p["jira_account_id"])
+        for p in people
+    ]
 
 
 def incident_data(n: int, *, status: str = "resolved") -> IncidentCreate:
     start = datetime(2024, 3, 1, 9, 0, tzinfo=UTC) + timedelta(hours=n)
-    return IncidentCreate.model_validate({
-        "title": f"Checkout errors #{n}", "severity": "SEV2", "status": status,
-        "summary": "Payments failed for some customers.", "services": ["checkout"],
-        "started_at": start, "detected_at": start + timedelta(minutes=4),
-        "resolved_at": start + timedelta(hours=1) if status == "resolved" else None,
-    })
+    return IncidentCreate.model_validate(
+        {
+            "title": f"Checkout errors #{n}",
+            "severity": "SEV2",
+            "status": status,
+            "summary": "Payments failed for some customers.",
+            "services": ["checkout"],
+            "started_at": start,
+            "detected_at": start + timedelta(minutes=4),
+            "resolved_at": start + timedelta(hours=1) if status == "resolved" else None,
+        }
+    )
 
 
 def action_data(n: int) -> ActionCreate:
     return ActionCreate(
-        title=f"Alert on payment error rate ({n})", type=ActionType.DETECT,
-        owner=OWNERS[n % len(OWNERS)], due_date=date(2030, 1, 1) + timedelta(days=n % 300),
+        title=f"Alert on payment error rate ({n})",
+        type=ActionType.DETECT,
+        owner=OWNERS[n % len(OWNERS)],
+        due_date=date(2030, 1, 1) + timedelta(days=n % 300),
         priority=["P0", "P1", "P2", "P3"][n % 4],  # type: ignore[arg-type]
-        success_criteria="An alert fires within 5 minutes.", description="Page the on-call.",
+        success_criteria="An alert fires within 5 minutes.",
+        description="Page the on-call.",
     )
 
 
@@ -61,8 +72,9 @@ def seed_postmortems(
         with rt.uow() as uow:
             incident = add_incident(uow.session, incident_data(p), actor="seed")
             for a in range(actions_each):
-                action = add_action(uow.session, incident, action_data(p * actions_each + a),
-                                    actor="seed")
+                action = add_action(
+                    uow.session, incident, action_data(p * actions_each + a), actor="seed"
+                )
                 if notify:
                     changes.action_changed(uow, action)
             if notify and incident.postmortem is not None:

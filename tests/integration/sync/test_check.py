@@ -19,8 +19,9 @@ from .conftest import SyncEnv, cli_env, complete_incident, jira_settings, start_
 from .seed import CONFIG_DIR
 
 
-def test_check_passes_with_the_shipped_mapping(env: SyncEnv, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_passes_with_the_shipped_mapping(
+    env: SyncEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     cli_env(monkeypatch, env.rt.settings)
     assert main(["sync", "check"]) == 0
     out = capsys.readouterr().out
@@ -29,8 +30,11 @@ def test_check_passes_with_the_shipped_mapping(env: SyncEnv, monkeypatch: pytest
 
 
 def test_check_names_every_field_jira_would_reject(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
     srv = start_jira("dc")
     request.addfinalizer(srv.stop)
@@ -41,7 +45,8 @@ def test_check_names_every_field_jira_would_reject(
     mapping = yaml.safe_load((CONFIG_DIR / "jira.yaml").read_text())
     mapping["priorities"]["P0"] = "Urgent"
     mapping["custom_fields"].append(
-        {"field": "customfield_99999", "source": "team", "entities": ["action"]})
+        {"field": "customfield_99999", "source": "team", "entities": ["action"]}
+    )
     (config / "jira.yaml").write_text(yaml.safe_dump(mapping))
     cli_env(monkeypatch, jira_settings(database_url, srv, config_dir=config))
 
@@ -84,5 +89,6 @@ def test_data_center_personal_access_token(
     dc_env.srv.reset_counters()
     assert main(["sync", "check"]) == 0
     assert "mapping OK" in capsys.readouterr().out
-    assert {r.user for r in dc_env.srv.requests if r.route.endswith("/myself")} == \
-        {dc_env.srv.bot.account_id}
+    assert {r.user for r in dc_env.srv.requests if r.route.endswith("/myself")} == {
+        dc_env.srv.bot.account_id
+    }

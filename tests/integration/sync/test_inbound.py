@@ -7,7 +7,8 @@ import json
 import requests
 from sqlalchemy import select
 
-from app.models import AuditEntry, Finding
+from app.models import Action, AuditEntry, Finding
+from app.queue import BackgroundQueue
 from tests.jira_server import encode_delivery
 
 from .conftest import SECRET, SyncEnv, complete_incident
@@ -30,8 +31,9 @@ def test_changes_made_in_jira_come_back(env: SyncEnv) -> None:
     env.srv.reset_counters()
 
     env.srv.simulate_user_edit(i1, "priya", status="In Progress")
-    env.srv.simulate_user_edit(i1, "priya", assignee="tnowak", duedate="2031-02-03",
-                               priority="Highest")
+    env.srv.simulate_user_edit(
+        i1, "priya", assignee="tnowak", duedate="2031-02-03", priority="Highest"
+    )
     env.srv.simulate_user_edit(i2, "priya", status="Done", resolution="Won't Do")
     env.settle()
 
@@ -47,8 +49,9 @@ def test_changes_made_in_jira_come_back(env: SyncEnv) -> None:
     assert env.srv.total_calls == 0, f"nothing was pushed back to Jira: {env.srv.calls}"
     assert env.outbox_counts() == before_outbox, "inbound changes write no outbox rows"
     with env.rt.db.sessions() as session:
-        audited = session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "action.sync_in")).all()
+        audited = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "action.sync_in")
+        ).all()
     assert {e.entity_key for e in audited} == {a1, a2}
     assert all(e.actor == "jira:Priya Raman" for e in audited)
     assert any(e.after and e.after.get("owner") == "Tomasz Nowak" for e in audited)
@@ -63,8 +66,7 @@ def test_duplicate_and_replayed_deliveries_change_nothing(cloud_env: SyncEnv) ->
     _, (a1, _), (i1, _) = _mirror(env)
     env.srv.simulate_user_edit(i1, "priya", status="In Progress")
     env.settle()
-    delivery = next(d for d in reversed(env.srv.webhooks.deliveries)
-                    if d.payload.get("changelog"))
+    delivery = next(d for d in reversed(env.srv.webhooks.deliveries) if d.payload.get("changelog"))
     stored = len(env.deliveries())
     history = len(_action(env, a1)["history"])
 
@@ -91,7 +93,7 @@ def test_out_of_order_deliveries_cannot_roll_a_field_back(dc_env: SyncEnv) -> No
     assert action["status"] == "done"
     assert action["priority"] == "P1"
     statuses = [d.status for d in env.deliveries()]
-    assert "done" in statuses
+    assert "processed" in statuses
 
 
 def test_unsigned_and_badly_signed_deliveries_are_refused(cloud_env: SyncEnv) -> None:
@@ -112,11 +114,11 @@ def test_unsigned_and_badly_signed_deliveries_are_refused(cloud_env: SyncEnv) ->
 
     body, headers = encode_delivery(payload, secret=SECRET)
     tampered = body.replace(b"In Progress", b"Done       ")
-    assert requests.post(env.hook_url, data=tampered, headers=headers,
-                         timeout=5).status_code == 401
+    assert requests.post(env.hook_url, data=tampered, headers=headers, timeout=5).status_code == 401
     reformatted = json.dumps(json.loads(body), indent=2).encode()  # same JSON, other bytes
-    assert requests.post(env.hook_url, data=reformatted, headers=headers,
-                         timeout=5).status_code == 401
+    assert (
+        requests.post(env.hook_url, data=reformatted, headers=headers, timeout=5).status_code == 401
+    )
     assert len(env.deliveries()) == stored, "refused deliveries are not stored"
 
     headers.pop("X-Atlassian-Webhook-Identifier")
@@ -155,5 +157,52 @@ def test_deleted_issue_flags_the_action_and_keeps_it(cloud_env: SyncEnv) -> None
     assert env.api.patch(f"/api/v1/actions/{a1}", json={"priority": "P2"}).status_code == 200
     assert env.srv.total_calls == 0, "a deleted issue is not re-created or edited"
     with env.rt.db.sessions() as session:
-        assert session.scalar(select(AuditEntry).where(
-            AuditEntry.action == "action.tracker_deleted", AuditEntry.entity_key == a1))
+        assert session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "action.tracker_deleted", AuditEntry.entity_key == a1
+            )
+        )
+
+
+def test_a_webhook_is_answered_before_its_job_runs(cloud_env: SyncEnv) -> None:
+    """Embedded default: the delivery is stored and answered 202; the job runs after, on the
+    background thread. Then the round trip: no echo back to Jira, and a later change made in
+    Hindsight goes out as a PUT of that field alone."""
+    env = cloud_env
+    _, (a1, _), (i1, _) = _mirror(env)
+    queue = env.rt.queue
+    assert isinstance(queue, BackgroundQueue)
+    stored = len(env.deliveries())
+    env.srv.reset_counters()
+    queue.pause()
+    try:
+        env.srv.simulate_user_edit(i1, "priya", priority="Highest", duedate="2031-05-06")
+        delivery = env.srv.webhooks.deliveries[-1]
+        assert [a.status for a in delivery.attempts] == [202], "answered at once, not retried"
+        rows = env.deliveries()
+        assert len(rows) == stored + 1 and rows[-1].status == "pending"
+        assert queue.pending == 1, "its job is waiting for the (paused) background thread"
+        with env.rt.db.sessions() as session:
+            action = session.scalar(select(Action).where(Action.key == a1))
+            assert action is not None
+            assert (action.priority, str(action.due_date)) == ("P1", "2030-01-01"), (
+                "nothing was applied in the request"
+            )
+    finally:
+        queue.resume()
+    env.settle()
+    action_read = _action(env, a1)
+    assert (action_read["priority"], action_read["due_date"]) == ("P0", "2031-05-06")
+    assert env.deliveries()[-1].status == "processed"
+    assert env.srv.total_calls == 0, f"an inbound change is not pushed back: {env.srv.calls}"
+
+    r = env.api.patch(f"/api/v1/actions/{a1}", json={"priority": "P2"})
+    assert r.status_code == 200, r.json
+    env.settle()
+    puts = [q for q in env.srv.requests if q.method == "PUT"]
+    assert [q.path.rsplit("/", 1)[-1] for q in puts] == [i1]
+    assert puts[0].body["fields"] == {"priority": {"name": "Medium"}}
+    with env.srv.state.lock:
+        issue = env.srv.state.issues_by_key[i1]
+        assert env.srv.state.priority(issue.values["priority"]).name == "Medium"
+        assert issue.values["duedate"] == "2031-05-06"

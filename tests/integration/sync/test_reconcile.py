@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.cli import main
-from app.sync.reconcile import reconcile
+from app.services.tracker_reconcile import reconcile
 
 from .conftest import SyncEnv, cli_env
 from .seed import seed_postmortems
@@ -40,8 +40,9 @@ def test_reconcile_applies_what_webhooks_missed(env: SyncEnv) -> None:
     assert again.applied == 0, "already applied: a second pass changes nothing"
 
 
-def test_sync_reconcile_command(cloud_env: SyncEnv, monkeypatch: pytest.MonkeyPatch,
-                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_sync_reconcile_command(
+    cloud_env: SyncEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     env = cloud_env
     seed_postmortems(env.rt, 1, 3)
     env.settle()

@@ -1,13 +1,16 @@
 """Real RQ worker processes and a private Redis server, for the fault tests.
 
-Workers run `hindsight worker sync` in their own process group, so a SIGKILL
-takes the worker and its forked work horse down together, mid-request.
+Workers run `hindsight worker sync` in their own session. RQ puts each work
+horse in a process group of its own, so `kill9` kills the horses it finds
+under the worker by pid as well as the worker's group: the job dies
+mid-request with it, as on a machine that lost power.
 The private Redis lets a test stop and restart Redis without touching the
 shared one on 6379.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -20,10 +23,22 @@ from typing import IO
 from app.settings import Settings
 
 HINDSIGHT = str(Path(sys.executable).parent / "hindsight")
-SETTINGS_ENV = ("database_url", "redis_url", "config_dir", "jira_url", "jira_user", "jira_token",
-                "jira_project", "jira_webhook_secret", "jira_timeout_seconds",
-                "sync_backoff_base_seconds", "sync_inline_retry_seconds", "sync_lease_seconds",
-                "sync_create_settle_seconds", "sync_reconcile_seconds")
+SETTINGS_ENV = (
+    "database_url",
+    "redis_url",
+    "config_dir",
+    "jira_url",
+    "jira_user",
+    "jira_token",
+    "jira_project",
+    "jira_webhook_secret",
+    "jira_timeout_seconds",
+    "sync_backoff_base_seconds",
+    "sync_inline_retry_seconds",
+    "sync_lease_seconds",
+    "sync_create_settle_seconds",
+    "sync_reconcile_seconds",
+)
 
 
 def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -45,9 +60,13 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([HINDSIGHT, "worker", *self.queues], env=self.env,
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [HINDSIGHT, "worker", *self.queues],
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         return self
 
     def alive(self) -> bool:
@@ -55,7 +74,11 @@ class WorkerProcess:
 
     def kill9(self) -> None:
         assert self.proc is not None
+        horses = descendants(self.proc.pid)
         os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in horses:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
@@ -72,6 +95,19 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
+
+
+def descendants(pid: int) -> list[int]:
+    """Child processes, recursively, from /proc (Linux): RQ's horses and their children."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                kids = [int(c) for c in task.read_text().split()]
+                found += kids
+                todo += kids
+    return found
 
 
 def free_port() -> int:
@@ -93,8 +129,20 @@ class RedisProcess:
 
     def start(self) -> RedisProcess:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

@@ -1,0 +1,122 @@
+"""Reconcile: catch the tracker changes webhooks missed, at a cost that grows with changes.
+
+One search, `labels = hindsight AND updated >= "-Nm"`, pages through only the
+issues updated since the last successful run (minus a safety margin), and
+feeds each one to the same field-by-field `tracker_apply.apply_changes` as
+webhooks use. The window is relative ("-Nm") so it is measured on Jira's
+clock and does not depend on the search user's time zone; the watermark only
+moves forward after a complete pass, so a run that fails half-way is simply
+repeated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from app.db import JobRequest
+from app.runtime import Runtime, current
+from app.sync import state
+from app.sync.models import TrackerLink
+
+from . import tracker_apply
+from .tracker_sync import open_context
+
+WATERMARK = "reconcile.watermark"
+LAST_RUN = "reconcile.last_run"
+LEASE = "reconcile"
+PAGE_SIZE = 100
+
+
+@dataclass
+class ReconcileReport:
+    since_minutes: int | None = None
+    pages: int = 0
+    seen: int = 0
+    applied: int = 0
+    skipped: bool = False
+
+    def summary(self) -> str:
+        if self.skipped:
+            return "another reconcile is running"
+        window = (
+            "all mirrored issues"
+            if self.since_minutes is None
+            else f"issues updated in the last {self.since_minutes} min"
+        )
+        return (
+            f"checked {self.seen} {window} in {self.pages} page(s); "
+            f"applied changes to {self.applied} action(s)"
+        )
+
+
+def reconcile_job() -> None:
+    """The job: fetch issues changed since the last run and apply what webhooks missed."""
+    reconcile(current())
+
+
+RECONCILE_JOB = JobRequest(reconcile_job, (), "sync-reconcile", "sync")
+
+
+def window_minutes(runtime: Runtime, started: datetime, full: bool) -> int | None:
+    """Minutes to look back: since the watermark (or the first mirror) plus the margin."""
+    if full:
+        return None
+    with runtime.db.sessions() as session:
+        mark = state.get_value(session, WATERMARK)
+        since = (
+            datetime.fromisoformat(mark)
+            if mark
+            else session.scalar(select(func.min(TrackerLink.created_at)))
+        )
+    if since is None:
+        since = started
+    seconds = (started - since).total_seconds() + runtime.settings.sync_reconcile_margin_seconds
+    return max(1, math.ceil(seconds / 60))
+
+
+def reconcile(runtime: Runtime, *, full: bool = False) -> ReconcileReport:
+    report = ReconcileReport()
+    lease = state.Lease(runtime.db, LEASE, max(runtime.settings.sync_lease_seconds, 300))
+    if not lease.acquire():
+        report.skipped = True
+        return report
+    try:
+        started = datetime.now(UTC)
+        report.since_minutes = window_minutes(runtime, started, full)
+        ctx = open_context(runtime)
+        try:
+            inbound = tracker_apply.InboundContext(
+                ctx.mapping, ctx.catalog, ctx.flavour, ctx.me, runtime.settings.jira_user
+            )
+            for page in ctx.tracker.changed_since(
+                ctx.mapping.sync_label, report.since_minutes, PAGE_SIZE
+            ):
+                lease.renew()
+                report.pages += 1
+                report.seen += len(page)
+                report.applied += tracker_apply.apply_changes(
+                    runtime, inbound, page, "jira:reconcile"
+                )
+        finally:
+            ctx.close()
+        with runtime.db.sessions() as session, session.begin():
+            state.set_value(session, WATERMARK, started.isoformat())
+            state.set_value(session, LAST_RUN, datetime.now(UTC).isoformat())
+        return report
+    finally:
+        lease.release()
+
+
+def due(runtime: Runtime) -> bool:
+    """For the sweep: has the reconcile interval passed since the last run?"""
+    with runtime.db.sessions() as session, session.begin():
+        last = state.get_value(session, LAST_RUN)
+        if not last:  # start the clock: the first run comes one interval after start-up
+            state.set_value(session, LAST_RUN, datetime.now(UTC).isoformat())
+            return False
+    age = (datetime.now(UTC) - datetime.fromisoformat(last)).total_seconds()
+    return age >= runtime.settings.sync_reconcile_seconds

@@ -1,0 +1,240 @@
+"""Outbound tracker sync as use cases: record a change, drain the outbox, `hindsight sync`.
+
+`app.sync` supplies the parts (the tracker port and its adapters, outbox rows,
+one push round, leases, the back-off policy); this module runs them with the
+runtime's database, settings and parsed configuration.
+
+One process at a time holds the push lease and drains every due row, so the
+first mirror of a postmortem with many actions becomes a few bulk creates
+instead of one create per action, and two workers never race to create the
+same issue. Rows a failed round backed off for a short while (up to
+HINDSIGHT_SYNC_INLINE_RETRY_SECONDS) are waited for here, with the lease
+released meanwhile; longer back-offs are left to the sweep. That wait honours
+the rows' own back-off: it is not a second retry layer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from app.db import JobRequest, UnitOfWork
+from app.domain.errors import Conflict, NotFound
+from app.models import Action, Incident, OutboxItem, Postmortem, WebhookDelivery
+from app.runtime import Runtime, current
+from app.settings import Settings
+from app.sync import connect, outbox
+from app.sync.check import CheckReport, check_mapping
+from app.sync.connect import SyncContext
+from app.sync.items import RowRef
+from app.sync.models import TrackerLink
+from app.sync.push import DrainReport, LeaseLost, Pusher
+from app.sync.retry import Backoff
+from app.sync.state import PUSH_LEASE, Lease
+from app.sync.tracker import TrackerError
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 2000  # outbox rows per round; entities are coalesced from them
+
+
+def drain_job() -> None:
+    """The job: push every due outbox row (queue `sync`)."""
+    drain(current())
+
+
+# One deterministic id for "push what is due": a transaction that touches an incident, its
+# postmortem and 40 actions enqueues one job, not 42, and that job bulk-creates them all.
+DRAIN_JOB = JobRequest(drain_job, (), "sync-drain", "sync")
+
+
+def record_change(
+    uow: UnitOfWork, settings: Settings, entity_type: str, entity_id: int, entity_key: str
+) -> None:
+    """An outbox row in the caller's transaction, and a drain after commit.
+
+    With no tracker configured, actions live in Hindsight alone: nothing to send.
+    """
+    if not settings.jira_enabled:
+        return
+    outbox.add(uow.session, entity_type, entity_id, entity_key)
+    uow.after_commit(DRAIN_JOB)
+
+
+def open_context(runtime: Runtime, *, refresh: bool = False) -> SyncContext:
+    return connect.open_context(
+        runtime.db, runtime.settings, runtime.jira_mapping, runtime.catalog, refresh=refresh
+    )
+
+
+# -- the drain ------------------------------------------------------------------------------
+
+
+def drain(runtime: Runtime, *, wait: bool = False) -> DrainReport:
+    """Push all due rows; returns at once (skipped) when another process holds the lease,
+    or, with `wait`, waits for it."""
+    report = DrainReport()
+    lease = Lease(runtime.db, PUSH_LEASE, runtime.settings.sync_lease_seconds)
+    ctx: SyncContext | None = None
+    try:
+        while True:
+            if not lease.acquire():
+                if not wait:
+                    report.skipped = report.rounds == 0
+                    return report
+                time.sleep(0.5)
+                continue
+            try:
+                ctx = _drain_held(runtime, lease, report, ctx)
+            except LeaseLost:
+                log.warning("push lease expired mid-drain; the next holder resumes the rows")
+                return report
+            finally:
+                lease.release()
+            # Look again after releasing: a row committed while we held the lease may have
+            # had its job skip, and rows backed off briefly are due again soon.
+            with runtime.db.sessions() as session:
+                pause = outbox.seconds_to_next_due(session)
+            if pause is None or pause > runtime.settings.sync_inline_retry_seconds:
+                return report
+            time.sleep(pause)
+    finally:
+        if ctx is not None:
+            ctx.close()
+
+
+def _drain_held(
+    runtime: Runtime, lease: Lease, report: DrainReport, ctx: SyncContext | None
+) -> SyncContext | None:
+    """Rounds until nothing is due; returns the context it opened, for the caller to close."""
+    with runtime.db.sessions() as session, session.begin():
+        outbox.release_stranded(session)
+    while True:
+        with runtime.db.sessions() as session, session.begin():
+            rows = [
+                RowRef(r.entity_type, r.entity_id, r.id, r.attempts)
+                for r in outbox.due_rows(session, BATCH_ROWS)
+            ]
+            if not rows:
+                return ctx
+            outbox.mark(session, [r.row_id for r in rows], outbox.PROCESSING)
+        if ctx is None:
+            try:
+                ctx = open_context(runtime)
+            except TrackerError as exc:
+                _defer_all(runtime, rows, exc, report)
+                return None
+        report.rounds += 1
+        Pusher(ctx, lease, report).push(rows)
+
+
+def _defer_all(
+    runtime: Runtime, rows: list[RowRef], exc: TrackerError, report: DrainReport
+) -> None:
+    """Jira could not even be asked who it is: every row of the round failed alike."""
+    ids = [r.row_id for r in rows]
+    backoff = Backoff.from_settings(runtime.settings)
+    delay = max(1.0, backoff.delay(max(r.attempts for r in rows) + 1, exc))
+    with runtime.db.sessions() as session, session.begin():
+        if exc.transient:
+            report.dead += outbox.defer(session, ids, delay, str(exc), backoff)
+            report.deferred += len(ids)
+        else:
+            outbox.mark(session, ids, outbox.DEAD, str(exc))
+            report.dead += len(ids)
+    report.errors.append(str(exc))
+
+
+def backfill(runtime: Runtime) -> int:
+    """Outbox rows for every entity with no tracker issue yet.
+
+    For the first mirror of a database that existed before Jira was connected:
+    there were no outbox rows then, and one drain of these rows creates the
+    issues in bulk. Returns the number of rows written.
+    """
+    with runtime.db.sessions() as session, session.begin():
+        mirrored = {
+            (t, i)
+            for t, i in session.execute(
+                select(TrackerLink.entity_type, TrackerLink.entity_id).where(
+                    TrackerLink.issue_key.is_not(None)
+                )
+            )
+        }
+        rows: list[tuple[str, int, str | None]] = []
+        rows += [("incident", i, k) for i, k in session.execute(select(Incident.id, Incident.key))]
+        rows += [
+            ("postmortem", i, k)
+            for i, k in session.execute(select(Postmortem.id, Incident.key).join(Incident))
+        ]
+        rows += [
+            ("action", i, k)
+            for i, k in session.execute(
+                select(Action.id, Action.key).where(Action.tracker_deleted.is_(False))
+            )
+        ]
+        todo = [(t, i, k) for t, i, k in rows if (t, i) not in mirrored]
+        session.add_all(
+            OutboxItem(entity_type=t, entity_id=i, entity_key=k or "", op="backfill")
+            for t, i, k in todo
+        )
+    return len(todo)
+
+
+# -- `hindsight sync ...` and the dead-letter API ---------------------------------------------
+
+
+@dataclass
+class PushResult:
+    backfilled: int | None  # rows written by --backfill (None: not asked)
+    report: DrainReport
+
+
+def push_now(runtime: Runtime, *, backfill_first: bool = False) -> PushResult:
+    """`hindsight sync push [--backfill]`: waits for the lease rather than skipping."""
+    queued = backfill(runtime) if backfill_first else None
+    return PushResult(queued, drain(runtime, wait=True))
+
+
+def check(runtime: Runtime) -> CheckReport:
+    """`hindsight sync check`: asks Jira afresh who and what it is, then checks the mapping."""
+    ctx = open_context(runtime, refresh=True)
+    try:
+        return check_mapping(ctx)
+    finally:
+        ctx.close()
+
+
+@dataclass
+class SyncStatus:
+    outbox: dict[str, int]
+    deliveries: dict[str, int]
+
+
+def status(runtime: Runtime) -> SyncStatus:
+    """`hindsight sync status`: outbox rows and webhook deliveries, counted by status."""
+    with runtime.db.sessions() as session:
+        rows = session.execute(
+            select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+        ).all()
+        hooks = session.execute(
+            select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
+        ).all()
+    return SyncStatus({s: n for s, n in rows}, {s: n for s, n in hooks})
+
+
+def retry_failure(runtime: Runtime, failure_id: int) -> OutboxItem:
+    """Send a dead-lettered change again (after the mapping or the data was fixed)."""
+    with runtime.uow() as uow:
+        row = uow.session.get(OutboxItem, failure_id)
+        if row is None:
+            raise NotFound(f"no sync failure {failure_id}")
+        if row.status != outbox.DEAD:
+            raise Conflict(f"sync item {failure_id} is {row.status}, not in the dead letter")
+        outbox.retry_dead(uow.session, failure_id)
+        uow.after_commit(DRAIN_JOB)
+        uow.commit()
+        return row

@@ -1,0 +1,164 @@
+"""What one push round works on: an `Item` per entity, built from its due outbox rows.
+
+An action's postmortem and incident are built too (its parents), even with no
+row of their own: the action's issue links to the parent's, so the parent
+must exist in Jira first, and its key is read from its item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Action, Incident, Postmortem
+
+from . import outbox
+from .connect import SyncContext
+from .mapping import ENTITY_TYPES, EntityType, desired_fields
+from .models import TrackerLink
+
+EntityRef = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """One due outbox row, as read when the round started."""
+
+    entity_type: str
+    entity_id: int
+    row_id: int
+    attempts: int
+
+
+@dataclass(eq=False)
+class Item:
+    """One entity to push, with everything needed to do it without the ORM session."""
+
+    entity_type: EntityType
+    entity_id: int
+    entity_key: str
+    label: str
+    issue_type: str
+    desired: dict[str, Any]
+    agreed: dict[str, Any]
+    issue_key: str | None
+    link_id: int
+    parent: tuple[EntityType, int] | None
+    row_ids: list[int] = field(default_factory=list)
+    attempts: int = 0  # failed attempts so far (the most of its rows'): sets the back-off
+    outcome: str | None = None  # done | dead | deferred | waiting (None: not finished)
+    error: str | None = None
+    fresh: bool = False  # created in this round: still in its workflow's initial status
+
+    @property
+    def ref(self) -> EntityRef:
+        return self.entity_type, self.entity_id
+
+
+def load_entity(
+    session: Session, entity_type: str, entity_id: int
+) -> Incident | Postmortem | Action | None:
+    if entity_type == "incident":
+        return session.get(Incident, entity_id)
+    if entity_type == "postmortem":
+        return session.get(Postmortem, entity_id)
+    if entity_type == "action":
+        return session.get(Action, entity_id)
+    return None
+
+
+def build_items(session: Session, ctx: SyncContext, rows: list[RowRef]) -> dict[EntityRef, Item]:
+    """Items for the rows' entities and their parents; rows of vanished entities are done."""
+    rows_by_entity: dict[EntityRef, list[RowRef]] = {}
+    for row in rows:
+        rows_by_entity.setdefault((row.entity_type, row.entity_id), []).append(row)
+    items: dict[EntityRef, Item] = {}
+    wanted = list(rows_by_entity)
+    seen: set[EntityRef] = set()
+    while wanted:
+        ref = wanted.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        own = rows_by_entity.get(ref, [])
+        entity = load_entity(session, *ref)
+        if entity is None or ref[0] not in ENTITY_TYPES:
+            outbox.mark(session, [r.row_id for r in own], outbox.DONE, "entity no longer exists")
+            continue
+        if isinstance(entity, Action) and entity.tracker_deleted:
+            outbox.mark(
+                session,
+                [r.row_id for r in own],
+                outbox.DONE,
+                "the Jira issue was deleted; not re-created",
+            )
+            continue
+        item = _item(session, ctx, entity, ref[0], own)  # type: ignore[arg-type]
+        items[ref] = item
+        wanted.extend(_parents(entity))
+    return items
+
+
+def _parents(entity: Incident | Postmortem | Action) -> list[EntityRef]:
+    if isinstance(entity, Action):
+        pm = entity.incident.postmortem
+        return [("incident", entity.incident_id)] + ([("postmortem", pm.id)] if pm else [])
+    if isinstance(entity, Postmortem):
+        return [("incident", entity.incident_id)]
+    return []
+
+
+def _parent(entity: Incident | Postmortem | Action) -> tuple[EntityType, int] | None:
+    """The issue this entity's issue links to (or is a sub-task of)."""
+    if isinstance(entity, Action):
+        pm = entity.incident.postmortem
+        return ("postmortem", pm.id) if pm else ("incident", entity.incident_id)
+    if isinstance(entity, Postmortem):
+        return ("incident", entity.incident_id)
+    return None
+
+
+def _item(
+    session: Session,
+    ctx: SyncContext,
+    entity: Incident | Postmortem | Action,
+    entity_type: EntityType,
+    rows: list[RowRef],
+) -> Item:
+    mapping = ctx.mapping
+    key = entity.incident.key if isinstance(entity, Postmortem) else entity.key
+    label = mapping.entity_label(entity_type, key or f"{entity_type}-{entity.id}")
+    link = session.scalar(
+        select(TrackerLink).where(
+            TrackerLink.entity_type == entity_type, TrackerLink.entity_id == entity.id
+        )
+    )
+    if link is None:
+        link = TrackerLink(
+            entity_type=entity_type,
+            entity_id=entity.id,
+            entity_key=key or "",
+            label=label,
+            fields={},
+            versions={},
+        )
+        session.add(link)
+        session.flush()
+    desired = desired_fields(mapping, ctx.catalog, ctx.flavour, entity_type, entity)
+    return Item(
+        entity_type,
+        entity.id,
+        key or "",
+        label,
+        mapping.issue_types[entity_type],
+        desired,
+        dict(link.fields or {}),
+        link.issue_key,
+        link.id,
+        _parent(entity),
+        row_ids=[r.row_id for r in rows],
+        attempts=max((r.attempts for r in rows), default=0),
+    )
