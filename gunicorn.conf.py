@@ -31,3 +31,19 @@ def child_exit(server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker: Any) -> None:
+    """With no Redis there is no `hindsight worker`: each gunicorn worker sweeps itself.
+
+    Stored deliveries whose job was lost, due outbox rows and requested evaluations
+    resume on their own, as they do under `hindsight serve`; claims are atomic, so
+    several workers sweeping at once never apply anything twice.
+    """
+    app = getattr(worker, "wsgi", None)
+    runtime = getattr(app, "config", {}).get("HINDSIGHT_RUNTIME")
+    if runtime is None or runtime.settings.redis_url:
+        return
+    from app.maintenance import start_sweeper
+
+    start_sweeper(runtime, runtime.settings.sync_sweep_seconds)

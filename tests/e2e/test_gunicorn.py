@@ -34,7 +34,10 @@ def test_every_worker_reports_the_same_request_totals(
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "3",
+        "HINDSIGHT_SYNC_SWEEP_SECONDS": "1",
+        "HINDSIGHT_PAGERDUTY_WEBHOOK_SECRET": "pd-secret-0123456789",
     }
+    _strand_delivery(env["HINDSIGHT_DATABASE_URL"])
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen(
         [str(gunicorn), "app:create_app()"],
@@ -65,3 +68,36 @@ def test_every_worker_reports_the_same_request_totals(
         text = requests.get(base + "/metrics", timeout=30).text
         posts.append(_total(text, "POST", "/api/v1/incidents"))
     assert posts == [12.0] * 6, posts
+    # The stranded delivery was picked up by a worker's own sweeper (no Redis, no worker).
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        listed = requests.get(base + "/api/v1/incidents?limit=50", headers=headers, timeout=30)
+        if any(i["source"] == "pagerduty" for i in listed.json()["items"]):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the stranded delivery was never processed under gunicorn")
+
+
+def _strand_delivery(database_url: str) -> None:
+    """A stored delivery whose job was lost (as when a worker died right after the 202)."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from app.models import WebhookDelivery
+    from tests.unit.test_intake_parsers import pd_payload
+
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(WebhookDelivery.__table__).values(
+                source="pagerduty",
+                delivery_id="stranded-1",
+                payload=pd_payload("incident.triggered"),
+                status="pending",
+                attempts=0,
+                received_at=datetime.now(UTC) - timedelta(minutes=5),
+            )
+        )
+    engine.dispose()
