@@ -63,6 +63,7 @@ def test_holdout_is_about_a_quarter_of_the_original_corpus(corpus: list[Example]
     assert all(e.split != "holdout" for e in corpus[337:])
 
 
+@pytest.mark.slow
 def test_corpus_precision_and_recall(corpus: list[Example]) -> None:
     whole = evaluate(corpus)
     holdout = evaluate(select(corpus, "holdout"))

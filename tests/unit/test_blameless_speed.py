@@ -174,6 +174,7 @@ def _random_cases(n: int, seed: int = 20260601) -> list[Case]:
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_corpus_same_findings() -> None:
     n = 0
     for text, people, as_cause in _corpus_cases():
@@ -182,6 +183,7 @@ def test_corpus_same_findings() -> None:
     assert n == 4 * len(CORPUS)
 
 
+@pytest.mark.slow
 def test_bench_texts_same_findings(bench_cases: list[Case]) -> None:
     assert len(bench_cases) > 300
     for case in bench_cases:
@@ -197,6 +199,7 @@ def test_bench_texts_same_findings(bench_cases: list[Case]) -> None:
             assert find_blame(planted, people=bench_cases[0][1], as_cause=as_cause)
 
 
+@pytest.mark.slow
 def test_random_recombinations_same_findings() -> None:
     cases = _random_cases(2000)
     flagged = 0
@@ -295,6 +298,7 @@ def test_derivation_examples() -> None:
             derive(source, flags)
 
 
+@pytest.mark.slow
 def test_fill_matches_direct_derivation() -> None:
     template = _derived(r"(?:(?!)|\bhe\b)\s+forgot", slot=True)
     assert template is not None and any(SLOT in c for c in template)
@@ -338,6 +342,7 @@ def _seconds(fn: Any, cases: list[Case]) -> float:
     return best
 
 
+@pytest.mark.slow
 def test_prefilter_is_faster(bench_cases: list[Case]) -> None:
     cases = bench_cases[:300]
     for text, people, as_cause in cases:  # warm the rule-set caches for both paths
