@@ -90,10 +90,10 @@ def test_wrong_method_is_405_problem(api: ApiClient) -> None:
     # Without a token the same request is a 401 first (tests/integration/test_integrity.py).
 
 
-def test_body_over_limit_is_413(database_url: str) -> None:
+def test_body_over_limit_is_413(committed_database_url: str) -> None:
     from app import create_app
 
-    app = create_app(make_settings(database_url, max_body_bytes=2048))
+    app = create_app(make_settings(committed_database_url, max_body_bytes=2048))
     client = ApiClient(app.test_client())
     resp = client.post("/api/v1/incidents", json={**INCIDENT, "summary": "x" * 5000})
     assert resp.status_code == 413 and resp.headers["Content-Type"] == PROBLEM

@@ -18,6 +18,13 @@ def _fill(api: ApiClient) -> str:
     return key
 
 
+def _tamper(app: Flask, sql: str) -> None:
+    """Change the stored log behind the service's back (raw SQL, committed)."""
+    with runtime(app).db.sessions() as s:
+        s.execute(sa.text(sql))
+        s.commit()
+
+
 def _verify(app: Flask) -> audit.VerifyResult:
     with runtime(app).db.sessions() as s:
         return audit.verify(s)
@@ -35,24 +42,21 @@ def test_every_write_is_audited_with_before_and_after(app: Flask, api: ApiClient
 
 def test_edited_entry_is_found(app: Flask, api: ApiClient) -> None:
     _fill(api)
-    with runtime(app).db.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"))
+    _tamper(app, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
     result = _verify(app)
     assert not result.ok and result.first_broken_seq == 3 and "altered" in (result.reason or "")
 
 
 def test_deleted_entry_is_found(app: Flask, api: ApiClient) -> None:
     _fill(api)
-    with runtime(app).db.engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM audit_log WHERE seq = 2"))
+    _tamper(app, "DELETE FROM audit_log WHERE seq = 2")
     result = _verify(app)
     assert not result.ok and result.first_broken_seq == 2
 
 
 def test_truncated_tail_is_found(app: Flask, api: ApiClient) -> None:
     _fill(api)
-    with runtime(app).db.engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM audit_log WHERE seq = 4"))
+    _tamper(app, "DELETE FROM audit_log WHERE seq = 4")
     result = _verify(app)
     assert not result.ok and "end" in (result.reason or "")
 
@@ -70,13 +74,14 @@ def test_rehashed_forgery_breaks_the_next_link(app: Flask, api: ApiClient) -> No
     assert not result.ok and result.first_broken_seq == 3
 
 
-def test_cli_verify_audit_exit_codes(app: Flask, api: ApiClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cli_verify_audit_exit_codes(  # type: ignore[no-untyped-def]
+    committed_app: Flask, committed_api: ApiClient, monkeypatch
+) -> None:
+    """The CLI reads the database on a connection of its own: the data must be committed."""
     from app.cli import main
 
-    _fill(api)
-    rt = runtime(app)
-    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", rt.settings.database_url)
+    _fill(committed_api)
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", runtime(committed_app).settings.database_url)
     assert main(["verify-audit"]) == 0
-    with rt.db.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE audit_log SET after = NULL WHERE seq = 1"))
+    _tamper(committed_app, "UPDATE audit_log SET after = NULL WHERE seq = 1")
     assert main(["verify-audit"]) == 1

@@ -106,10 +106,12 @@ def test_remade_manifest_needs_the_key(archive: bytes) -> None:
 
 
 def test_period_export_over_api_and_cli(
-    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    committed_app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The CLI reads the database on a connection of its own: the data must be committed."""
     from app.cli import main
 
+    app = committed_app
     rt = runtime(app)
     import_document(rt, copy.deepcopy(DOC), actor="test")
     api = ApiClient(app.test_client(), ADMIN_TOKEN)

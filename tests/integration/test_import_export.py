@@ -72,9 +72,9 @@ DOC: dict[str, Any] = {
 
 
 def _counts(app: Flask) -> dict[str, int]:
-    with runtime(app).db.engine.connect() as c:
+    with runtime(app).db.sessions() as s:
         return {
-            t: c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+            t: s.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
             for t in ("incidents", "timeline_events", "causes", "actions", "evidence")
         }
 
@@ -94,10 +94,15 @@ def test_round_trip(app: Flask) -> None:
 
 
 def test_file_import_via_cli(
-    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    committed_app: Flask,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """The CLI writes on a connection of its own: what it stores is committed."""
     from app.cli import main
 
+    app = committed_app
     monkeypatch.setenv("HINDSIGHT_DATABASE_URL", runtime(app).settings.database_url)
     path = tmp_path / "doc.yaml"
     path.write_text(yaml.safe_dump(DOC))

@@ -11,8 +11,8 @@ from app.models import Base
 from app.settings import Settings
 
 
-def test_models_and_migrations_agree(database_url: str) -> None:
-    engine = sa.create_engine(Settings(database_url=database_url).sqlalchemy_url)
+def test_models_and_migrations_agree(committed_database_url: str) -> None:
+    engine = sa.create_engine(Settings(database_url=committed_database_url).sqlalchemy_url)
     try:
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)

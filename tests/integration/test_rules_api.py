@@ -289,13 +289,15 @@ def test_policy_can_assign_default_owners(app: Flask, api: ApiClient, rt: Runtim
 
 
 def test_cli_evaluate_exit_codes(
-    api: ApiClient,
-    settings: Any,
+    committed_api: ApiClient,
+    committed_settings: Any,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """The CLI reads and writes on a connection of its own: the data must be committed."""
     from app.cli import main
 
+    api, settings = committed_api, committed_settings
     monkeypatch.setenv("HINDSIGHT_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("HINDSIGHT_CONFIG_DIR", str(CONFIG_DIR))
     key = complete_incident(api)

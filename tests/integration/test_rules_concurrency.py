@@ -91,7 +91,11 @@ def test_threads_evaluating_at_once_get_their_own_results() -> None:
         assert signature == expected[key], key
 
 
-def test_threads_storing_the_same_incident_write_once(api: ApiClient, rt: Runtime) -> None:
+def test_threads_storing_the_same_incident_write_once(
+    committed_api: ApiClient, committed_rt: Runtime
+) -> None:
+    """Committed: the threads must really run at once, each on a connection of its own."""
+    api, rt = committed_api, committed_rt
     key = complete_incident(api, regulatory=["gdpr", "sla"])
     with rt.db.sessions() as s:
         incident_id = s.scalar(sa.select(Incident.id).where(Incident.key == key))
@@ -201,8 +205,10 @@ def _pings(url: str) -> bool:
 
 
 @pytest.mark.redis
-def test_two_worker_processes_evaluate_independently(database_url: str, private_redis: str) -> None:
-    redis_url = private_redis
+def test_two_worker_processes_evaluate_independently(
+    committed_database_url: str, private_redis: str
+) -> None:
+    database_url, redis_url = committed_database_url, private_redis
     from rq import Queue, Worker
     from rq.job import Job
     from rq.registry import FinishedJobRegistry, StartedJobRegistry

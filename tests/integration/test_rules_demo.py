@@ -168,15 +168,17 @@ PLANTED = [_incident_01, _incident_02, _incident_03, _incident_04, _incident_05,
 
 
 @pytest.fixture
-def demo_keys(settings: Settings, api: ApiClient) -> list[str]:
-    summary = load_demo(settings)
+def demo_keys(committed_settings: Settings) -> list[str]:
+    """`load_demo` builds a runtime of its own: its writes are committed."""
+    summary = load_demo(committed_settings)
     assert len(summary.loaded) == len(PLANTED)
     return summary.loaded
 
 
 def test_demo_incidents_show_their_planted_findings_and_fixes_clear_them(
-    api: ApiClient, demo_keys: list[str]
+    committed_api: ApiClient, demo_keys: list[str]
 ) -> None:
+    api = committed_api
     for key, planted_in in zip(demo_keys, PLANTED, strict=True):
         demo = Demo(api, key)
         planted, fix = planted_in(demo)

@@ -6,6 +6,7 @@ import copy
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from tests.conftest import ApiClient, make_settings
+from tests.conftest import ApiClient, SharedApps, make_settings, runtime
 from tests.unit.test_intake_parsers import am_payload, og_payload, pd_payload
 
 PD_SECRET = "pd-secret-0123456789"
@@ -22,18 +23,15 @@ AM_TOKEN = "am-token-0123456789"
 
 
 @pytest.fixture
-def hooks(database_url: str) -> Any:
-    app = create_app(
-        make_settings(
-            database_url,
-            pagerduty_webhook_secret=PD_SECRET,
-            generic_webhook_secret=GENERIC_SECRET,
-            alertmanager_webhook_token=AM_TOKEN,
-            opsgenie_webhook_token=AM_TOKEN,
-        )
-    )
-    yield app
-    app.config["HINDSIGHT_RUNTIME"].close()
+def hooks(shared_apps: SharedApps) -> Iterator[Flask]:
+    """The app built with every source configured (once per session), rolled back per test."""
+    with shared_apps.bound(
+        pagerduty_webhook_secret=PD_SECRET,
+        generic_webhook_secret=GENERIC_SECRET,
+        alertmanager_webhook_token=AM_TOKEN,
+        opsgenie_webhook_token=AM_TOKEN,
+    ) as app:
+        yield app
 
 
 def post_pd(client: FlaskClient, payload: dict[str, Any], secret: str = PD_SECRET) -> Any:
@@ -108,14 +106,12 @@ def test_out_of_order_events_never_move_the_incident_back(hooks: Flask) -> None:
     ]
 
 
-def test_unsigned_badly_signed_and_unconfigured_are_refused(
-    hooks: Flask, database_url: str
-) -> None:
+def test_unsigned_badly_signed_and_unconfigured_are_refused(hooks: Flask) -> None:
     client = hooks.test_client()
     assert post_pd(client, pd_payload(), secret="wrong").status_code == 401
     unsigned = client.post("/webhooks/pagerduty", json=pd_payload())
     assert unsigned.status_code == 401 and unsigned.mimetype == "application/problem+json"
-    bare = create_app(make_settings(database_url))
+    bare = create_app(make_settings(runtime(hooks).settings.database_url))
     refused = post_pd(bare.test_client(), pd_payload())
     assert (
         refused.status_code == 401

@@ -67,6 +67,7 @@ def test_holdout_is_about_a_quarter_of_each_written_batch(corpus: list[Example])
     assert not any(e.split == "blind" for e in corpus[:1419])
 
 
+@pytest.mark.slow
 def test_corpus_precision_and_recall(corpus: list[Example]) -> None:
     print()
     for name in ("all", "tune", "holdout", "blind"):

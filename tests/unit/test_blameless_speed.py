@@ -201,6 +201,7 @@ _RULE_EXAMPLES: tuple[Case, ...] = (
 )
 
 
+@pytest.mark.slow
 def test_corpus_keywords_hold_and_findings_agree() -> None:
     matched: Counter[str] = Counter()
     n = 0
@@ -214,6 +215,7 @@ def test_corpus_keywords_hold_and_findings_agree() -> None:
     assert _unmatched(matched) == []  # every rule's regex matched something: not vacuous
 
 
+@pytest.mark.slow
 def test_bench_texts_keywords_hold_and_findings_agree(bench_cases: list[Case]) -> None:
     assert len(bench_cases) > 300
     matched: Counter[str] = Counter()
@@ -230,6 +232,7 @@ def test_bench_texts_keywords_hold_and_findings_agree(bench_cases: list[Case]) -
             assert find_blame(planted, people=bench_cases[0][1], as_cause=as_cause)
 
 
+@pytest.mark.slow
 def test_random_recombinations_keywords_hold_and_findings_agree() -> None:
     matched: Counter[str] = Counter()
     flagged = 0
@@ -357,6 +360,7 @@ def _seconds(fn: Any, cases: list[Case]) -> float:
     return best
 
 
+@pytest.mark.slow
 def test_prefilter_speed_up(bench_cases: list[Case]) -> None:
     cases = bench_cases[:300]
     for text, people, as_cause in cases:  # warm the rule-set caches for both paths

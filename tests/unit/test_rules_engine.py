@@ -428,6 +428,7 @@ def _rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for RSS")
 def test_memory_stays_flat_over_20000_evaluations(engine: RulesEngine) -> None:
     # A session left behind holds ~170 KB of C memory (measured), so leaking even one
