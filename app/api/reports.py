@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask import Response
 
 from app.runtime import current
-from app.schemas.reports import CompletionQuery, CompletionReport
+from app.schemas.reports import CompletionQuery, CompletionReport, LearningQuery, LearningReport
 from app.services import reports as report_service
 
 from .framework import ApiBlueprint
@@ -31,3 +31,20 @@ def completion(query: CompletionQuery) -> object:
         return report
     text = report_service.render_completion(report, query.format)
     return Response(text, mimetype=MIMETYPES[query.format])
+
+
+@bp.op(
+    "GET",
+    "/learning",
+    summary="Learning metrics: MTTD, MTTA, MTTM, MTTR, time to postmortem, monthly trends",
+    query=LearningQuery,
+    response=LearningReport,
+    produces=("application/json", "text/csv", "text/markdown"),
+)
+def learning(query: LearningQuery) -> object:
+    report = report_service.learning_report(current(), query, now=datetime.now(UTC))
+    if query.format == "json":
+        return report
+    return Response(
+        report_service.render_learning(report, query.format), mimetype=MIMETYPES[query.format]
+    )

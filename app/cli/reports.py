@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from app import runtime
-from app.schemas.reports import CompletionQuery
+from app.schemas.reports import CompletionQuery, LearningQuery
 from app.services import reports as report_service
 from app.settings import Settings
 
@@ -48,4 +48,27 @@ def completion(
         click.echo(result.model_dump_json(indent=2))
     else:
         click.echo(report_service.render_completion(result, fmt), nl=False)
+    return 0
+
+
+@report.command("learning")
+@click.option("--service")
+@click.option("--since", type=DATE, help="incidents started on or after (YYYY-MM-DD)")
+@click.option("--until", type=DATE, help="incidents started before (YYYY-MM-DD)")
+@click.option("--format", "fmt", type=FORMAT, default="md", show_default=True)
+@with_settings
+def learning(
+    settings: Settings,
+    service: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    fmt: str,
+) -> int:
+    """MTTD/MTTA/MTTM/MTTR (minutes), time to postmortem, action completion, by month."""
+    query = LearningQuery(service=service, since=_utc(since), until=_utc(until))
+    result = report_service.learning_report(runtime.build(settings), query, now=datetime.now(UTC))
+    if fmt == "json":
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        click.echo(report_service.render_learning(result, fmt), nl=False)
     return 0

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
     if value is None:
         return ""
     text = str(value)
@@ -27,11 +27,11 @@ def _number(text: str) -> bool:
 def table_rows(
     totals: Mapping[str, Any], by: Mapping[str, Sequence[Mapping[str, Any]]], columns: list[str]
 ) -> list[list[str]]:
-    rows = [["all", "all", *(_cell(totals[c]) for c in columns)]]
+    rows = [["all", "all", *(cell(totals[c]) for c in columns)]]
     for name, groups in by.items():
         for g in groups:
             key = "(none)" if g["key"] is None else str(g["key"])
-            rows.append([name, key, *(_cell(g[c]) for c in columns)])
+            rows.append([name, key, *(cell(g[c]) for c in columns)])
     return rows
 
 

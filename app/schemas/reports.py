@@ -49,3 +49,41 @@ class CompletionReport(Output):
     filters: CompletionFilters
     totals: CompletionFigures
     by: dict[str, list[CompletionFigures]]
+
+
+class LearningQuery(Input):
+    service: Tag | None = None
+    since: Timestamp | None = Field(default=None, description="incidents started at or after")
+    until: Timestamp | None = Field(default=None, description="incidents started before")
+    format: ReportFormat = "json"
+
+
+class Stat(Output):
+    count: int
+    mean_minutes: float | None
+    median_minutes: float | None
+
+
+class LearningPeriod(Output):
+    month: str | None
+    incidents: int
+    metrics: dict[str, Stat]
+
+
+class LearningFilters(Output):
+    service: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class LearningReport(Output):
+    computed_at: datetime
+    filters: LearningFilters
+    incidents: int
+    metrics: dict[str, Stat]
+    actions_total: int
+    actions_completed: int
+    actions_wont_do: int
+    action_completion_rate: float | None
+    repeat_rate: float | None = Field(description="None until the recurrence report exists")
+    months: list[LearningPeriod]

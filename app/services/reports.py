@@ -8,8 +8,9 @@ from datetime import datetime
 from app.domain.errors import field_error
 from app.reports import render
 from app.reports.completion import CompletionFilter, completion
+from app.reports.learning import METRICS, LearningFilter, learning
 from app.runtime import Runtime
-from app.schemas.reports import CompletionQuery, CompletionReport
+from app.schemas.reports import CompletionQuery, CompletionReport, LearningQuery, LearningReport
 
 COMPLETION_COLUMNS = [
     "total",
@@ -59,3 +60,35 @@ def render_completion(report: CompletionReport, fmt: str) -> str:
         f"until={f.until.isoformat() if f.until else 'any'}.",
     ]
     return render.to_markdown("Action completion report", lines, header, rows)
+
+
+def learning_report(runtime: Runtime, query: LearningQuery, *, now: datetime) -> LearningReport:
+    """MTTD/MTTA/MTTM/MTTR, time to postmortem, action completion, monthly trends."""
+    _check_period(query.since, query.until)
+    filters = LearningFilter(service=query.service, since=query.since, until=query.until)
+    with runtime.db.sessions() as session:
+        report = learning(session, now, filters)
+    return LearningReport.model_validate(asdict(report))
+
+
+def render_learning(report: LearningReport, fmt: str) -> str:
+    """CSV or Markdown: one row per period (all, then each month) and metric."""
+    header = ["period", "incidents", "metric", "count", "mean_minutes", "median_minutes"]
+    periods = [("all", report.incidents, report.metrics)] + [
+        (p.month or "", p.incidents, p.metrics) for p in report.months
+    ]
+    rows = [
+        [label, str(n), name, *(render.cell(v) for v in metrics[name].model_dump().values())]
+        for label, n, metrics in periods
+        for name in METRICS
+    ]
+    if fmt == "csv":
+        return render.to_csv(header, rows)
+    rate = report.action_completion_rate
+    lines = [
+        f"Computed at {report.computed_at.isoformat()}; {report.incidents} incidents.",
+        f"Actions: {report.actions_completed} of {report.actions_total} done or verified "
+        f"({report.actions_wont_do} won't do); completion rate "
+        f"{'n/a' if rate is None else f'{rate:.1%}'}. Repeat rate: not computed yet.",
+    ]
+    return render.to_markdown("Learning metrics", lines, header, rows)

@@ -63,3 +63,63 @@ def load_actions(rt: Runtime) -> None:
                 )
             )
         session.commit()
+
+
+def m(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+# key, services, started, detected, acknowledged, mitigated, resolved, published, actions
+INCIDENTS = [
+    (
+        "INC-1",
+        ["checkout"],
+        m(1, 10, 10),
+        m(1, 10, 10, 10),
+        m(1, 10, 10, 15),
+        m(1, 10, 11),
+        m(1, 10, 12),
+        m(1, 12, 12),
+        ["done", "verified", "wont_do"],
+    ),
+    (
+        "INC-2",
+        ["checkout"],
+        m(1, 20, 0),
+        m(1, 20, 0, 30),
+        m(1, 20, 0, 40),
+        m(1, 20, 2),
+        m(1, 20, 4),
+        None,
+        [],
+    ),
+    ("INC-3", ["search"], m(2, 5, 8), m(2, 5, 8, 2), None, None, m(2, 5, 9), m(2, 6, 9), ["open"]),
+    ("INC-4", ["search"], None, m(2, 20, 1), None, None, None, None, []),
+]
+
+
+def load_incidents(rt: Runtime) -> None:
+    from app.models import Postmortem
+
+    with rt.db.sessions() as session:
+        for key, services, st, det, ack, mit, res, pub, statuses in INCIDENTS:
+            inc = Incident(
+                key=key,
+                title=key,
+                severity="SEV2",
+                services=services,
+                started_at=st,
+                detected_at=det,
+                acknowledged_at=ack,
+                mitigated_at=mit,
+                resolved_at=res,
+                created_at=st or m(2, 20, 0),
+            )
+            session.add(inc)
+            status = "published" if pub else "draft"
+            session.add(Postmortem(incident=inc, status=status, published_at=pub))
+            for i, s in enumerate(statuses):
+                session.add(
+                    Action(key=f"{key}-A{i}", incident=inc, title="a", type="prevent", status=s)
+                )
+        session.commit()
