@@ -44,6 +44,7 @@ COMMANDS = {
     "token": "app.cli.tokens:token",
     "deliveries": "app.cli.deliveries:deliveries_group",
     "report": "app.cli.reports:report",
+    "search": "app.cli.search:search",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from app.db import UnitOfWork
 from app.models import Action, Incident, Postmortem
 from app.runtime import current
+from app.search.index import reindex_incident
 from app.sync import outbox
 
 from .evaluation import request_evaluation
@@ -20,6 +21,7 @@ def evaluate_later(uow: UnitOfWork, incident_id: int) -> None:
 
 def incident_changed(uow: UnitOfWork, incident: Incident) -> None:
     evaluate_later(uow, incident.id)
+    reindex_incident(uow.session, incident.id)  # the knowledge base, in the same transaction
     outbox.record_change(uow, current().settings, "incident", incident.id, incident.key or "")
 
 
