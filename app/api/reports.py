@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from flask import Response
 
 from app.runtime import current
+from app.schemas.recurrence import RecurrenceQuery, RecurrenceReport
 from app.schemas.reports import CompletionQuery, CompletionReport, LearningQuery, LearningReport
+from app.services import recurrence as recurrence_service
 from app.services import reports as report_service
 
 from .framework import ApiBlueprint
@@ -48,3 +50,19 @@ def learning(query: LearningQuery) -> object:
     return Response(
         report_service.render_learning(report, query.format), mimetype=MIMETYPES[query.format]
     )
+
+
+@bp.op(
+    "GET",
+    "/recurrence",
+    summary="Incidents that repeat an earlier one, and what the earlier actions did",
+    query=RecurrenceQuery,
+    response=RecurrenceReport,
+    produces=("application/json", "text/csv", "text/markdown"),
+)
+def recurrence(query: RecurrenceQuery) -> object:
+    report = recurrence_service.recurrence_report(current(), now=datetime.now(UTC))
+    if query.format == "json":
+        return report
+    text = recurrence_service.render_recurrence(report, query.format)
+    return Response(text, mimetype=MIMETYPES[query.format])
