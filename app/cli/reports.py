@@ -1,4 +1,4 @@
-"""`hindsight report completion|learning`: the reports, printed as JSON, CSV or Markdown."""
+"""`hindsight report completion|learning|recurrence`: as JSON, CSV or Markdown."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import click
 
 from app import runtime
 from app.schemas.reports import CompletionQuery, LearningQuery
+from app.services import recurrence as recurrence_service
 from app.services import reports as report_service
 from app.settings import Settings
 
@@ -71,4 +72,17 @@ def learning(
         click.echo(result.model_dump_json(indent=2))
     else:
         click.echo(report_service.render_learning(result, fmt), nl=False)
+    return 0
+
+
+@report.command("recurrence")
+@click.option("--format", "fmt", type=FORMAT, default="md", show_default=True)
+@with_settings
+def recurrence(settings: Settings, fmt: str) -> int:
+    """Incidents that repeat an earlier one, and the verdict on each earlier action."""
+    result = recurrence_service.recurrence_report(runtime.build(settings), now=datetime.now(UTC))
+    if fmt == "json":
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        click.echo(recurrence_service.render_recurrence(result, fmt), nl=False)
     return 0

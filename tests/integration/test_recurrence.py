@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from app.cli import main
 from app.models import Action, ActionStatusChange, Cause, Incident
 from app.runtime import Runtime
 from tests.conftest import ApiClient
@@ -104,3 +107,17 @@ def test_similar_and_suggested_actions(api: ApiClient, rt: Runtime) -> None:
     }
     order = [s["verdict"] for s in body["suggestions"]]
     assert order == sorted(order, key=["worked", "unproven", "did_not_work"].index)
+
+
+def test_cli(
+    rt: Runtime,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    load(rt)
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", database_url)
+    monkeypatch.delenv("HINDSIGHT_REDIS_URL", raising=False)
+    assert main(["report", "recurrence"]) == 0
+    out = capsys.readouterr().out
+    assert "1 incidents repeat an earlier one" in out and "| INC-13 | INC-11 |" in out
