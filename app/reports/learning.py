@@ -10,7 +10,8 @@ only when it has both ends (and the end is not before the start).
   the incidents selected;
 - an incident belongs to the UTC month it started in (its creation time when the
   start is unknown); `since` (inclusive) and `until` (exclusive) bound that time;
-- `repeat_rate` is None: it needs the recurrence report, which is not built yet.
+- `repeat_rate` is left None here: the service fills it from the repeat matcher
+  (app/search/similarity.py), which this port may not import.
 """
 
 from __future__ import annotations

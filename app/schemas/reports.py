@@ -85,5 +85,7 @@ class LearningReport(Output):
     actions_completed: int
     actions_wont_do: int
     action_completion_rate: float | None
-    repeat_rate: float | None = Field(description="None until the recurrence report exists")
+    repeat_rate: float | None = Field(
+        description="incidents selected that repeat an earlier one / incidents selected"
+    )
     months: list[LearningPeriod]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,7 +55,10 @@ class Pair:
 
 def _vectors(profiles: Sequence[Profile]) -> Any:
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
-    return vectorizer.fit_transform([p.text for p in profiles])
+    try:
+        return vectorizer.fit_transform([p.text for p in profiles])
+    except ValueError:  # no word at all (only stop words, numbers, or empty texts)
+        return csr_matrix((len(profiles), 1))
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

@@ -11,6 +11,7 @@ from app.reports.completion import CompletionFilter, completion
 from app.reports.learning import METRICS, LearningFilter, learning
 from app.runtime import Runtime
 from app.schemas.reports import CompletionQuery, CompletionReport, LearningQuery, LearningReport
+from app.search.similarity import load_profiles, repeats
 
 COMPLETION_COLUMNS = [
     "total",
@@ -68,6 +69,16 @@ def learning_report(runtime: Runtime, query: LearningQuery, *, now: datetime) ->
     filters = LearningFilter(service=query.service, since=query.since, until=query.until)
     with runtime.db.sessions() as session:
         report = learning(session, now, filters)
+        profiles = load_profiles(session)
+    chosen = {
+        p.key
+        for p in profiles
+        if (query.service is None or query.service in p.services)
+        and (query.since is None or p.started >= query.since)
+        and (query.until is None or p.started < query.until)
+    }
+    repeated = {pair.incident for pair in repeats(profiles)} & chosen
+    report.repeat_rate = round(len(repeated) / len(chosen), 4) if chosen else None
     return LearningReport.model_validate(asdict(report))
 
 
@@ -89,6 +100,7 @@ def render_learning(report: LearningReport, fmt: str) -> str:
         f"Computed at {report.computed_at.isoformat()}; {report.incidents} incidents.",
         f"Actions: {report.actions_completed} of {report.actions_total} done or verified "
         f"({report.actions_wont_do} won't do); completion rate "
-        f"{'n/a' if rate is None else f'{rate:.1%}'}. Repeat rate: not computed yet.",
+        f"{'n/a' if rate is None else f'{rate:.1%}'}. Repeat rate: "
+        f"{'n/a' if report.repeat_rate is None else f'{report.repeat_rate:.1%}'}.",
     ]
     return render.to_markdown("Learning metrics", lines, header, rows)

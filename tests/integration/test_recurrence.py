@@ -118,6 +118,18 @@ def test_cli(
     load(rt)
     monkeypatch.setenv("HINDSIGHT_DATABASE_URL", database_url)
     monkeypatch.delenv("HINDSIGHT_REDIS_URL", raising=False)
+    learning = api_learning(rt)
+    assert learning == (0.2, 0.25)  # INC-13 of all five; of the four search incidents
     assert main(["report", "recurrence"]) == 0
     out = capsys.readouterr().out
     assert "1 incidents repeat an earlier one" in out and "| INC-13 | INC-11 |" in out
+
+
+def api_learning(rt: Runtime) -> tuple[float | None, float | None]:
+    from app.schemas.reports import LearningQuery
+    from app.services.reports import learning_report
+
+    now = t(3, 1)
+    every = learning_report(rt, LearningQuery(), now=now).repeat_rate
+    search = learning_report(rt, LearningQuery(service="search"), now=now).repeat_rate
+    return every, search

@@ -42,7 +42,7 @@ def test_overall_metrics(rt: Runtime) -> None:
     }
     assert (r["actions_total"], r["actions_completed"], r["actions_wont_do"]) == (4, 2, 1)
     assert r["action_completion_rate"] == 0.6667
-    assert r["repeat_rate"] is None
+    assert r["repeat_rate"] == 0.0  # no causes: nothing can repeat
 
 
 def test_monthly_trends(rt: Runtime) -> None:

@@ -32,3 +32,8 @@ def test_the_rules_of_a_repeat() -> None:
     found = repeats(profiles)
     assert [(r.incident, r.repeat_of) for r in found] == [("INC-3", "INC-1")]
     assert found[0].reasons[:2] == ("same service: search", "same cause category: capacity")
+
+
+def test_texts_without_words_match_nothing() -> None:
+    profiles = [p("INC-1", 1, "a", "config", "the"), p("INC-2", 2, "a", "config", "")]
+    assert repeats(profiles) == [] and similarity.similar_to(profiles, "INC-1") == []
