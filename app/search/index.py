@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Action, Cause, Incident, Postmortem, SearchDocument, TimelineEvent
+
+LOCK_SPACE = 0x5EA2C4  # advisory lock namespace of the knowledge base
 
 
 def _join(*parts: Any) -> str:
@@ -53,8 +55,15 @@ def documents(session: Session, incident_id: int) -> list[dict[str, Any]]:
 
 
 def reindex_incident(session: Session, incident_id: int) -> None:
-    """Replace the incident's documents with what the session holds now."""
+    """Replace the incident's documents with what the session holds now.
+
+    On PostgreSQL two transactions rebuilding one incident take turns (a
+    transaction-scoped advisory lock), so the second one's delete sees the
+    first one's rows and the documents are never doubled.
+    """
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, incident_id)))
     session.execute(
         delete(SearchDocument)
         .where(SearchDocument.incident_id == incident_id)

@@ -156,3 +156,27 @@ def test_cli(
     assert main(["search", "--reindex", "disk", "--severity", "SEV1"]) == 0
     out = capsys.readouterr().out
     assert "reindexed 3 incidents" in out and "4 of 4 matches" in out
+
+
+def test_concurrent_writes_never_double_the_documents(
+    api: ApiClient, corpus: dict[str, str]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    key = corpus["search"]
+    client = api.client.application.test_client()
+
+    def edit(n: int) -> int:
+        resp = client.patch(
+            f"/api/v1/incidents/{key}",
+            json={"summary": f"edit {n}"},
+            headers={"Authorization": f"Bearer {api.token}"},
+        )
+        return int(resp.status_code)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = list(pool.map(edit, range(8)))
+    assert set(codes) <= {200, 409}
+    results = find(api, "q=cluster")["results"]  # only the incident's own text says "cluster"
+    assert [(r["incident"], r["kind"]) for r in results] == [(key, "incident")]
+    assert find(api, "q=disk")["total"] == 5
