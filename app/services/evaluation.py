@@ -36,8 +36,8 @@ from app.rules.model import Change, Context, FindingDraft, Outcome
 from app.rules.policy import Policy
 from app.rules.snapshot import to_view
 from app.runtime import Runtime, current
-from app.search.index import reindex_incident
 from app.schemas.actions import ActionCreate
+from app.search.index import reindex_incident
 from app.settings import Settings
 
 from .common import load_incident
