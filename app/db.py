@@ -29,7 +29,7 @@ class JobRequest:
     imports it in the worker); `args` are ids and plain values, never rows.
     """
 
-    func: Callable[..., Any] | str  # str: transitional, until every job is a reference
+    func: Callable[..., Any]
     args: tuple[Any, ...]
     job_id: str
     queue: str = "default"

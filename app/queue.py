@@ -10,12 +10,11 @@ periodic sweep finds and dispatches again.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis import Redis
 from rq import Queue
@@ -41,14 +40,6 @@ class JobQueue(Protocol):
 
     @property
     def kind(self) -> str: ...
-
-
-def _callable(func: Callable[..., Any] | str) -> Callable[..., Any]:
-    if callable(func):
-        return func
-    module, _, name = func.rpartition(".")
-    found: Callable[..., Any] = getattr(importlib.import_module(module), name)
-    return found
 
 
 class BackgroundQueue:
@@ -138,7 +129,7 @@ class BackgroundQueue:
             self._yield_to_requests(self._asked.pop(job.job_id, 0.0))
             try:
                 self._activate()
-                _callable(job.func)(*job.args)
+                job.func(*job.args)
             except Exception:
                 log.exception("background job %s failed; the sweep will pick it up", job.job_id)
             finally:
@@ -205,7 +196,7 @@ class RQQueue:
                 if job_id is None:
                     continue
                 Queue(job.queue, connection=self.redis).enqueue(
-                    job.func,  # type: ignore[type-var]
+                    job.func,
                     *job.args,
                     job_id=job_id,
                     failure_ttl=7 * 24 * 3600,

@@ -92,8 +92,11 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        settings = Settings(database_url=url, api_tokens=f"bench:write:{TOKEN}",
-                            config_dir=Path(__file__).resolve().parent.parent / "config")
+        settings = Settings(
+            database_url=url,
+            api_tokens=f"bench:write:{TOKEN}",
+            config_dir=Path(__file__).resolve().parent.parent / "config",
+        )
         upgrade(settings)
         app = create_app(settings)
         hindsight_url, stop_h = serve(app)

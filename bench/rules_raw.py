@@ -33,40 +33,84 @@ _SCORED = (_OPEN, Condition("is_compliance", "is_false"))
 
 # Shaped like the shipped policy: a few flags per rule, overdue ladders, set membership.
 BENCH_RULES: tuple[Rule, ...] = (
-    Rule("ownership.missing_owner", "action",
-         (_OPEN, Condition("has_owner", "is_false"), Condition("default_owner", "==", ""))),
-    Rule("ownership.unknown_owner", "action",
-         (_OPEN, Condition("has_owner", "is_true"), Condition("owner_known", "is_false"))),
-    Rule("ownership.assign_default", "action",
-         (_OPEN, Condition("has_owner", "is_false"), Condition("default_owner", "!=", ""))),
+    Rule(
+        "ownership.missing_owner",
+        "action",
+        (_OPEN, Condition("has_owner", "is_false"), Condition("default_owner", "==", "")),
+    ),
+    Rule(
+        "ownership.unknown_owner",
+        "action",
+        (_OPEN, Condition("has_owner", "is_true"), Condition("owner_known", "is_false")),
+    ),
+    Rule(
+        "ownership.assign_default",
+        "action",
+        (_OPEN, Condition("has_owner", "is_false"), Condition("default_owner", "!=", "")),
+    ),
     Rule("deadlines.missing", "action", (_OPEN, Condition("has_due", "is_false"))),
-    Rule("deadlines.too_far@P1", "action",
-         (*_SCORED, Condition("priority", "==", "P1"), Condition("due_span", ">", 14))),
-    Rule("deadlines.too_far@P2", "action",
-         (*_SCORED, Condition("priority", "==", "P2"), Condition("due_span", ">", 30))),
-    Rule("deadlines.overdue@1", "action",
-         (_OPEN, Condition("days_overdue", ">=", 1), Condition("days_overdue", "<", 8))),
-    Rule("deadlines.overdue@2", "action",
-         (_OPEN, Condition("days_overdue", ">=", 8), Condition("days_overdue", "<", 30))),
+    Rule(
+        "deadlines.too_far@P1",
+        "action",
+        (*_SCORED, Condition("priority", "==", "P1"), Condition("due_span", ">", 14)),
+    ),
+    Rule(
+        "deadlines.too_far@P2",
+        "action",
+        (*_SCORED, Condition("priority", "==", "P2"), Condition("due_span", ">", 30)),
+    ),
+    Rule(
+        "deadlines.overdue@1",
+        "action",
+        (_OPEN, Condition("days_overdue", ">=", 1), Condition("days_overdue", "<", 8)),
+    ),
+    Rule(
+        "deadlines.overdue@2",
+        "action",
+        (_OPEN, Condition("days_overdue", ">=", 8), Condition("days_overdue", "<", 30)),
+    ),
     Rule("deadlines.overdue@3", "action", (_OPEN, Condition("days_overdue", ">=", 30))),
-    Rule("deadlines.stale@1", "action",
-         (_OPEN, Condition("days_overdue", "<=", 0), Condition("days_idle", ">=", 21))),
+    Rule(
+        "deadlines.stale@1",
+        "action",
+        (_OPEN, Condition("days_overdue", "<=", 0), Condition("days_idle", ">=", 21)),
+    ),
     Rule("priority.below_score", "action", (*_SCORED, Condition("priority_gap", ">", 0))),
-    Rule("completeness.success_criteria", "action",
-         (Condition("counts", "is_true"), Condition("has_criteria", "is_false"))),
-    Rule("completeness.summary", "incident",
-         (Condition("applies", "is_true"), Condition("has_summary", "is_false"))),
-    Rule("completeness.root_cause", "incident",
-         (Condition("applies", "is_true"), Condition("root_causes", "==", 0))),
-    Rule("completeness.review_late", "incident",
-         (Condition("applies", "is_true"), Condition("review_days_late", ">", 0))),
-    Rule("completeness.facilitator", "incident",
-         (Condition("applies", "is_true"), Condition("severity", "in", ("SEV1", "SEV2")),
-          Condition("has_facilitator", "is_false"))),
-    Rule("completeness.cause_unaddressed", "cause",
-         (Condition("cause_kind", "==", "root_cause"), Condition("addressed_by", "==", 0))),
-    Rule("completeness.decision_rationale", "decision",
-         (Condition("has_rationale", "is_false"),)),
+    Rule(
+        "completeness.success_criteria",
+        "action",
+        (Condition("counts", "is_true"), Condition("has_criteria", "is_false")),
+    ),
+    Rule(
+        "completeness.summary",
+        "incident",
+        (Condition("applies", "is_true"), Condition("has_summary", "is_false")),
+    ),
+    Rule(
+        "completeness.root_cause",
+        "incident",
+        (Condition("applies", "is_true"), Condition("root_causes", "==", 0)),
+    ),
+    Rule(
+        "completeness.review_late",
+        "incident",
+        (Condition("applies", "is_true"), Condition("review_days_late", ">", 0)),
+    ),
+    Rule(
+        "completeness.facilitator",
+        "incident",
+        (
+            Condition("applies", "is_true"),
+            Condition("severity", "in", ("SEV1", "SEV2")),
+            Condition("has_facilitator", "is_false"),
+        ),
+    ),
+    Rule(
+        "completeness.cause_unaddressed",
+        "cause",
+        (Condition("cause_kind", "==", "root_cause"), Condition("addressed_by", "==", 0)),
+    ),
+    Rule("completeness.decision_rationale", "decision", (Condition("has_rationale", "is_false"),)),
 )
 
 ACTIONS_PER_INCIDENT = 8  # + the incident and a cause: ~10 facts per evaluation
@@ -80,31 +124,53 @@ def make_facts(n_facts: int, seed: int = 7) -> list[list[dict[str, Any]]]:
     total = 0
     while total < n_facts:
         inc = f"INC-{len(groups)}"
-        group: list[dict[str, Any]] = [{
-            "kind": "incident", "fid": str(next(fids)), "key": inc,
-            "title": f"Checkout latency spike in eu-west ({inc})",
-            "applies": rnd.random() < 0.8, "severity": rnd.choice(["SEV1", "SEV2", "SEV3"]),
-            "has_summary": rnd.random() < 0.7, "root_causes": rnd.choice([0, 1, 1, 2]),
-            "review_days_late": rnd.randint(-5, 10), "has_facilitator": rnd.random() < 0.6,
-        }]
+        group: list[dict[str, Any]] = [
+            {
+                "kind": "incident",
+                "fid": str(next(fids)),
+                "key": inc,
+                "title": f"Checkout latency spike in eu-west ({inc})",
+                "applies": rnd.random() < 0.8,
+                "severity": rnd.choice(["SEV1", "SEV2", "SEV3"]),
+                "has_summary": rnd.random() < 0.7,
+                "root_causes": rnd.choice([0, 1, 1, 2]),
+                "review_days_late": rnd.randint(-5, 10),
+                "has_facilitator": rnd.random() < 0.6,
+            }
+        ]
         for a in range(ACTIONS_PER_INCIDENT):
             has_owner = rnd.random() < 0.8
-            group.append({
-                "kind": "action", "fid": str(next(fids)), "key": f"{inc}-A{a}",
-                "title": "Alert on replication lag above 30s", "owner_email": "sre@example.com",
-                "is_open": rnd.random() < 0.7, "is_compliance": rnd.random() < 0.1,
-                "has_owner": has_owner, "owner_known": rnd.random() < 0.9,
-                "default_owner": rnd.choice(["", "", "platform-team"]),
-                "has_due": rnd.random() < 0.85, "priority": rnd.choice(["P1", "P2", "P3"]),
-                "due_span": rnd.randint(1, 60), "days_overdue": rnd.randint(-20, 45),
-                "days_idle": rnd.randint(0, 40), "priority_gap": rnd.choice([0, 0, 0, 1, 2]),
-                "counts": rnd.random() < 0.9, "has_criteria": rnd.random() < 0.75,
-            })
-        group.append({
-            "kind": "cause", "fid": str(next(fids)), "key": f"{inc}-C0",
-            "cause_kind": rnd.choice(["root_cause", "contributing"]),
-            "addressed_by": rnd.choice([0, 1, 2]),
-        })
+            group.append(
+                {
+                    "kind": "action",
+                    "fid": str(next(fids)),
+                    "key": f"{inc}-A{a}",
+                    "title": "Alert on replication lag above 30s",
+                    "owner_email": "sre@example.com",
+                    "is_open": rnd.random() < 0.7,
+                    "is_compliance": rnd.random() < 0.1,
+                    "has_owner": has_owner,
+                    "owner_known": rnd.random() < 0.9,
+                    "default_owner": rnd.choice(["", "", "platform-team"]),
+                    "has_due": rnd.random() < 0.85,
+                    "priority": rnd.choice(["P1", "P2", "P3"]),
+                    "due_span": rnd.randint(1, 60),
+                    "days_overdue": rnd.randint(-20, 45),
+                    "days_idle": rnd.randint(0, 40),
+                    "priority_gap": rnd.choice([0, 0, 0, 1, 2]),
+                    "counts": rnd.random() < 0.9,
+                    "has_criteria": rnd.random() < 0.75,
+                }
+            )
+        group.append(
+            {
+                "kind": "cause",
+                "fid": str(next(fids)),
+                "key": f"{inc}-C0",
+                "cause_kind": rnd.choice(["root_cause", "contributing"]),
+                "addressed_by": rnd.choice([0, 1, 2]),
+            }
+        )
         groups.append(group)
         total += len(group)
     return groups
@@ -127,8 +193,12 @@ def _lang_expression(rule: Rule) -> Any:
                 test = test | (v == other)
         else:
             test = {
-                "==": v.__eq__, "!=": v.__ne__, "<": v.__lt__, "<=": v.__le__,
-                ">": v.__gt__, ">=": v.__ge__,
+                "==": v.__eq__,
+                "!=": v.__ne__,
+                "<": v.__lt__,
+                "<=": v.__le__,
+                ">": v.__gt__,
+                ">=": v.__ge__,
             }[c.op](c.value)
         expr = expr & test
     return expr
@@ -146,6 +216,7 @@ def _raw_matches(rules: Sequence[Rule], facts: list[dict[str, Any]]) -> tuple[fl
     def action(rule_id: str) -> Callable[[Any], None]:
         def run(c: Any) -> None:
             found.add((rule_id, c.m.fid))
+
         return run
 
     name = f"raw_bench_{next(_raw_names)}"  # durable.lang registers a name once per process
@@ -164,9 +235,7 @@ def _raw_matches(rules: Sequence[Rule], facts: list[dict[str, Any]]) -> tuple[fl
     return time.perf_counter() - start, found
 
 
-def _engine_matches(
-    groups: list[list[dict[str, Any]]], batched: bool
-) -> tuple[float, set[Any]]:
+def _engine_matches(groups: list[list[dict[str, Any]]], batched: bool) -> tuple[float, set[Any]]:
     engine = RulesEngine(BENCH_RULES)
     engine.evaluate(groups[0])  # registration is not what is measured
     start = time.perf_counter()
@@ -206,21 +275,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         call_s, call_found = _engine_matches(groups, batched=False)
         batch_s, batch_found = _engine_matches(groups, batched=True)
         if not raw_found == call_found == batch_found:
-            print(f"MISMATCH: raw {len(raw_found)} engine {len(call_found)} "
-                  f"batched {len(batch_found)} matches", file=sys.stderr)
+            print(
+                f"MISMATCH: raw {len(raw_found)} engine {len(call_found)} "
+                f"batched {len(batch_found)} matches",
+                file=sys.stderr,
+            )
             return 1
         raw_rates.append(len(flat) / raw_s)
         per_call_rates.append(len(flat) / call_s)
         batch_rates.append(len(flat) / batch_s)
 
     raw, per_call, batch = (statistics.median(r) for r in (raw_rates, per_call_rates, batch_rates))
-    print(f"{len(flat)} facts, {len(groups)} evaluations (~{len(flat) / len(groups):.0f} facts "
-          f"each), {len(BENCH_RULES)} rules, {len(raw_found)} matches, median of {args.rounds}")
+    print(
+        f"{len(flat)} facts, {len(groups)} evaluations (~{len(flat) / len(groups):.0f} facts "
+        f"each), {len(BENCH_RULES)} rules, {len(raw_found)} matches, median of {args.rounds}"
+    )
     print(f"raw durable-rules (one session, assert_fact each): {raw:>10,.0f} facts/s")
-    print(f"RulesEngine.evaluate per incident:                {per_call:>10,.0f} facts/s"
-          f"  ratio {per_call / raw:.2f}")
-    print(f"RulesEngine.evaluate_many (all incidents):        {batch:>10,.0f} facts/s"
-          f"  ratio {batch / raw:.2f}")
+    print(
+        f"RulesEngine.evaluate per incident:                {per_call:>10,.0f} facts/s"
+        f"  ratio {per_call / raw:.2f}"
+    )
+    print(
+        f"RulesEngine.evaluate_many (all incidents):        {batch:>10,.0f} facts/s"
+        f"  ratio {batch / raw:.2f}"
+    )
     return 0
 
 

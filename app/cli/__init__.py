@@ -43,6 +43,8 @@ COMMANDS = {
     "sync": "app.cli.sync:sync",
     "token": "app.cli.tokens:token",
     "deliveries": "app.cli.deliveries:deliveries_group",
+    "report": "app.cli.reports:report",
+    "search": "app.cli.search:search",
 }
 
 

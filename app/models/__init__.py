@@ -14,6 +14,7 @@ from .ops import (
     Waiver,
     WebhookDelivery,
 )
+from .search import SearchDocument
 
 __all__ = [
     "Action",
@@ -30,6 +31,7 @@ __all__ = [
     "Participant",
     "PendingEvaluation",
     "Postmortem",
+    "SearchDocument",
     "SyncState",
     "TimelineEvent",
     "Waiver",

@@ -37,6 +37,7 @@ from app.rules.policy import Policy
 from app.rules.snapshot import to_view
 from app.runtime import Runtime, current
 from app.schemas.actions import ActionCreate
+from app.search.index import reindex_incident
 from app.settings import Settings
 
 from .common import load_incident
@@ -129,6 +130,9 @@ def evaluate_and_store(
             outcome = evaluate_in_session(uow, incident, ctx, runtime.settings)
         else:
             store_findings(uow.session, incident, outcome.findings)
+        # The knowledge base follows every write with the evaluation, not inside the
+        # request: a search may lag a write by the background queue's delay, no more.
+        reindex_incident(uow.session, incident_id)
         if stamp is not None:
             # Cleared only up to what this evaluation saw: a later write keeps its request.
             uow.session.execute(

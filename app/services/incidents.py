@@ -33,9 +33,7 @@ from .common import changed, load_incident, reject_nulls, snapshot
 REVIEW_WINDOW_DAYS = 5
 _INCIDENTS: Table = Incident.__table__  # type: ignore[assignment]
 _SET_KEY = (
-    _INCIDENTS.update()
-    .where(_INCIDENTS.c.id == bindparam("row_id"))
-    .values(key=bindparam("key"))
+    _INCIDENTS.update().where(_INCIDENTS.c.id == bindparam("row_id")).values(key=bindparam("key"))
 )
 _CLOSED = {IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
 

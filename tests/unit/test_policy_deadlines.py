@@ -140,7 +140,8 @@ def test_imported_incident_counts_the_delay_from_resolution_not_the_import() -> 
     a = action(priority="P1", created_at=NOW, due_date=resolved + timedelta(days=35))
     assert "deadlines.too_far" not in rules(run(replace(base, actions=(a,))))  # 29 days from now
     [finding] = [
-        f for f in run(replace(base, actions=(a,), backfilled=True)).findings
+        f
+        for f in run(replace(base, actions=(a,), backfilled=True)).findings
         if f.rule == "deadlines.too_far"
     ]
     assert finding.details["due_span"] == 35 and finding.details["max_days"] == 30

@@ -1,0 +1,1 @@
+"""Reports: SQL-side aggregates over incidents and actions, pure of Flask and services."""

@@ -1,0 +1,91 @@
+"""API models for the reports: the query each takes and the shape each answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from .common import Input, Output, Tag, Timestamp
+
+ReportFormat = Literal["json", "csv", "md"]
+
+
+class CompletionQuery(Input):
+    team: Tag | None = None
+    service: Tag | None = None
+    since: Timestamp | None = Field(default=None, description="actions created at or after")
+    until: Timestamp | None = Field(default=None, description="actions created before")
+    format: ReportFormat = "json"
+
+
+class CompletionFigures(Output):
+    key: str | None
+    total: int
+    open: int
+    in_progress: int
+    blocked: int
+    done: int
+    verified: int
+    wont_do: int
+    overdue: int
+    on_time: int
+    completed_with_due: int
+    on_time_rate: float | None
+    median_days_to_complete: float | None
+    p90_days_to_complete: float | None
+
+
+class CompletionFilters(Output):
+    team: str | None = None
+    service: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class CompletionReport(Output):
+    computed_at: datetime
+    filters: CompletionFilters
+    totals: CompletionFigures
+    by: dict[str, list[CompletionFigures]]
+
+
+class LearningQuery(Input):
+    service: Tag | None = None
+    since: Timestamp | None = Field(default=None, description="incidents started at or after")
+    until: Timestamp | None = Field(default=None, description="incidents started before")
+    format: ReportFormat = "json"
+
+
+class Stat(Output):
+    count: int
+    mean_minutes: float | None
+    median_minutes: float | None
+
+
+class LearningPeriod(Output):
+    month: str | None
+    incidents: int
+    metrics: dict[str, Stat]
+
+
+class LearningFilters(Output):
+    service: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class LearningReport(Output):
+    computed_at: datetime
+    filters: LearningFilters
+    incidents: int
+    metrics: dict[str, Stat]
+    actions_total: int
+    actions_completed: int
+    actions_wont_do: int
+    action_completion_rate: float | None
+    repeat_rate: float | None = Field(
+        description="incidents selected that repeat an earlier one / incidents selected"
+    )
+    months: list[LearningPeriod]

@@ -1,0 +1,74 @@
+"""Keep the knowledge base current: rebuild one incident's search documents.
+
+Called by the write path inside its transaction (app/services/changes.py), so
+search sees exactly what was committed. Core statements only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from app.models import Action, Cause, Incident, Postmortem, SearchDocument, TimelineEvent
+
+LOCK_SPACE = 0x5EA2C4  # advisory lock namespace of the knowledge base
+
+
+def _join(*parts: Any) -> str:
+    return "\n".join(str(p) for p in parts if p)
+
+
+def documents(session: Session, incident_id: int) -> list[dict[str, Any]]:
+    """(kind, body) of every searchable part of one incident."""
+    out: list[tuple[str, str]] = []
+    inc = session.execute(
+        select(Incident.title, Incident.summary).where(Incident.id == incident_id)
+    ).one_or_none()
+    if inc is None:
+        return []
+    out.append(("incident", _join(inc.title, inc.summary)))
+    for ev in session.execute(
+        select(TimelineEvent.text, TimelineEvent.rationale).where(
+            TimelineEvent.incident_id == incident_id
+        )
+    ):
+        out.append(("timeline", _join(ev.text, ev.rationale)))
+    for c in session.execute(
+        select(Cause.statement, Cause.why).where(Cause.incident_id == incident_id)
+    ):
+        out.append(("cause", _join(c.statement, c.why)))
+    for a in session.execute(
+        select(Action.title, Action.description).where(Action.incident_id == incident_id)
+    ):
+        out.append(("action", _join(a.title, a.description)))
+    pm = session.execute(
+        select(Postmortem.summary, Postmortem.went_well, Postmortem.went_wrong)
+        .add_columns(Postmortem.lucky, Postmortem.lessons)
+        .where(Postmortem.incident_id == incident_id)
+    ).one_or_none()
+    if pm is not None:
+        lessons = [pm.summary, *pm.went_well, *pm.went_wrong, *pm.lucky, *pm.lessons]
+        out.extend(("lesson", str(text)) for text in lessons if text)
+    return [{"incident_id": incident_id, "kind": k, "body": b} for k, b in out if b.strip()]
+
+
+def reindex_incident(session: Session, incident_id: int) -> None:
+    """Replace the incident's documents with what the session holds now.
+
+    On PostgreSQL two transactions rebuilding one incident take turns (a
+    transaction-scoped advisory lock), so the second one's delete sees the
+    first one's rows and the documents are never doubled.
+    """
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, incident_id)))
+    session.execute(
+        delete(SearchDocument)
+        .where(SearchDocument.incident_id == incident_id)
+        .execution_options(synchronize_session=False)
+    )
+    docs = documents(session, incident_id)
+    if docs:
+        session.execute(insert(SearchDocument), docs)

@@ -1,0 +1,149 @@
+"""Repeats and similar incidents: same service, same failure mechanism, later in time.
+
+Pure of Flask and of the services. An incident is a `Profile` (its services, its
+cause categories, its cause and summary text, when it started); `repeats` pairs
+every later incident with the earlier ones it repeats:
+
+- the two share a service (another service is never a repeat) and a cause
+  category (a different mechanism has, at least, different causes);
+- their text is alike by TF-IDF cosine (scikit-learn; words, English stop words
+  out, sublinear term frequency), which tells two mechanisms of the
+  same category apart, and finds a repeat told in new words by the words of the
+  mechanism that stay (the disk, the certificate, the pool);
+- score = TEXT_WEIGHT * cosine + (1 - TEXT_WEIGHT) * Jaccard(categories); a pair is a
+  repeat when the score reaches the threshold, chosen on one half of the labelled
+  set in app/search/labelled.py and measured on the other;
+- the earlier incident started strictly before the later one: an earlier incident
+  is never a repeat of a later one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Cause, Incident
+
+TEXT_WEIGHT = 0.7
+THRESHOLD = 0.43  # chosen by `python -m app.search.labelled` on the training half
+
+
+@dataclass(frozen=True)
+class Profile:
+    key: str
+    started: datetime
+    services: frozenset[str]
+    categories: frozenset[str]
+    text: str
+
+
+@dataclass(frozen=True)
+class Pair:
+    incident: str
+    repeat_of: str
+    score: float
+    reasons: tuple[str, ...]
+
+
+def _vectors(profiles: Sequence[Profile]) -> Any:
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
+    try:
+        return vectorizer.fit_transform([p.text for p in profiles])
+    except ValueError:  # no word at all (only stop words, numbers, or empty texts)
+        return csr_matrix((len(profiles), 1))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def scored_pairs(profiles: Sequence[Profile]) -> list[Pair]:
+    """Every (later, earlier) candidate sharing a service and a category, with its score."""
+    if not profiles:
+        return []
+    matrix = _vectors(profiles)
+    by_service: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(profiles):
+        for service in p.services:
+            by_service[service].append(i)
+    seen: set[tuple[int, int]] = set()
+    out: list[Pair] = []
+    for members in by_service.values():
+        block = matrix[members]
+        cosines = (block @ block.T).toarray()
+        for a, i in enumerate(members):
+            for b, j in enumerate(members):
+                later, earlier = profiles[i], profiles[j]
+                if earlier.started >= later.started or (i, j) in seen:
+                    continue
+                shared = later.categories & earlier.categories
+                if not shared:
+                    continue
+                seen.add((i, j))
+                out.append(_pair(later, earlier, float(cosines[a, b]), shared))
+    return out
+
+
+def _pair(later: Profile, earlier: Profile, cosine: float, shared: frozenset[str]) -> Pair:
+    jaccard = _jaccard(later.categories, earlier.categories)
+    score = TEXT_WEIGHT * cosine + (1 - TEXT_WEIGHT) * jaccard
+    reasons = (
+        f"same service: {', '.join(sorted(later.services & earlier.services))}",
+        f"same cause category: {', '.join(sorted(shared))}",
+        f"text similarity {cosine:.2f}",
+    )
+    return Pair(later.key, earlier.key, round(score, 4), reasons)
+
+
+def repeats(profiles: Sequence[Profile], threshold: float = THRESHOLD) -> list[Pair]:
+    """The pairs whose score reaches the threshold, best first."""
+    found = [p for p in scored_pairs(profiles) if p.score >= threshold]
+    return sorted(found, key=lambda p: (-p.score, p.incident, p.repeat_of))
+
+
+def similar_to(profiles: Sequence[Profile], key: str, limit: int = 10) -> list[Pair]:
+    """Incidents (earlier or later, any service) most alike to one: text and categories."""
+    index = {p.key: i for i, p in enumerate(profiles)}
+    if key not in index or len(profiles) < 2:
+        return []
+    matrix = _vectors(profiles)
+    me = profiles[index[key]]
+    cosines = (matrix[index[key]] @ matrix.T).toarray()[0]
+    out = []
+    for i, other in enumerate(profiles):
+        if other.key == key or cosines[i] <= 0:
+            continue
+        pair = _pair(me, other, float(cosines[i]), me.categories & other.categories)
+        reasons = tuple(r for r in pair.reasons if not r.endswith(": "))
+        out.append(Pair(key, other.key, pair.score, reasons))
+    return sorted(out, key=lambda p: (-p.score, p.repeat_of))[:limit]
+
+
+def load_profiles(session: Session) -> list[Profile]:
+    """Every incident with a start time, with its causes' categories and text (two queries)."""
+    causes: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for row in session.execute(select(Cause.incident_id, Cause.category, Cause.statement)):
+        causes[row.incident_id].append((row.category, row.statement))
+    rows = session.execute(
+        select(Incident.id, Incident.key, Incident.title, Incident.summary)
+        .add_columns(Incident.services, Incident.started_at, Incident.created_at)
+        .order_by(Incident.id)
+    )
+    return [
+        Profile(
+            key=r.key or f"#{r.id}",
+            started=r.started_at or r.created_at,
+            services=frozenset(r.services or []),
+            categories=frozenset(c for c, _ in causes[r.id]),
+            text=" ".join([r.title, r.summary or "", *(s for _, s in causes[r.id])]),
+        )
+        for r in rows
+    ]

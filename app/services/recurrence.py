@@ -1,0 +1,158 @@
+"""Repeats, similar incidents and suggested actions: what came back, and what worked."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.domain.errors import NotFound
+from app.models import Action, Incident
+from app.reports import render
+from app.reports.recurrence import actions_of, judge
+from app.runtime import Runtime
+from app.schemas.recurrence import (
+    EarlierAction,
+    Rate,
+    Rates,
+    RecurrenceReport,
+    Repeat,
+    Similar,
+    SimilarIncidents,
+    SuggestedActions,
+    Suggestion,
+)
+from app.search.similarity import Pair, Profile, load_profiles, repeats, similar_to
+
+MIN_SIMILARITY = 0.2
+
+
+def _rates(profiles: list[Profile], found: list[Repeat]) -> Rates:
+    repeated = {r.incident for r in found}
+    by_key = {p.key: p for p in profiles}
+
+    def rates(attr: str) -> list[Rate]:
+        total: Counter[str] = Counter(v for p in profiles for v in getattr(p, attr))
+        rep: Counter[str] = Counter(v for k in repeated for v in getattr(by_key[k], attr))
+        return [
+            Rate(key=k, incidents=n, repeats=rep[k], rate=round(rep[k] / n, 4))
+            for k, n in sorted(total.items())
+        ]
+
+    done_first = {
+        r.incident
+        for r in found
+        if r.earlier_actions and all(a.verdict == "ineffective" for a in r.earlier_actions)
+    }
+    return Rates(
+        by_service=rates("services"),
+        by_category=rates("categories"),
+        repeats=len(repeated),
+        after_actions_done=len(done_first),
+        with_actions_not_done=len(repeated - done_first),
+    )
+
+
+def recurrence_report(runtime: Runtime, *, now: datetime) -> RecurrenceReport:
+    with runtime.db.sessions() as session:
+        profiles = load_profiles(session)
+        pairs = repeats(profiles)
+        actions = actions_of(session, [p.repeat_of for p in pairs])
+    started = {p.key: p.started for p in profiles}
+    found = [
+        Repeat(
+            incident=p.incident,
+            repeat_of=p.repeat_of,
+            score=p.score,
+            reasons=list(p.reasons),
+            earlier_actions=[
+                EarlierAction(**vars(judge(a, started[p.incident])))
+                for a in actions.get(p.repeat_of, [])
+            ],
+        )
+        for p in pairs
+    ]
+    return RecurrenceReport(computed_at=now, repeats=found, rates=_rates(profiles, found))
+
+
+def render_recurrence(report: RecurrenceReport, fmt: str) -> str:
+    header = ["incident", "repeat_of", "score", "action", "status_at_repeat", "verdict"]
+    rows = [
+        [r.incident, r.repeat_of, str(r.score), a.key, a.status_at_repeat, a.verdict]
+        for r in report.repeats
+        for a in r.earlier_actions or [EarlierAction(key="", status_at_repeat="", verdict="")]
+    ]
+    if fmt == "csv":
+        return render.to_csv(header, rows)
+    rates = report.rates
+    lines = [
+        f"Computed at {report.computed_at.isoformat()}; {rates.repeats} incidents repeat an "
+        f"earlier one; {rates.after_actions_done} came back after every earlier action was done.",
+    ]
+    return render.to_markdown("Recurrence report", lines, header, rows)
+
+
+def _profiles_and_key(runtime: Runtime, key: str) -> list[Profile]:
+    with runtime.db.sessions() as session:
+        if session.scalar(select(Incident.id).where(Incident.key == key)) is None:
+            raise NotFound(f"no incident {key}")
+        return load_profiles(session)
+
+
+def similar(runtime: Runtime, key: str, limit: int = 10) -> SimilarIncidents:
+    pairs = similar_to(_profiles_and_key(runtime, key), key, limit)
+    return SimilarIncidents(
+        similar=[
+            Similar(incident=p.repeat_of, score=p.score, reasons=list(p.reasons))
+            for p in pairs
+            if p.score >= MIN_SIMILARITY
+        ]
+    )
+
+
+def _evidence(action: Action, came_back: list[datetime]) -> tuple[str, str]:
+    done = action.status in {"done", "verified"} and action.completed_at is not None
+    if not done or action.completed_at is None:
+        return "unproven", f"not done ({action.status})"
+    after = [t for t in came_back if t > action.completed_at]
+    if after:
+        return "did_not_work", f"done {action.completed_at:%Y-%m-%d}; the incident came back after"
+    return "worked", f"done {action.completed_at:%Y-%m-%d}; no repeat since"
+
+
+def suggested_actions(runtime: Runtime, key: str) -> SuggestedActions:
+    """Actions of similar past incidents, those that worked first: advice, never a write."""
+    profiles = _profiles_and_key(runtime, key)
+    me = next(p for p in profiles if p.key == key)
+    started = {p.key: p.started for p in profiles}
+    past: list[Pair] = [
+        p
+        for p in similar_to(profiles, key, 5)
+        if p.score >= MIN_SIMILARITY and started[p.repeat_of] < me.started
+    ]
+    back: dict[str, list[datetime]] = {}
+    for pair in repeats(profiles):
+        back.setdefault(pair.repeat_of, []).append(started[pair.incident])
+    order = {"worked": 0, "unproven": 1, "did_not_work": 2}
+    out: list[Suggestion] = []
+    with runtime.db.sessions() as session:
+        for pair in past:
+            rows = session.scalars(
+                select(Action).join(Incident).where(Incident.key == pair.repeat_of)
+            )
+            for action in rows:
+                verdict, why = _evidence(action, back.get(pair.repeat_of, []))
+                out.append(
+                    Suggestion(
+                        title=action.title,
+                        type=action.type,
+                        action=action.key or "",
+                        from_incident=pair.repeat_of,
+                        similarity=pair.score,
+                        verdict=verdict,
+                        evidence=why,
+                    )
+                )
+    out.sort(key=lambda s: (order[s.verdict], -s.similarity, s.action))
+    return SuggestedActions(incident=key, suggestions=out)

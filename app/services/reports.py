@@ -1,0 +1,106 @@
+"""Reports: the use cases behind /api/v1/reports/* and `hindsight report`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from app.domain.errors import field_error
+from app.reports import render
+from app.reports.completion import CompletionFilter, completion
+from app.reports.learning import METRICS, LearningFilter, learning
+from app.runtime import Runtime
+from app.schemas.reports import CompletionQuery, CompletionReport, LearningQuery, LearningReport
+from app.search.similarity import load_profiles, repeats
+
+COMPLETION_COLUMNS = [
+    "total",
+    "open",
+    "in_progress",
+    "blocked",
+    "done",
+    "verified",
+    "wont_do",
+    "overdue",
+    "on_time_rate",
+    "median_days_to_complete",
+    "p90_days_to_complete",
+]
+
+
+def _check_period(since: datetime | None, until: datetime | None) -> None:
+    if since is not None and until is not None and since >= until:
+        raise field_error(["query", "until"], "must be after since")
+
+
+def completion_report(
+    runtime: Runtime, query: CompletionQuery, *, now: datetime
+) -> CompletionReport:
+    """The completion report for the actions the query selects, as of `now`."""
+    _check_period(query.since, query.until)
+    filters = CompletionFilter(
+        team=query.team, service=query.service, since=query.since, until=query.until
+    )
+    with runtime.db.sessions() as session:
+        report = completion(session, now, filters)
+    return CompletionReport.model_validate(asdict(report))
+
+
+def render_completion(report: CompletionReport, fmt: str) -> str:
+    """CSV or Markdown of the report: one row for all actions, then one per group."""
+    data = report.model_dump()
+    rows = render.table_rows(data["totals"], data["by"], COMPLETION_COLUMNS)
+    header = ["breakdown", "key", *COMPLETION_COLUMNS]
+    if fmt == "csv":
+        return render.to_csv(header, rows)
+    f = report.filters
+    lines = [
+        f"Computed at {report.computed_at.isoformat()}.",
+        f"Filters: team={f.team or 'any'}, service={f.service or 'any'}, "
+        f"since={f.since.isoformat() if f.since else 'any'}, "
+        f"until={f.until.isoformat() if f.until else 'any'}.",
+    ]
+    return render.to_markdown("Action completion report", lines, header, rows)
+
+
+def learning_report(runtime: Runtime, query: LearningQuery, *, now: datetime) -> LearningReport:
+    """MTTD/MTTA/MTTM/MTTR, time to postmortem, action completion, monthly trends."""
+    _check_period(query.since, query.until)
+    filters = LearningFilter(service=query.service, since=query.since, until=query.until)
+    with runtime.db.sessions() as session:
+        report = learning(session, now, filters)
+        profiles = load_profiles(session)
+    chosen = {
+        p.key
+        for p in profiles
+        if (query.service is None or query.service in p.services)
+        and (query.since is None or p.started >= query.since)
+        and (query.until is None or p.started < query.until)
+    }
+    repeated = {pair.incident for pair in repeats(profiles)} & chosen
+    report.repeat_rate = round(len(repeated) / len(chosen), 4) if chosen else None
+    return LearningReport.model_validate(asdict(report))
+
+
+def render_learning(report: LearningReport, fmt: str) -> str:
+    """CSV or Markdown: one row per period (all, then each month) and metric."""
+    header = ["period", "incidents", "metric", "count", "mean_minutes", "median_minutes"]
+    periods = [("all", report.incidents, report.metrics)] + [
+        (p.month or "", p.incidents, p.metrics) for p in report.months
+    ]
+    rows = [
+        [label, str(n), name, *(render.cell(v) for v in metrics[name].model_dump().values())]
+        for label, n, metrics in periods
+        for name in METRICS
+    ]
+    if fmt == "csv":
+        return render.to_csv(header, rows)
+    rate = report.action_completion_rate
+    lines = [
+        f"Computed at {report.computed_at.isoformat()}; {report.incidents} incidents.",
+        f"Actions: {report.actions_completed} of {report.actions_total} done or verified "
+        f"({report.actions_wont_do} won't do); completion rate "
+        f"{'n/a' if rate is None else f'{rate:.1%}'}. Repeat rate: "
+        f"{'n/a' if report.repeat_rate is None else f'{report.repeat_rate:.1%}'}.",
+    ]
+    return render.to_markdown("Learning metrics", lines, header, rows)

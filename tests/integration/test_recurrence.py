@@ -1,0 +1,135 @@
+"""Repeats, similar incidents and suggested actions on a small hand-made history, both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from app.cli import main
+from app.models import Action, ActionStatusChange, Cause, Incident
+from app.runtime import Runtime
+from tests.conftest import ApiClient
+
+
+def t(month: int, day: int, year: int = 2026) -> datetime:
+    return datetime(year, month, day, tzinfo=UTC)
+
+
+DISK = "Disk volume full because log rotation stopped"
+# key, service, category, cause, started
+INCIDENTS = [
+    ("INC-10", "search", "monitoring", "Dashboard alerting gap on a probe", t(12, 1, 2025)),
+    ("INC-11", "search", "capacity", DISK, t(1, 1)),
+    ("INC-12", "checkout", "capacity", DISK, t(1, 15)),
+    ("INC-13", "search", "capacity", "The log partition filled the disk volume again", t(2, 1)),
+    ("INC-14", "search", "capacity", "Connection pool exhausted by a leak", t(2, 5)),
+]
+# incident, key, status, completed, history [(at, to)]
+ACTIONS: list[tuple[str, str, str, datetime | None, list[tuple[datetime, str]]]] = [
+    ("INC-11", "ACT-a", "done", t(1, 5), [(t(1, 5), "done")]),
+    ("INC-11", "ACT-b", "done", t(2, 10), [(t(1, 10), "in_progress"), (t(2, 10), "done")]),
+    ("INC-11", "ACT-c", "open", None, []),
+    ("INC-12", "ACT-d", "done", t(1, 20), [(t(1, 20), "done")]),
+]
+
+
+def load(rt: Runtime) -> None:
+    with rt.db.sessions() as session:
+        made: dict[str, Incident] = {}
+        for key, service, category, cause, started in INCIDENTS:
+            inc = Incident(key=key, title="Outage", severity="SEV2", services=[service])
+            inc.started_at = inc.created_at = started
+            inc.causes.append(Cause(kind="root_cause", category=category, statement=cause))
+            made[key] = inc
+            session.add(inc)
+        for inc_key, key, status, completed, history in ACTIONS:
+            action = Action(
+                key=key,
+                incident=made[inc_key],
+                title=f"Fix {key}",
+                type="prevent",
+                status=status,
+                completed_at=completed,
+                created_at=t(1, 2),
+            )
+            for at, to in history:
+                action.history.append(ActionStatusChange(to_status=to, actor="t", at=at))
+            session.add(action)
+        session.commit()
+
+
+def test_recurrence_report(api: ApiClient, rt: Runtime) -> None:
+    load(rt)
+    body: dict[str, Any] = api.get("/api/v1/reports/recurrence").json
+    assert set(body) == {"computed_at", "repeats", "rates"}
+    [repeat] = body["repeats"]
+    assert (repeat["incident"], repeat["repeat_of"]) == ("INC-13", "INC-11")
+    assert repeat["score"] > 0.43 and "same service: search" in repeat["reasons"]
+    assert repeat["earlier_actions"] == [
+        {"key": "ACT-a", "status_at_repeat": "done", "verdict": "ineffective"},
+        {"key": "ACT-b", "status_at_repeat": "in_progress", "verdict": "too_late"},
+        {"key": "ACT-c", "status_at_repeat": "open", "verdict": "open"},
+    ]
+    rates = body["rates"]
+    assert {r["key"]: (r["incidents"], r["repeats"], r["rate"]) for r in rates["by_service"]} == {
+        "search": (4, 1, 0.25),
+        "checkout": (1, 0, 0.0),
+    }
+    assert {r["key"]: r["rate"] for r in rates["by_category"]} == {
+        "capacity": 0.25,
+        "monitoring": 0.0,
+    }
+    assert (rates["repeats"], rates["after_actions_done"], rates["with_actions_not_done"]) == (
+        1,
+        0,
+        1,
+    )
+    csv = api.get("/api/v1/reports/recurrence?format=csv").get_data(as_text=True)
+    assert "INC-13,INC-11," in csv and ",ACT-a,done,ineffective" in csv
+
+
+def test_similar_and_suggested_actions(api: ApiClient, rt: Runtime) -> None:
+    load(rt)
+    similar = api.get("/api/v1/incidents/INC-11/similar").json["similar"]
+    keys = [s["incident"] for s in similar]
+    assert keys[0] == "INC-12" and "INC-13" in keys and "INC-10" not in keys
+    assert all(set(s) == {"incident", "score", "reasons"} for s in similar)
+    assert api.get("/api/v1/incidents/INC-99/similar").status_code == 404
+    body = api.get("/api/v1/incidents/INC-13/suggested-actions").json
+    verdicts = {s["action"]: s["verdict"] for s in body["suggestions"]}
+    assert verdicts == {
+        "ACT-a": "did_not_work",
+        "ACT-b": "worked",
+        "ACT-c": "unproven",
+        "ACT-d": "worked",
+    }
+    order = [s["verdict"] for s in body["suggestions"]]
+    assert order == sorted(order, key=["worked", "unproven", "did_not_work"].index)
+
+
+def test_cli(
+    rt: Runtime,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    load(rt)
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", database_url)
+    monkeypatch.delenv("HINDSIGHT_REDIS_URL", raising=False)
+    learning = api_learning(rt)
+    assert learning == (0.2, 0.25)  # INC-13 of all five; of the four search incidents
+    assert main(["report", "recurrence"]) == 0
+    out = capsys.readouterr().out
+    assert "1 incidents repeat an earlier one" in out and "| INC-13 | INC-11 |" in out
+
+
+def api_learning(rt: Runtime) -> tuple[float | None, float | None]:
+    from app.schemas.reports import LearningQuery
+    from app.services.reports import learning_report
+
+    now = t(3, 1)
+    every = learning_report(rt, LearningQuery(), now=now).repeat_rate
+    search = learning_report(rt, LearningQuery(service="search"), now=now).repeat_rate
+    return every, search
