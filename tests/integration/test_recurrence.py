@@ -110,15 +110,15 @@ def test_similar_and_suggested_actions(api: ApiClient, rt: Runtime) -> None:
 
 
 def test_cli(
-    rt: Runtime,
-    database_url: str,
+    committed_rt: Runtime,
+    committed_database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    load(rt)
-    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", database_url)
+    load(committed_rt)
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", committed_database_url)
     monkeypatch.delenv("HINDSIGHT_REDIS_URL", raising=False)
-    learning = api_learning(rt)
+    learning = api_learning(committed_rt)
     assert learning == (0.2, 0.25)  # INC-13 of all five; of the four search incidents
     assert main(["report", "recurrence"]) == 0
     out = capsys.readouterr().out

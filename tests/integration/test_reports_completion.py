@@ -150,13 +150,13 @@ def test_api_json_csv_md_and_errors(api: ApiClient, rt: Runtime) -> None:
 
 
 def test_cli(
-    rt: Runtime,
-    database_url: str,
+    committed_rt: Runtime,
+    committed_database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    load_actions(rt)
-    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", database_url)
+    load_actions(committed_rt)
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", committed_database_url)
     monkeypatch.delenv("HINDSIGHT_REDIS_URL", raising=False)
     assert main(["report", "completion", "--team", "db", "--format", "csv"]) == 0
     out = capsys.readouterr().out

@@ -83,22 +83,24 @@ def test_filters(rt: Runtime) -> None:
 
 
 def test_api_and_cli(
-    api: ApiClient,
-    rt: Runtime,
-    database_url: str,
+    committed_api: ApiClient,
+    committed_rt: Runtime,
+    committed_database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    load_incidents(rt)
-    body = api.get("/api/v1/reports/learning?service=checkout").get_json()
+    load_incidents(committed_rt)
+    body = committed_api.get("/api/v1/reports/learning?service=checkout").get_json()
     assert body["incidents"] == 2 and body["metrics"]["mttr"]["mean_minutes"] == 180.0
-    res = api.get("/api/v1/reports/learning?format=csv")
+    res = committed_api.get("/api/v1/reports/learning?format=csv")
     rows = list(csv.DictReader(io.StringIO(res.get_data(as_text=True))))
     mttr = next(r for r in rows if r["period"] == "all" and r["metric"] == "mttr")
     assert (mttr["count"], mttr["mean_minutes"], mttr["median_minutes"]) == ("3", "140.0", "120.0")
-    bad = api.get("/api/v1/reports/learning?since=2026-03-01T00:00:00Z&until=2026-03-01T00:00:00Z")
+    bad = committed_api.get(
+        "/api/v1/reports/learning?since=2026-03-01T00:00:00Z&until=2026-03-01T00:00:00Z"
+    )
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["loc"] == ["query", "until"]
-    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", database_url)
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", committed_database_url)
     monkeypatch.delenv("HINDSIGHT_REDIS_URL", raising=False)
     assert main(["report", "learning", "--service", "search"]) == 0
     out = capsys.readouterr().out

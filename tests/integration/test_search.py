@@ -19,6 +19,16 @@ def incident(api: ApiClient, **fields: Any) -> str:
 
 @pytest.fixture
 def corpus(api: ApiClient) -> dict[str, str]:
+    return load_corpus(api)
+
+
+@pytest.fixture
+def committed_corpus(committed_api: ApiClient) -> dict[str, str]:
+    """The same incidents, really committed, for the CLI's own connection."""
+    return load_corpus(committed_api)
+
+
+def load_corpus(api: ApiClient) -> dict[str, str]:
     one = incident(
         api,
         title="Checkout errors after config push",
@@ -146,12 +156,12 @@ def test_hostile_and_bad_queries(api: ApiClient, corpus: dict[str, str]) -> None
 
 
 def test_cli(
-    corpus: dict[str, str],
-    database_url: str,
+    committed_corpus: dict[str, str],
+    committed_database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", database_url)
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", committed_database_url)
     monkeypatch.delenv("HINDSIGHT_REDIS_URL", raising=False)
     assert main(["search", "--reindex", "disk", "--severity", "SEV1"]) == 0
     out = capsys.readouterr().out
