@@ -14,7 +14,7 @@ from typing import Any
 
 from app.domain.vocabulary import Severity
 
-from .event import EventKind, IncidentEvent, PayloadError, dig, parse_time, slug
+from .event import EventKind, IncidentEvent, PayloadError, as_object, as_text, dig, parse_time, slug
 
 _SEVERITY = {
     "critical": Severity.SEV2,
@@ -46,8 +46,11 @@ def parse(payload: Any) -> list[IncidentEvent]:
     status = dig(payload, "status")
     if status not in ("firing", "resolved"):
         raise PayloadError(["status"], "expected 'firing' or 'resolved'")
-    labels = {**payload.get("groupLabels", {}), **payload.get("commonLabels", {})}
-    annotations = payload.get("commonAnnotations", {})
+    labels = {
+        **as_object(payload.get("groupLabels"), ["groupLabels"]),
+        **as_object(payload.get("commonLabels"), ["commonLabels"]),
+    }
+    annotations = as_object(payload.get("commonAnnotations"), ["commonAnnotations"])
     firing = status == "firing"
     times = [
         parse_time(
@@ -69,6 +72,6 @@ def parse(payload: Any) -> list[IncidentEvent]:
             severity=_severity(labels),
             services=(slug(str(service)),) if service else (),
             summary=str(annotations.get("description") or ""),
-            url=payload.get("externalURL"),
+            url=as_text(payload.get("externalURL"), ["externalURL"]),
         )
     ]

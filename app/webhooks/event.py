@@ -77,15 +77,40 @@ def dig(payload: Any, *path: str | int) -> Any:
     return node
 
 
+def as_object(value: Any, loc: list[str | int]) -> dict[str, Any]:
+    """An optional object: {} when absent or null, PayloadError when it is anything else."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PayloadError(loc, "expected an object")
+    return value
+
+
+def as_text(value: Any, loc: list[str | int]) -> str | None:
+    """An optional string (a number is written out); a list, object or boolean is refused."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise PayloadError(loc, "expected a string")
+
+
 def parse_time(value: Any, loc: list[str | int]) -> datetime:
-    if isinstance(value, int | float):  # epoch milliseconds (Opsgenie)
-        return datetime.fromtimestamp(value / 1000, UTC)
-    if not isinstance(value, str):
+    """ISO 8601 (naive means UTC) or epoch milliseconds (Opsgenie), in years 1900-2999."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            parsed = datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, ValueError, OSError):
+            raise PayloadError(loc, f"epoch milliseconds out of range: {value!r}") from None
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise PayloadError(loc, f"not an ISO 8601 time: {value[:40]!r}") from None
+    else:
         raise PayloadError(loc, "expected an ISO 8601 time")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise PayloadError(loc, f"not an ISO 8601 time: {value!r}") from None
+    if not 1900 <= parsed.year <= 2999:
+        raise PayloadError(loc, "is outside the supported range (years 1900-2999)")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

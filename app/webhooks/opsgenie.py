@@ -12,7 +12,16 @@ from typing import Any
 
 from app.domain.vocabulary import Severity
 
-from .event import EventKind, IncidentEvent, PayloadError, dig, parse_time, slug
+from .event import (
+    EventKind,
+    IncidentEvent,
+    PayloadError,
+    as_object,
+    as_text,
+    dig,
+    parse_time,
+    slug,
+)
 
 _KINDS = {
     "Create": EventKind.TRIGGERED,
@@ -24,24 +33,33 @@ _KINDS = {
 _PRIORITY = {"P1": Severity.SEV1, "P2": Severity.SEV2, "P3": Severity.SEV3}
 
 
-def delivery_id(payload: Any) -> str:
+def _alert(payload: Any) -> dict[str, Any]:
     alert = dig(payload, "alert")
+    if not isinstance(alert, dict):
+        raise PayloadError(["alert"], "expected an object")
+    return alert
+
+
+def delivery_id(payload: Any) -> str:
+    alert = _alert(payload)
     stamp = alert.get("updatedAt") or alert.get("createdAt") or ""
     return f"{dig(alert, 'alertId')}:{dig(payload, 'action')}:{stamp}"
 
 
 def parse(payload: Any) -> list[IncidentEvent]:
-    kind = _KINDS.get(dig(payload, "action"))
+    kind = _KINDS.get(as_text(dig(payload, "action"), ["action"]) or "")
     if kind is None:
         return []
-    alert = dig(payload, "alert")
-    if not isinstance(alert, dict):
-        raise PayloadError(["alert"], "expected an object")
+    alert = _alert(payload)
     stamp = alert.get("updatedAt") or dig(alert, "createdAt")
-    tags = tuple(str(t) for t in alert.get("tags") or ())
+    raw_tags = alert.get("tags") or []
+    if not isinstance(raw_tags, list):
+        raise PayloadError(["alert", "tags"], "expected a list")
+    tags = tuple(str(t) for t in raw_tags)
     services = tuple(slug(t.split(":", 1)[1]) for t in tags if t.startswith("service:"))
     if not services and alert.get("entity"):
         services = (slug(str(alert["entity"])),)
+    source = as_object(payload.get("source"), ["source"])
     return [
         IncidentEvent(
             source="opsgenie",
@@ -52,7 +70,7 @@ def parse(payload: Any) -> list[IncidentEvent]:
             severity=_PRIORITY.get(str(alert.get("priority")), Severity.SEV4),
             services=services,
             summary=str(alert.get("description") or ""),
-            actor=alert.get("username") or payload.get("source", {}).get("name"),
+            actor=as_text(alert.get("username") or source.get("name"), ["alert", "username"]),
             tags=tags,
         )
     ]

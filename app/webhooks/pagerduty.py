@@ -13,7 +13,7 @@ from typing import Any
 
 from app.domain.vocabulary import Severity
 
-from .event import EventKind, IncidentEvent, PayloadError, dig, parse_time, slug
+from .event import EventKind, IncidentEvent, PayloadError, as_object, as_text, dig, parse_time, slug
 
 _KINDS = {
     "incident.triggered": EventKind.TRIGGERED,
@@ -48,17 +48,18 @@ def delivery_id(payload: Any) -> str:
 
 def parse(payload: Any) -> list[IncidentEvent]:
     """Events other than the incident lifecycle (e.g. service.updated) yield nothing."""
-    event_type = dig(payload, "event", "event_type")
-    kind = _KINDS.get(event_type)
+    event_type = as_text(dig(payload, "event", "event_type"), ["event", "event_type"])
+    kind = _KINDS.get(event_type or "")
     if kind is None or dig(payload, "event", "resource_type") != "incident":
         return []
     data = dig(payload, "event", "data")
     if not isinstance(data, dict):
         raise PayloadError(["event", "data"], "expected an object")
-    priority = (data.get("priority") or {}).get("summary")
+    loc: list[str | int] = ["event", "data"]
+    priority = as_text(as_object(data.get("priority"), [*loc, "priority"]).get("summary"), loc)
     severity = _severity(priority, data.get("urgency"))
-    service = (data.get("service") or {}).get("summary")
-    agent = (payload["event"].get("agent") or {}).get("summary")
+    service = as_text(as_object(data.get("service"), [*loc, "service"]).get("summary"), loc)
+    agent = as_object(payload["event"].get("agent"), ["event", "agent"]).get("summary")
     return [
         IncidentEvent(
             source="pagerduty",
@@ -70,7 +71,7 @@ def parse(payload: Any) -> list[IncidentEvent]:
             ),
             severity=severity,
             services=(slug(service),) if service else (),
-            url=data.get("html_url"),
-            actor=agent,
+            url=as_text(data.get("html_url"), [*loc, "html_url"]),
+            actor=as_text(agent, ["event", "agent", "summary"]),
         )
     ]
