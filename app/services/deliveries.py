@@ -188,8 +188,10 @@ def _record_failure(runtime: Runtime, delivery_id: int, error: str, *, permanent
         return delivery.status
 
 
-def replay(runtime: Runtime, delivery_id: int, job: Callable[[int], JobRequest]) -> WebhookDelivery:
-    """A failed (or ignored) delivery back to pending, after a fix: its job runs again."""
+def replay(
+    runtime: Runtime, delivery_id: int, job_for: Callable[[str], Callable[[int], JobRequest]]
+) -> WebhookDelivery:
+    """A failed (or ignored) delivery back to pending, after a fix: its source's job runs again."""
     with runtime.uow() as uow:
         delivery = uow.session.get(WebhookDelivery, delivery_id)
         if delivery is None:
@@ -200,7 +202,7 @@ def replay(runtime: Runtime, delivery_id: int, job: Callable[[int], JobRequest])
             )
         delivery.status = DeliveryStatus.PENDING.value
         delivery.attempts, delivery.next_attempt_at, delivery.error = 0, None, None
-        uow.after_commit(job(delivery.id))
+        uow.after_commit(job_for(delivery.source)(delivery.id))
         uow.commit()
         return delivery
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.db import JobRequest
-from app.domain.errors import NotFound
 from app.models import WebhookDelivery
 from app.runtime import Runtime
 
@@ -24,9 +23,4 @@ def job_for(source: str) -> Callable[[int], JobRequest]:
 
 def replay_delivery(runtime: Runtime, delivery_id: int) -> WebhookDelivery:
     """A failed or ignored delivery back to pending, with its source's job after commit."""
-    with runtime.db.sessions() as session:
-        row = session.get(WebhookDelivery, delivery_id)
-        if row is None:
-            raise NotFound(f"no delivery {delivery_id}")
-        source = row.source
-    return deliveries.replay(runtime, delivery_id, job_for(source))
+    return deliveries.replay(runtime, delivery_id, job_for)

@@ -18,7 +18,7 @@ from app import create_app
 from app.domain.vocabulary import DeliveryStatus
 from app.models import Incident, WebhookDelivery
 from app.runtime import Runtime
-from app.services import deliveries, intake
+from app.services import deliveries, inbox, intake
 from tests.conftest import make_settings, runtime
 from tests.unit.test_intake_parsers import pd_payload
 
@@ -88,7 +88,7 @@ def test_a_refused_payload_ends_failed_with_its_error_and_replays_after_a_fix(
         fixed = session.get(WebhookDelivery, delivery_id)
         assert fixed is not None
         fixed.payload = pd_payload("incident.triggered")
-    deliveries.replay(rt, delivery_id, intake.intake_job)
+    inbox.replay_delivery(rt, delivery_id)
     _settle(rt)
     [row] = _rows(rt)
     assert row.status == DeliveryStatus.PROCESSED and row.error is None
