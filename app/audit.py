@@ -2,23 +2,39 @@
 
 Each entry's hash covers its own content and the previous entry's hash, and
 the head row records the last sequence number, so editing, deleting or
-truncating any entry breaks verification at a precise place.
+truncating any entry breaks verification at a precise place. A rewrite that
+re-hashes every later entry and moves the head, or a truncation that moves
+the head, is internally consistent: only an anchor outside the database
+catches it, a signed checkpoint of (seq, hash) that an auditor holds
+(`app/services/checkpoints.py` signs and reads them; `verify` is handed the
+ones whose signature already checked out).
+
+Hash versions: version 1 (entries written before migration 0006) hashed
+`json.dumps` of the values, which PostgreSQL's JSONB does not hand back in
+the same form (1e20 comes back as an integer); version 2 hashes the
+canonical JSON of `app.domain.canonical`, which survives every database's
+round trip. Old entries are still checked their own way, so the migration
+breaks no chain; once a version 2 entry exists, a version 1 entry after it
+is reported (a downgrade is not a thing Hindsight does).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Engine, Table, bindparam, select, text
 from sqlalchemy.orm import Session
 
+from .domain.canonical import canonical
 from .models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
+HASH_VERSION = 2
 # Core statements on the table, not the ORM: the same two statements run on every write,
 # and the ORM's bulk-update machinery would cost more than the write itself.
 _HEAD_TABLE: Table = AuditHead.__table__  # type: ignore[assignment]
@@ -27,6 +43,7 @@ _HEAD = (
     .where(_HEAD_TABLE.c.id == 1)
     .with_for_update()
 )
+_READ_HEAD = select(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash).where(_HEAD_TABLE.c.id == 1)
 _ENTRY_TABLE: Table = AuditEntry.__table__  # type: ignore[assignment]
 _ENTRY_COLUMNS = [c.name for c in _ENTRY_TABLE.columns if c.name != "id"]
 _INSERT = _ENTRY_TABLE.insert()
@@ -37,29 +54,46 @@ _MOVE_HEAD = (
 )
 
 
-def _jsonable(value: Any) -> Any:
-    """Store exactly what was hashed: round-trip through JSON first."""
+def _stored_form(value: Any) -> Any:
+    """What a JSON column hands back: the value after a JSON round trip.
+
+    The hash is computed from this, not from what the caller passed (a
+    tuple, a date, a Decimal): canonical JSON then makes the remaining
+    differences between databases (number forms, key order) vanish.
+    """
     return None if value is None else json.loads(json.dumps(value, default=str, sort_keys=True))
 
 
-def _digest(entry: AuditEntry) -> str:
-    body = json.dumps(
-        {
-            "seq": entry.seq,
-            "at": entry.at.astimezone(UTC).isoformat(),
-            "actor": entry.actor,
-            "action": entry.action,
-            "entity_type": entry.entity_type,
-            "entity_key": entry.entity_key,
-            "before": entry.before,
-            "after": entry.after,
-            "prev": entry.prev_hash,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
+def _fields(entry: Any) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at.astimezone(UTC).isoformat(),
+        "actor": entry.actor,
+        "action": entry.action,
+        "entity_type": entry.entity_type,
+        "entity_key": entry.entity_key,
+        "before": entry.before,
+        "after": entry.after,
+        "prev": entry.prev_hash,
+    }
+
+
+def _digest_v1(entry: Any) -> str:
+    """The pre-0006 hash: kept only to check the entries written then."""
+    body = json.dumps(_fields(entry), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _digest_v2(entry: Any) -> str:
+    return hashlib.sha256(canonical({"v": 2, **_fields(entry)})).hexdigest()
+
+
+_DIGESTS = {1: _digest_v1, 2: _digest_v2}
+
+
+def digest(entry: Any) -> str:
+    """The hash an entry (row or model) should carry, by its hash version."""
+    return _DIGESTS[entry.hash_version](entry)
 
 
 def record(
@@ -81,11 +115,12 @@ def record(
         action=action,
         entity_type=entity_type,
         entity_key=entity_key,
-        before=_jsonable(before),
-        after=_jsonable(after),
+        before=_stored_form(before),
+        after=_stored_form(after),
         prev_hash=last_hash,
+        hash_version=HASH_VERSION,
     )
-    entry.hash = _digest(entry)
+    entry.hash = _digest_v2(entry)
     # Core, not the ORM unit of work: the same two statements on every write, cheap to repeat.
     session.execute(_INSERT, {c: getattr(entry, c) for c in _ENTRY_COLUMNS})
     session.execute(_MOVE_HEAD, {"seq": entry.seq, "hash": entry.hash})
@@ -93,35 +128,215 @@ def record(
 
 
 @dataclass(frozen=True)
+class Break:
+    """One broken place: the entry to look at and what is wrong with it."""
+
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A signed checkpoint whose signature has been checked: entry `seq` had `hash`."""
+
+    seq: int
+    hash: str
+    at: str | None
+    name: str
+
+
+@dataclass
 class VerifyResult:
     ok: bool
     checked: int
-    first_broken_seq: int | None = None
-    reason: str | None = None
+    head_seq: int = 0
+    head_hash: str = GENESIS
+    broken: list[Break] = field(default_factory=list)
+    checkpoints: int = 0  # signed checkpoints compared against the chain
+
+    @property
+    def first_broken_seq(self) -> int | None:
+        return min((b.seq for b in self.broken), default=None)
+
+    @property
+    def reason(self) -> str | None:
+        first = min(self.broken, key=lambda b: b.seq, default=None)
+        return first.reason if first else None
 
 
-def verify(session: Session, batch: int = 1000) -> VerifyResult:
-    """Walk the chain in order; stream in batches so a long log needs little memory."""
-    expected_prev, expected_seq, checked = GENESIS, 1, 0
-    last_id = 0
+def _begin_snapshot(session: Session) -> None:
+    """Read everything from one snapshot, so a concurrent write never looks like tampering.
+
+    PostgreSQL: a READ ONLY REPEATABLE READ transaction. SQLite (WAL): an explicit
+    BEGIN, since pysqlite runs a lone SELECT outside any transaction. A session
+    bound to a connection already in a transaction (the tests' rolled-back
+    fixture) is in one snapshot already.
+    """
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or session.in_transaction():
+        return
+    if bind.dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        session.execute(text("SET TRANSACTION READ ONLY"))
+    else:
+        session.connection().exec_driver_sql("BEGIN")
+
+
+def _entries(session: Session, batch: int) -> Iterator[Any]:
+    last = 0
     while True:
-        rows = session.scalars(
-            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+        rows = session.execute(
+            select(_ENTRY_TABLE)
+            .where(_ENTRY_TABLE.c.seq > last)
+            .order_by(_ENTRY_TABLE.c.seq)
+            .limit(batch)
         ).all()
         if not rows:
-            break
-        for entry in rows:
-            if entry.seq != expected_seq:
-                return VerifyResult(False, checked, expected_seq, "entry missing or reordered")
-            if entry.prev_hash != expected_prev:
-                return VerifyResult(False, checked, entry.seq, "link to previous entry broken")
-            if _digest(entry) != entry.hash:
-                return VerifyResult(False, checked, entry.seq, "entry content was altered")
-            expected_prev, expected_seq = entry.hash, expected_seq + 1
-            checked += 1
-            last_id = entry.id
-        session.expunge_all()
-    head = session.get(AuditHead, 1)
-    if head is None or head.last_seq != checked or head.last_hash != expected_prev:
-        return VerifyResult(False, checked, checked + 1, "entries removed from the end")
-    return VerifyResult(True, checked)
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+@dataclass
+class _Link:
+    seq: int
+    hash: str
+    intact: bool  # its own hash matches its content
+
+
+@dataclass
+class _Walk:
+    """The chain walked in seq order, collecting every break, not just the first."""
+
+    head_seq: int
+    wanted: set[int]  # seqs whose hash a checkpoint records
+    broken: list[Break] = field(default_factory=list)
+    hashes: dict[int, str] = field(default_factory=dict)
+    prev: _Link | None = None
+    expected: int = 1
+    version: int = 1
+    beyond: list[int] = field(default_factory=list)
+    checked: int = 0
+
+    def step(self, entry: Any) -> None:
+        if entry.seq > self.head_seq:
+            self.beyond.append(entry.seq)
+            return
+        if entry.seq != self.expected:
+            gap = f"{self.expected}..{entry.seq - 1}" if entry.seq - 1 > self.expected else ""
+            self.broken.append(
+                Break(self.expected, f"entries {gap} missing" if gap else "entry missing")
+            )
+            self.prev = None
+        intact = self._own_hash(entry)
+        self._link(entry, intact)
+        if entry.seq in self.wanted:
+            self.hashes[entry.seq] = entry.hash
+        self.prev = _Link(entry.seq, entry.hash, intact)
+        self.expected = entry.seq + 1
+        self.checked += 1
+
+    def _own_hash(self, entry: Any) -> bool:
+        version = entry.hash_version
+        if version not in _DIGESTS:
+            self.broken.append(Break(entry.seq, f"unknown hash version {version}"))
+            return False
+        if version < self.version:
+            self.broken.append(
+                Break(entry.seq, f"hash version {version} after version {self.version} entries")
+            )
+        self.version = max(self.version, version)
+        if digest(entry) != entry.hash:
+            self.broken.append(Break(entry.seq, "entry content was altered (hash differs)"))
+            return False
+        return True
+
+    def _link(self, entry: Any, intact: bool) -> None:
+        prev = self.prev
+        if prev is None:
+            if entry.seq == 1 and entry.prev_hash != GENESIS and intact:
+                self.broken.append(Break(1, "the first entry does not start from genesis"))
+            return
+        if entry.prev_hash != prev.hash and intact and prev.intact:
+            # Both entries match their own content, so the earlier one was rewritten
+            # and re-hashed: the later one still records the hash it had.
+            self.broken.append(
+                Break(
+                    prev.seq,
+                    f"entry changed and re-hashed (entry {entry.seq} records another hash for it)",
+                )
+            )
+
+    def finish(self, head_hash: str) -> None:
+        last = self.expected - 1
+        if last < self.head_seq:
+            gone = f"entries {last + 1}..{self.head_seq}" if last + 1 < self.head_seq else "entry"
+            self.broken.append(
+                Break(last + 1, f"{gone} removed from the end (the head records {self.head_seq})")
+            )
+        elif self.prev is not None and self.prev.hash != head_hash:
+            self.broken.append(Break(last, "the head records another hash for the last entry"))
+        elif self.prev is None and self.head_seq == 0 and head_hash != GENESIS:
+            self.broken.append(Break(0, "the head of an empty log is not the genesis hash"))
+        if self.beyond:
+            self.broken.append(
+                Break(
+                    self.beyond[0],
+                    f"{len(self.beyond)} entries after the head ({self.head_seq}) were "
+                    "written behind the service's back",
+                )
+            )
+
+    def against(self, anchors: Iterable[Anchor]) -> int:
+        """Compare the chain with signed checkpoints, oldest first; name the rewritten span."""
+        good, count = 0, 0
+        for anchor in sorted(anchors, key=lambda a: a.seq):
+            count += 1
+            when = f" of {anchor.at}" if anchor.at else ""
+            if anchor.seq > self.expected - 1:
+                self.broken.append(
+                    Break(
+                        self.expected,
+                        f"the chain ends at entry {self.expected - 1} but the signed checkpoint "
+                        f"{anchor.name}{when} records entry {anchor.seq}: entries were removed "
+                        "from the end",
+                    )
+                )
+            elif anchor.seq in self.hashes and self.hashes[anchor.seq] != anchor.hash:
+                self.broken.append(
+                    Break(
+                        good + 1,
+                        f"entries {good + 1}..{anchor.seq} were rewritten: entry {anchor.seq} "
+                        f"differs from the signed checkpoint {anchor.name}{when}",
+                    )
+                )
+            elif anchor.seq in self.hashes:
+                good = anchor.seq
+        return count
+
+
+def read_head(session: Session) -> tuple[int, str] | None:
+    """(last seq, last hash) without locking: for readers such as checkpoints."""
+    head = session.execute(_READ_HEAD).one_or_none()
+    return None if head is None else (head[0], head[1])
+
+
+def verify(session: Session, anchors: Iterable[Anchor] = (), batch: int = 1000) -> VerifyResult:
+    """Walk the chain in order from one snapshot; stream in batches to keep memory small.
+
+    Every break is reported (an edit after a first break is not hidden behind
+    it); checkpoints, when given, catch what the chain cannot tell on its own.
+    """
+    anchors = list(anchors)
+    _begin_snapshot(session)
+    head = read_head(session)
+    head_seq, head_hash = head if head is not None else (0, GENESIS)
+    walk = _Walk(head_seq, {a.seq for a in anchors})
+    if head is None:
+        walk.broken.append(Break(0, "the audit head row is missing"))
+    for entry in _entries(session, batch):
+        walk.step(entry)
+    walk.finish(head_hash)
+    checked_anchors = walk.against(anchors)
+    broken = sorted(walk.broken, key=lambda b: b.seq)
+    return VerifyResult(not broken, walk.checked, head_seq, head_hash, broken, checked_anchors)

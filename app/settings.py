@@ -74,8 +74,22 @@ class Settings(BaseSettings):
     alertmanager_webhook_token: str | None = None
     generic_webhook_secret: str | None = None
 
-    export_signing_key: str | None = Field(
-        default=None, description="HMAC key that signs compliance archive manifests"
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Files Hindsight keeps outside the database: the signing key (unless "
+        "signing_key_file says elsewhere), signed audit checkpoints, uploaded evidence.",
+    )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="PEM Ed25519 private key that signs archive manifests and audit "
+        "checkpoints; unset: <data_dir>/signing-key.pem, generated on first use.",
+    )
+    checkpoint_dir: Path | None = Field(
+        default=None,
+        description="Where signed audit checkpoints go; unset: <data_dir>/checkpoints.",
+    )
+    evidence_max_bytes: int = Field(
+        default=25 * 1024 * 1024, gt=0, description="Largest evidence file an upload may carry."
     )
 
     notify_webhook_url: str | None = None
@@ -93,6 +107,18 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key_file or self.data_dir / "signing-key.pem"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.checkpoint_dir or self.data_dir / "checkpoints"
+
+    @property
+    def evidence_path(self) -> Path:
+        return self.data_dir / "evidence"
 
     @property
     def jira_enabled(self) -> bool:

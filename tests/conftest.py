@@ -28,8 +28,11 @@ HINDSIGHT_TEST_BACKENDS (the `backend` parameter). There are two kinds:
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -62,6 +65,16 @@ READ_TOKEN = "read-token-0123456789abcdef0"
 BOOTSTRAP = f"ci-admin:admin:{ADMIN_TOKEN},ci-write:write:{WRITE_TOKEN},ci-read:read:{READ_TOKEN}"
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 GENESIS = "0" * 64
+# Files Hindsight keeps outside the database (signing key, checkpoints, evidence): one fresh
+# directory per app and per test under this root, so no test sees another's checkpoints.
+DATA_ROOT = Path(tempfile.mkdtemp(prefix="hindsight-test-data-"))
+atexit.register(shutil.rmtree, DATA_ROOT, True)
+# The CLI run in-process or as a subprocess reads HINDSIGHT_DATA_DIR: never the work tree.
+os.environ.setdefault("HINDSIGHT_DATA_DIR", str(DATA_ROOT / "cli"))
+
+
+def fresh_data_dir() -> Path:
+    return Path(tempfile.mkdtemp(dir=DATA_ROOT))
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -169,6 +182,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "api_tokens": BOOTSTRAP,
         "config_dir": CONFIG_DIR,
         "redis_url": None,
+        "data_dir": fresh_data_dir(),
     }
     values.update(overrides)
     return Settings(**values)
@@ -205,8 +219,11 @@ def database_url(committed_database_url: str) -> str:
 
 
 @pytest.fixture
-def committed_settings(committed_database_url: str) -> Settings:
-    return make_settings(committed_database_url)
+def committed_settings(committed_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Also the CLI's data directory in this test, so both use one key and one set of files."""
+    settings = make_settings(committed_database_url)
+    monkeypatch.setenv("HINDSIGHT_DATA_DIR", str(settings.data_dir))
+    return settings
 
 
 @pytest.fixture
@@ -375,6 +392,7 @@ class SharedApp:
                 turns.give_back()
 
         db.sessions = sessions
+        rt.settings = rt.settings.model_copy(update={"data_dir": fresh_data_dir()})
         activate(rt)
         try:
             yield app

@@ -42,7 +42,7 @@ class ExportCreate(Input):
 )
 def create_export(body: ExportCreate) -> Response:
     scope = ExportScope(key=body.incident, start=body.start, end=body.end)
-    data = build_archive(current(), scope, current().settings.export_signing_key)
+    data = build_archive(current(), scope)
     name = f"hindsight-{scope.describe().replace('..', '_')}.zip"
     return Response(
         data,

@@ -19,6 +19,7 @@ from app.domain.errors import (
     Invalid,
     Malformed,
     NotFound,
+    TooLarge,
     Unauthenticated,
 )
 
@@ -31,6 +32,7 @@ STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooLarge: 413,
     Invalid: 422,
 }
 

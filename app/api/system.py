@@ -6,13 +6,13 @@ import hmac
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from app import audit
 from app.domain.errors import Unauthenticated
 from app.domain.vocabulary import Scope
 from app.runtime import current
+from app.services.checkpoints import verify_chain
 
 from .framework import ApiBlueprint
 from .metrics import render
@@ -21,11 +21,20 @@ from .openapi import build_openapi
 bp = ApiBlueprint("system", __name__)
 
 
+class AuditBreak(BaseModel):
+    seq: int
+    reason: str
+
+
 class AuditVerifyRead(BaseModel):
     ok: bool
     checked: int
+    head_seq: int
+    head_hash: str
+    checkpoints: int = Field(description="signed checkpoints the chain was compared with")
     first_broken_seq: int | None
     reason: str | None
+    broken: list[AuditBreak] = Field(description="every broken entry, not only the first")
 
 
 @bp.op(
@@ -36,9 +45,17 @@ class AuditVerifyRead(BaseModel):
     response=AuditVerifyRead,
 )
 def verify_audit() -> AuditVerifyRead:
-    with current().db.sessions() as session:
-        result = audit.verify(session)
-    return AuditVerifyRead(**result.__dict__)
+    result = verify_chain(current())
+    return AuditVerifyRead(
+        ok=result.ok,
+        checked=result.checked,
+        head_seq=result.head_seq,
+        head_hash=result.head_hash,
+        checkpoints=result.checkpoints,
+        first_broken_seq=result.first_broken_seq,
+        reason=result.reason,
+        broken=[AuditBreak(seq=b.seq, reason=b.reason) for b in result.broken],
+    )
 
 
 plain = Blueprint("plain", __name__)

@@ -58,6 +58,12 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class TooLarge(DomainError):
+    """The content is larger than Hindsight accepts (an evidence file over its limit)."""
+
+    title = "Content too large"
+
+
 class Invalid(DomainError):
     """One or more fields are wrong; `errors` names each by its path."""
 

@@ -74,6 +74,8 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # 1: entries written before migration 0006 (json.dumps); 2: canonical JSON (app/audit.py)
+    hash_version: Mapped[int] = mapped_column(default=2, server_default="1")
 
 
 class AuditHead(Base):

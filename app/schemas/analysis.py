@@ -67,8 +67,27 @@ class EvidenceRead(Output):
     id: int
     kind: EvidenceKind
     uri: str
-    sha256: str | None
+    sha256: str | None = Field(
+        description="For an uploaded file (file_size set) the SHA-256 Hindsight computed; "
+        "for a link, what the caller said about it"
+    )
     note: str | None
+    file_name: str | None = None
+    file_size: int | None = None
+    media_type: str | None = None
+
+
+class EvidenceUpload(Input):
+    """Query (or multipart form fields) of an evidence file upload; the body is the file."""
+
+    kind: EvidenceKind = EvidenceKind.DOCUMENT
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F]{64}$",
+        description="optional: the SHA-256 you computed; refused if the file's differs",
+    )
+    note: LongText | None = None
 
 
 class ParticipantCreate(Input):

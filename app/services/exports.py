@@ -1,42 +1,45 @@
-"""Tamper-evident compliance archives, and their verification.
+"""Auditor-verifiable compliance archives.
 
 One zip per incident or per period: for each incident the import document,
 the full postmortem (JSON and Markdown), actions with status history and
-tracker keys, and the audit entries that concern it; plus the audit chain's
-state at export time and a manifest of SHA-256 sums. The manifest's own
-hash is written beside it and, when a signing key is configured, an
-HMAC-SHA256 signature, so an auditor can tell a changed file, a changed
-manifest, and (with the key) a re-made manifest apart.
+tracker keys, the audit entries that concern it, its evidence list and the
+evidence files themselves (re-checked against their SHA-256 on the way
+out); plus the audit chain's state at export time, a signed checkpoint of
+its head (also saved to the checkpoint directory) and a manifest of SHA-256
+sums signed with Ed25519. An auditor checks all of it with the public key
+alone (`hindsight verify ARCHIVE --public-key FILE`, `app/services/archives.py`).
 
-Archives are deterministic (sorted entries, fixed timestamps) so the same
-data exports to the same bytes.
+Archives are deterministic (sorted entries, fixed timestamps, stored
+members, deterministic signatures, a checkpoint stamped with the head
+entry's own time) so the same data exports to the same bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-import io
 import json
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.domain import signing
 from app.domain.errors import Invalid
 from app.models import AuditEntry, Incident
 from app.runtime import Runtime
+from app.settings import Settings
 
+from . import checkpoints
+from .archives import FORMAT, MANIFEST, MANIFEST_HASH, MANIFEST_SIG, pack
 from .common import load_incident
 from .documents import to_document
+from .evidence_files import blob_path, check_blob
+from .keys import signing_key
 from .postmortems import document, render
-
-FIXED_TIME = (2000, 1, 1, 0, 0, 0)
-MANIFEST, MANIFEST_HASH, MANIFEST_SIG = "manifest.json", "manifest.sha256", "manifest.sig"
 
 
 def _json(data: Any) -> bytes:
@@ -72,6 +75,33 @@ def _audit_entries(session: Session, incident: Incident) -> list[dict[str, Any]]
         }
         for e in rows
     ]
+
+
+def _evidence_files(settings: Settings, incident: Incident) -> dict[str, bytes]:
+    """The evidence list, and each stored file that still matches its SHA-256."""
+    base = f"{incident.key}/"
+    files: dict[str, bytes] = {}
+    entries = []
+    for e in incident.evidence:
+        entry: dict[str, Any] = {
+            "id": e.id,
+            "kind": e.kind,
+            "uri": e.uri,
+            "sha256": e.sha256,
+            "note": e.note,
+            "file_name": e.file_name,
+            "file_size": e.file_size,
+            "media_type": e.media_type,
+            "sha256_by": "hindsight" if e.file_size is not None else "caller",
+        }
+        if e.file_size is not None and e.sha256:
+            entry["check"] = check_blob(settings, e.sha256)
+            if entry["check"] == "ok":
+                entry["file"] = f"{base}evidence/{e.sha256}"
+                files[entry["file"]] = blob_path(settings, e.sha256).read_bytes()
+        entries.append(entry)
+    files[base + "evidence.json"] = _json(entries)
+    return files
 
 
 def _incident_files(session: Session, incident: Incident) -> dict[str, bytes]:
@@ -140,114 +170,50 @@ def _incidents(session: Session, scope: ExportScope) -> list[Incident]:
     )
 
 
-def build_archive(runtime: Runtime, scope: ExportScope, signing_key: str | None = None) -> bytes:
+def _chain_files(runtime: Runtime, session: Session, key: Ed25519PrivateKey) -> dict[str, bytes]:
+    """The chain's state, checked against the stored checkpoints, and a fresh checkpoint."""
+    anchors, problems = checkpoints.stored(runtime, key.public_key())
+    chain = audit.verify(session, anchors)
+    broken = [{"seq": b.seq, "reason": b.reason} for b in chain.broken]
+    broken += [{"seq": 0, "reason": f"checkpoint file {p.reason}"} for p in problems]
+    files = {
+        "audit-chain.json": _json(
+            {
+                "ok": not broken,
+                "checked": chain.checked,
+                "head_seq": chain.head_seq,
+                "head_hash": chain.head_hash,
+                "broken": broken,
+            }
+        )
+    }
+    checkpoint = checkpoints.make(session, key) if not broken else None
+    if checkpoint is not None:
+        checkpoints.save(runtime, checkpoint)
+        files["audit-checkpoint.json"] = checkpoints.to_bytes(checkpoint)
+    return files
+
+
+def build_archive(runtime: Runtime, scope: ExportScope) -> bytes:
+    """The signed archive; the chain is read first, so everything comes from one snapshot."""
+    key = signing_key(runtime)
     with runtime.db.sessions() as session:
-        files: dict[str, bytes] = {}
+        files = _chain_files(runtime, session, key)
         incidents = _incidents(session, scope)
         for incident in incidents:
             files.update(_incident_files(session, incident))
-        chain = audit.verify(session)
-        files["audit-chain.json"] = _json(
-            {
-                "ok": chain.ok,
-                "checked": chain.checked,
-                "first_broken_seq": chain.first_broken_seq,
-                "reason": chain.reason,
-            }
-        )
+            files.update(_evidence_files(runtime.settings, incident))
     manifest = {
+        "format": FORMAT,
         "generator": "hindsight",
         "scope": scope.describe(),
         "incidents": [i.key for i in incidents],
+        "key_id": signing.key_id(key),
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
     files[MANIFEST] = _json(manifest)
     digest = hashlib.sha256(files[MANIFEST]).hexdigest()
     files[MANIFEST_HASH] = f"{digest}  {MANIFEST}\n".encode()
-    if signing_key:
-        files[MANIFEST_SIG] = (_sign(files[MANIFEST], signing_key) + "\n").encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(files):
-            info = zipfile.ZipInfo(name, FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, files[name])
-    return out.getvalue()
-
-
-def _sign(manifest: bytes, key: str) -> str:
-    return "hmac-sha256=" + hmac.new(key.encode(), manifest, hashlib.sha256).hexdigest()
-
-
-@dataclass
-class ArchiveCheck:
-    ok: bool = True
-    problems: list[str] = field(default_factory=list)
-    files: int = 0
-    signed: bool = False
-
-    def fail(self, problem: str) -> None:
-        self.ok = False
-        self.problems.append(problem)
-
-
-def verify_archive(data: bytes, signing_key: str | None = None) -> ArchiveCheck:
-    """Every file listed and unchanged, nothing extra, manifest hash (and signature) right."""
-    check = ArchiveCheck()
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        check.fail("not a zip archive")
-        return check
-    with archive:
-        names = set(archive.namelist())
-        if MANIFEST not in names:
-            check.fail("manifest.json is missing")
-            return check
-        manifest_bytes = archive.read(MANIFEST)
-        _check_manifest(check, archive, names, manifest_bytes, signing_key)
-        try:
-            listed: dict[str, str] = json.loads(manifest_bytes)["files"]
-        except (ValueError, KeyError, TypeError):
-            check.fail("manifest.json is not a valid manifest")
-            return check
-        _check_files(check, archive, names, listed)
-    return check
-
-
-def _check_manifest(
-    check: ArchiveCheck,
-    archive: zipfile.ZipFile,
-    names: set[str],
-    manifest_bytes: bytes,
-    signing_key: str | None,
-) -> None:
-    """The manifest against its recorded hash and, when signed, its HMAC."""
-    listed_hash = archive.read(MANIFEST_HASH).decode().split()[0] if MANIFEST_HASH in names else ""
-    if hashlib.sha256(manifest_bytes).hexdigest() != listed_hash:
-        check.fail("manifest.json does not match manifest.sha256")
-    if MANIFEST_SIG in names:
-        check.signed = True
-        if not signing_key:
-            check.fail("archive is signed: give the signing key to check it")
-        elif not hmac.compare_digest(
-            archive.read(MANIFEST_SIG).decode().strip(), _sign(manifest_bytes, signing_key)
-        ):
-            check.fail("manifest signature does not match (wrong key or re-made manifest)")
-    elif signing_key:
-        check.fail("a signing key was given but the archive is not signed")
-
-
-def _check_files(
-    check: ArchiveCheck, archive: zipfile.ZipFile, names: set[str], listed: dict[str, str]
-) -> None:
-    """Every listed file present and unchanged; nothing in the zip that is not listed."""
-    for name, expected in sorted(listed.items()):
-        if name not in names:
-            check.fail(f"{name}: listed in the manifest but missing")
-        elif hashlib.sha256(archive.read(name)).hexdigest() != expected:
-            check.fail(f"{name}: content changed (SHA-256 differs)")
-        else:
-            check.files += 1
-    for extra in sorted(names - set(listed) - {MANIFEST, MANIFEST_HASH, MANIFEST_SIG}):
-        check.fail(f"{extra}: not listed in the manifest")
+    signature = signing.sign(key, files[MANIFEST])
+    files[MANIFEST_SIG] = f"ed25519 {signing.key_id(key)} {signature}\n".encode()
+    return pack(sorted(files.items()))
