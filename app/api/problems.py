@@ -87,7 +87,8 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         detail = exc.description or ""
         if status == 413:
-            detail = f"request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes"
+            limit = request.max_content_length  # the app's, or a larger one an upload route set
+            detail = f"request body is larger than {limit} bytes"
         if status == 405 and request.path.startswith("/api/") and not _bearer():
             # Say "who are you?" before "not that method": an anonymous caller learns nothing
             # about which methods a resource has.
