@@ -11,6 +11,7 @@ COPY demo ./demo
 COPY worker.py gunicorn.conf.py ./
 RUN pip install . \
  && useradd --system --uid 10001 --home-dir /srv/hindsight hindsight \
+ && mkdir -p /srv/hindsight/data \
  && chown -R hindsight /srv/hindsight
 
 USER hindsight

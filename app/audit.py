@@ -326,6 +326,8 @@ def verify(session: Session, anchors: Iterable[Anchor] = (), batch: int = 1000) 
 
     Every break is reported (an edit after a first break is not hidden behind
     it); checkpoints, when given, catch what the chain cannot tell on its own.
+    The session is left in its read-only snapshot (callers such as the export
+    go on reading from it); write in another session.
     """
     anchors = list(anchors)
     _begin_snapshot(session)

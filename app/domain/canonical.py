@@ -20,17 +20,11 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-}
+SAFE = 10**21  # below this ECMAScript writes an integer as plain digits
+EXACT = 2.0**53
 
 
 class NotCanonical(ValueError):
@@ -82,21 +76,17 @@ def _object(value: dict[Any, Any], out: list[str]) -> None:
 
 
 def _string(text: str) -> str:
-    parts = ['"']
-    for ch in text:
-        if ch in _ESCAPES:
-            parts.append(_ESCAPES[ch])
-        elif ch < " ":
-            parts.append(f"\\u{ord(ch):04x}")
-        else:
-            parts.append(ch)
-    parts.append('"')
-    return "".join(parts)
+    """JCS escaping is exactly `json`'s with ensure_ascii off (short forms, then \\u00xx)."""
+    return str(encode_basestring(text))
 
 
 def number(value: int | float | Decimal) -> str:
     """ECMAScript notation of the number's exact decimal value; zero is "0"."""
+    if isinstance(value, int) and -SAFE < value < SAFE:
+        return str(value)  # plain digits below 1e21: the common case, fast
     if isinstance(value, float):
+        if value.is_integer() and -EXACT < value < EXACT:
+            return str(int(value))  # every integer below 2**53 is a double: its own shortest form
         if not math.isfinite(value):
             raise NotCanonical("NaN and infinity are not JSON numbers")
         dec = Decimal(repr(value))

@@ -95,3 +95,12 @@ JSON = st.recursive(
 @given(JSON)
 def test_a_json_round_trip_changes_nothing(value: object) -> None:
     assert canonical(value) == canonical(json.loads(json.dumps(value)))
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_every_double_reads_back_as_itself_and_as_its_integer(value: float) -> None:
+    text = number(value)
+    assert float(text) == value
+    if value.is_integer():
+        # JSONB keeps json.dumps' decimal exactly and hands an integral one back as an integer
+        assert number(int(Decimal(json.dumps(value)))) == text
