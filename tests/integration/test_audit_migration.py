@@ -1,4 +1,8 @@
-"""Migration 0006 breaks no existing chain: entries hashed the old way still verify after it."""
+"""Migration 0006 breaks no existing chain: entries hashed the old way still verify after it.
+
+Including entries whose numbers PostgreSQL's JSONB re-formed (1e20 handed
+back as an integer, -0.0 as 0.0), which the old verify called altered.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +53,8 @@ def test_a_chain_written_before_0006_verifies_after_it(fresh_url: str) -> None:
     with engine.begin() as conn:
         for seq in (1, 2, 3):
             at = datetime(2026, 11, 30, 12, seq, tzinfo=UTC)
-            after = {"summary": f"s{seq}", "impact_customers": seq}
+            # numbers JSONB re-forms: the pre-0006 hash of these broke on PostgreSQL
+            after = {"summary": f"s{seq}", "impact_revenue": [1e20, 1e16, -0.0][seq - 1]}
             fields = {
                 "seq": seq,
                 "at": at.isoformat(),
