@@ -123,15 +123,18 @@ def read(data: bytes, public_key: Ed25519PublicKey, name: str) -> audit.Anchor:
 
 
 def stored(
-    runtime: Runtime, public_key: Ed25519PublicKey
+    runtime: Runtime, public_key: Ed25519PublicKey | None
 ) -> tuple[list[audit.Anchor], list[CheckpointProblem]]:
     """The checkpoints in the checkpoint directory; a bad one is a problem, not an anchor."""
     directory = runtime.settings.checkpoint_path
     anchors: list[audit.Anchor] = []
     problems: list[CheckpointProblem] = []
-    if not directory.is_dir():
-        return anchors, problems
-    for path in sorted(directory.glob("checkpoint-*.json")):
+    paths = sorted(directory.glob("checkpoint-*.json")) if directory.is_dir() else []
+    for path in paths:
+        if public_key is None:
+            where = runtime.settings.signing_key_path
+            problems.append(CheckpointProblem(path.name, f"{path.name}: no signing key at {where}"))
+            continue
         try:
             anchors.append(read(path.read_bytes(), public_key, path.name))
         except Invalid as exc:
@@ -148,11 +151,16 @@ def verify_chain(
     """The chain checked against every signed checkpoint: the stored ones and those held.
 
     `held` are checkpoint files an auditor brings (name, bytes); a bad one is
-    refused with Invalid. `public_key` defaults to the service's own key.
+    refused with Invalid. `public_key` defaults to the service's own key, if
+    it has one (a log never checkpointed needs none).
     """
-    key = public_key or signing_key(runtime).public_key()
+    key = public_key
+    if key is None and runtime.settings.signing_key_path.exists():
+        key = signing_key(runtime).public_key()  # verifying never creates a key
     anchors, problems = stored(runtime, key)
     for name, data in held or []:
+        if key is None:
+            raise Invalid(f"{name}: give the public key to check it with")
         anchors.append(read(data, key, name))
     with runtime.db.sessions() as session:
         result = audit.verify(session, anchors)

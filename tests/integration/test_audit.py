@@ -68,6 +68,7 @@ def test_every_write_is_audited_with_before_and_after(app: Flask, api: ApiClient
     result = api.as_token(ADMIN_TOKEN).get("/api/v1/audit/verify").json
     assert result["ok"] is True and result["checked"] == 4 and result["head_seq"] == 4
     assert result["broken"] == [] and result["first_broken_seq"] is None
+    assert not runtime(app).settings.signing_key_path.exists()  # verifying creates no key
 
 
 @pytest.mark.parametrize(
@@ -228,3 +229,12 @@ def test_cli_verify_audit_and_checkpoint(  # type: ignore[no-untyped-def]
     assert "BROKEN at entry 1: entries 1..4 were rewritten" in capsys.readouterr().err
     _tamper(committed_app, "UPDATE audit_log SET after = NULL WHERE seq = 1")
     assert main(["verify-audit"]) == 1
+
+
+def test_checkpoints_without_the_key_are_reported(app: Flask, api: ApiClient) -> None:
+    _fill(api)
+    rt = runtime(app)
+    assert write_checkpoint(rt) is not None
+    rt.settings.signing_key_path.unlink()
+    result = verify_chain(rt)
+    assert not result.ok and "no signing key at" in (result.reason or "")
