@@ -392,7 +392,8 @@ class SharedApp:
                 turns.give_back()
 
         db.sessions = sessions
-        rt.settings = rt.settings.model_copy(update={"data_dir": fresh_data_dir()})
+        # The files outside the database start empty too: no checkpoint of another test's chain.
+        shutil.rmtree(rt.settings.data_dir, ignore_errors=True)
         activate(rt)
         try:
             yield app
