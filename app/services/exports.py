@@ -72,6 +72,7 @@ def _audit_entries(session: Session, incident: Incident) -> list[dict[str, Any]]
             "after": e.after,
             "prev_hash": e.prev_hash,
             "hash": e.hash,
+            "hash_version": e.hash_version,
         }
         for e in rows
     ]
