@@ -23,6 +23,19 @@ def test_openapi_document_is_valid_and_complete(api: ApiClient) -> None:
         "/api/v1/audit/verify",
     ):
         assert path in paths, path
+    for source, header in (
+        ("jira", "X-Hub-Signature"),
+        ("pagerduty", "X-PagerDuty-Signature"),
+        ("opsgenie", "Authorization"),
+        ("alertmanager", "Authorization"),
+        ("generic", "X-Hindsight-Signature"),
+    ):
+        hook = paths[f"/webhooks/{source}"]["post"]
+        assert header in [p["name"] for p in hook["parameters"] if p["in"] == "header"]
+        assert hook["requestBody"]["content"]["application/json"]["schema"]
+        assert {"202", "200", "default"} <= set(hook["responses"])
+    generic = spec["components"]["schemas"]["GenericWebhookEvent"]
+    assert {"delivery_id", "incident_id", "event", "occurred_at"} <= set(generic["required"])
     create_op = paths["/api/v1/incidents"]["post"]
     assert create_op["security"] == [{"bearer": ["write"]}]
     ref = create_op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
