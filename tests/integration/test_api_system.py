@@ -63,7 +63,7 @@ def test_postmortem_renders_markdown_and_escaped_html(api: ApiClient) -> None:
     assert md.status_code == 200 and md.mimetype == "text/markdown"
     text = md.data.decode()
     assert "## Timeline" in text and "Fail over \\| now" in text
-    assert "**Decision.** Primary unrecoverable Alternatives: restore." in text
+    assert "| decision | Fail over \\| now | Primary unrecoverable | restore |" in text
     assert "- Canary config" in text
     html = api.get(f"/api/v1/incidents/{key}/postmortem?format=html").data.decode()
     assert "<script>alert" not in html and "&lt;script&gt;" in html
