@@ -7,6 +7,7 @@ from flask import Flask
 from . import (
     actions,
     deliveries,
+    documents,
     exports,
     findings,
     framework,
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
         actions.bp,
         findings.bp,
         exports.bp,
+        documents.bp,
         reports.bp,
         search.bp,
         similar.bp,

@@ -231,3 +231,39 @@ def test_bad_history_names_the_field_and_stores_nothing(
         import_or_update(rt, doc, actor="test")
     assert loc in [e["loc"] for e in err.value.errors or []], err.value.errors
     assert _count(rt, "incidents") == 0
+
+
+def test_the_api_imports_and_exports_the_same_document(api: ApiClient) -> None:
+    created = api.post("/api/v1/imports", json=copy.deepcopy(HISTORY))
+    assert created.status_code == 200 and created.json["created"] is True, created.json
+    key = created.json["key"]
+    doc = api.get(f"/api/v1/incidents/{key}/document").json
+    assert doc["actions"][0]["history"][-1]["to_status"] == "verified"
+    again = api.post("/api/v1/imports", json=doc)
+    assert again.json == {"key": key, "created": False, "added": {}, "filled": [], "kept": []}
+    doc["actions"][0]["history"][1]["from_status"] = "done"
+    bad = api.post("/api/v1/imports", json=doc)
+    assert bad.status_code == 422
+    assert ["body", "actions", 0, "history", 1, "from_status"] in [
+        e["loc"] for e in bad.json["errors"]
+    ]
+
+
+def test_the_cli_updates_the_incident_its_export_names(
+    committed_app: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from app.cli import main
+    from tests.conftest import runtime
+
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", runtime(committed_app).settings.database_url)
+    path, exported = tmp_path / "doc.yaml", tmp_path / "export.yaml"
+    path.write_text(yaml.safe_dump(HISTORY))
+    assert main(["import", str(path)]) == 0
+    assert "as INC-1" in capsys.readouterr().out
+    assert main(["export", "INC-1", "-o", str(exported)]) == 0
+    assert main(["import", str(exported)]) == 0
+    assert "updated INC-1: added nothing" in capsys.readouterr().out
+    assert _count(runtime(committed_app), "incidents") == 1
