@@ -35,6 +35,9 @@ from .postmortems import Lines
 Ref = str
 IncidentKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+-[0-9]{1,10}$", max_length=32)]
 SourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+HistorySource = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
+]
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -50,7 +53,7 @@ class StatusChangeDoc(Input):
     to_status: ActionStatus
     reason: LongText | None = None
     actor: Name = "import"
-    source: SourceName = "import"
+    source: HistorySource = "import"
     at: Timestamp
 
 

@@ -34,6 +34,7 @@ from app.models import Action, Cause, Evidence, Incident
 from app.schemas.documents import ActionDoc, IncidentDocument
 from app.schemas.incidents import TIME_FIELDS, TimeOrderError, check_time_order
 
+from .common import load_incident
 from .document_store import (
     add_action_with_history,
     add_cause,
@@ -146,7 +147,9 @@ def find_target(session: Session, doc: IncidentDocument) -> Incident | None:
                 }
             ],
         )
-    return by_key or by_ext
+    found = by_key or by_ext
+    # Serialise imports into one incident (and with the API's writers) before reading it.
+    return None if found is None else load_incident(session, found.key or "", lock=True)
 
 
 def _empty(value: Any) -> bool:
