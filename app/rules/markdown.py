@@ -197,12 +197,17 @@ def _blocks(tokens: list[Token], source: str) -> list[Block]:
     for tok in tokens:
         if tok.type == "list_item_open" and tok.level == first.level + 1 and tok.map:
             start, end = tok.map
-            raw = [
-                re.sub(r"^\s*(?:[-*+]|\d+[.)])?\s?", "", ln, count=1) if k == start else ln.strip()
-                for k, ln in enumerate(lines[start:end], start)
-            ]
+            head = re.match(r"^\s*(?:[-*+]|\d+[.)])?\s?", lines[start])
+            indent = head.end() if head else 0  # where the item's text begins
+            raw = [lines[start][indent:]] + [_dedent(ln, indent) for ln in lines[start + 1 : end]]
             out.append(Block(items.unescape("\n".join(raw).rstrip()), start + 1))
     return out
+
+
+def _dedent(line: str, indent: int) -> str:
+    """A continuation line less the item's indentation, so a typed indent survives."""
+    spaces = len(line) - len(line.lstrip(" "))
+    return line[min(spaces, indent) :].rstrip() if spaces >= indent else line.strip()
 
 
 def _rows(tokens: list[Token]) -> list[Block]:

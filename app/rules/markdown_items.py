@@ -116,7 +116,9 @@ def explicit_key(text: str) -> tuple[str | None, str]:
 
 
 def action_status(text: str | None) -> str:
-    word = re.sub(r"[\s'\u2019-]+", "_", (text or "").strip().lower()).replace("won_t", "wont")
+    """ "done", "won't do", "wont_do (not worth it)" -> the status; anything else is open."""
+    head = re.sub(r"\(.*$", "", (text or "")).strip().lower()
+    word = re.sub(r"[\s'\u2019-]+", "_", head).replace("won_t", "wont")
     return word if word in {s.value for s in ActionStatus} else ActionStatus.OPEN.value
 
 

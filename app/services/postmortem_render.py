@@ -45,7 +45,7 @@ def _escape_line(line: str) -> str:
 
 def md_item(value: Any, indent: int = 2) -> str:
     """A value inside a list item or paragraph: block markers escaped, continuation indented."""
-    lines = str(value).split("\n")
+    lines = str(value).replace("\\", "\\\\").split("\n")  # a typed backslash stays one
     pad = " " * indent
     return "\n".join(
         (_escape_line(ln) if n == 0 else (pad + _escape_line(ln) if ln.strip() else ""))
@@ -55,7 +55,7 @@ def md_item(value: Any, indent: int = 2) -> str:
 
 def md_cell(value: Any) -> str:
     """A value inside a table cell: one line, pipes escaped."""
-    return " ".join(str(value).split("\n")).replace("|", "\\|")
+    return " ".join(str(value).replace("\\", "\\\\").split("\n")).replace("|", "\\|")
 
 
 def money(amount: float | None, currency: str | None) -> str:

@@ -128,3 +128,74 @@ def test_every_format_carries_what_the_rules_read(api: ApiClient) -> None:
     for section in ("Evidence", "Participants", "What went well", "Lessons"):
         assert f"## {section}\n\n_None recorded._" in md
         assert f"<h2>{section}</h2>" in html
+
+
+NASTY = (
+    "Line one with <b>bold</b> & \\*stars\\* | pipe\n# heading?\n- list?\n1. ordered?\n"
+    "> quote\n    indented\n\nPara two: human error caused it."
+)
+
+
+def test_lint_equals_the_service_on_text_that_looks_like_markup(rt: Runtime) -> None:
+    """Typed Markdown, HTML, pipes and backslashes neither break the export nor change the text."""
+    doc = {
+        "incident": {
+            "title": "Nasty | <i>title</i>",
+            "severity": "SEV1",
+            "status": "resolved",
+            "summary": NASTY,
+            "started_at": "2026-03-01T10:00:00Z",
+            "resolved_at": "2026-03-01T12:00:00Z",
+        },
+        "timeline": [
+            {"at": "2026-03-01T10:05:00Z", "kind": "detection", "text": NASTY},
+            {
+                "at": "2026-03-01T10:30:00Z",
+                "kind": "decision",
+                "text": "Fail over",
+                "is_decision": True,
+            },
+        ],
+        "participants": [{"role": "responder", "name": "Alex Kim", "team": "customer-support"}],
+        "causes": [
+            {
+                "ref": "C1",
+                "kind": "root_cause",
+                "category": "config",
+                "statement": "Alex Kim forgot the flag.",
+                "why": "Because\nthe operator was careless",
+            },
+            {"ref": "C2", "kind": "trigger", "category": "change", "statement": "Deploy"},
+        ],
+        "actions": [
+            {
+                "title": "Add a check",
+                "type": "prevent",
+                "addresses": ["C2"],
+                "success_criteria": "x",
+            },
+            {
+                "title": "Rewrite it",
+                "type": "prevent",
+                "addresses": ["C1"],
+                "status": "wont_do",
+                "status_reason": "no time",
+            },
+        ],
+        "postmortem": {"summary": "The engineer messed up.", "lessons": [NASTY]},
+    }
+    key = import_document(rt, doc, actor="test")
+    _settle(rt)
+    service = sorted(
+        (f.rule, f.entity_type, _subject(f.entity_type, f.entity_key))
+        for f in list_findings(rt, key)
+        if f.rule.partition(".")[0] in LINT_FAMILIES
+    )
+    text = render(get_document(rt, key), "md")
+    found = lint_text(text, key, rt.policy)
+    assert sorted((f.rule, f.entity_type, f.entity_key) for f in found) == service
+    assert any(rule == "completeness.cause_unaddressed" for rule, _, _ in service)  # won't do
+    view = markdown.to_view(markdown.parse(text), key)
+    assert view.summary == NASTY and view.postmortem is not None
+    assert view.postmortem.lessons == (NASTY,)
+    assert view.causes[0].why == "Because\nthe operator was careless"
