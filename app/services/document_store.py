@@ -102,8 +102,10 @@ def add_action_with_history(
                     at=step.at,
                 )
             )
-    elif doc.created_at is not None:
-        action.history[0].at = doc.created_at
+    else:  # the one step stands for the document's say-so, at its creation time if given
+        action.history[0].source = "import"
+        if doc.created_at is not None:
+            action.history[0].at = doc.created_at
     action.completed_at = _completed_at(doc, action.completed_at)
     action.verified_at = doc.verified_at or _entered(doc, {ActionStatus.VERIFIED})
     if action.verified_at is None and doc.status == ActionStatus.VERIFIED:
