@@ -1,4 +1,4 @@
-"""`hindsight demo`: five worked incidents on the embedded default."""
+"""`hindsight demo`: six worked incidents (five domains and a repeat) on the embedded default."""
 
 from __future__ import annotations
 

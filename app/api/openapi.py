@@ -9,6 +9,7 @@ from flask import Flask
 from pydantic import BaseModel, TypeAdapter
 
 from .framework import ApiBlueprint, Operation
+from .webhook_docs import webhook_paths
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 REF = "#/components/schemas/{model}"
@@ -121,6 +122,8 @@ def build_openapi(app: Flask) -> dict[str, Any]:
             prefix_ops.extend((prefix, op) for op in bp.operations)
     for prefix, op in prefix_ops:
         paths.setdefault(_path(prefix + op.rule), {})[op.method.lower()] = _operation(op, defs)
+    if "webhooks" in app.blueprints:
+        paths.update(webhook_paths(defs, REF.format(model="Problem")))
     return {
         "openapi": "3.1.0",
         "info": {

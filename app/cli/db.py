@@ -56,7 +56,7 @@ def worker(settings: Settings, queues: tuple[str, ...], burst: bool) -> int:
 @click.option("--no-serve", is_flag=True, help="stop after loading")
 @with_settings
 def demo(settings: Settings, host: str | None, port: int | None, no_serve: bool) -> int:
-    """Load the five demo incidents, print a token, serve the API."""
+    """Load the six demo incidents (one per domain, plus a repeat), print a token, serve."""
     host, port = host or settings.host, port or settings.port
     click.echo(load_demo(settings).render(host, port))
     if no_serve:

@@ -21,17 +21,20 @@ from .common import with_settings
 # "\b" keeps click from re-wrapping the paragraph that follows it
 LINT_HELP = """\
 \b
-Sections are found by heading words at any level: Summary, Timeline, Root causes,
-Action items (required), plus Contributing factors, Lessons learned / What went
-well / What went wrong / Where we got lucky, and Participants.
+Sections are found by heading words at any level: Summary, Timeline, Causes / Root
+causes, Action items (required), plus Postmortem summary, Contributing factors,
+Lessons / What went well / What went wrong / Where we got lucky, and Participants.
 \b
-Conventions: root causes are list items, RC1, RC2 ... in order (or an explicit
-"RC3:" prefix); each action is a list item (or table row) with "Owner:",
-"Success criteria:", "Validation:" and "Addresses: RC1" lines (or columns); a
-timeline item about an alert/page/report is the detection, one about service
-restored/resolved is the resolution ("[detection]" / "[resolution]" tags win);
-"Decision:" items need "Rationale:" or "because". "Severity: SEV1" and
-"Facilitator: Name" lines are read anywhere.
+Conventions (Hindsight's own Markdown export uses them; README has the full list):
+causes are list items "**RC12** (root cause; config): statement" with "Why:" lines
+(else RC1, RC2 ... in order); each action is a list item "**ACT-7**: title" (or table
+row) with "Status:", "Owner:", "Success criteria:", "Validation:" and "Addresses: RC12"
+lines (or columns); a timeline table has "#", "Kind", "What happened" and "Decision
+rationale" columns, else an alert/page/report item is the detection, one about service
+restored/resolved the resolution ("[detection]" / "[resolution]" tags win) and
+"Decision:" items need "Rationale:" or "because". "Severity: SEV1", "Facilitator: Name"
+and ISO times "Detected:", "Resolved:", "Review held:" are read anywhere.
+"_None recorded._" is no value.
 \b
 Exit status: 0 no blockers, 1 blockers found, 2 a file could not be read."""
 

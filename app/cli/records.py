@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 import yaml
 
-from app import runtime
+from app import audit, runtime
 from app.services.archives import verify_archive
-from app.services.documents import export_document, import_document, parse_file
+from app.services.documents import export_document, import_or_update, parse_file
 from app.services.exports import ExportScope, build_archive
 from app.settings import Settings
 
@@ -25,12 +25,18 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])  # a bad date is a one-line usage er
 @click.argument("file", type=FILE)
 @with_settings
 def import_file(settings: Settings, file: Path) -> int:
-    """Import an incident document (JSON or YAML).
+    """Import an incident document (JSON or YAML), history included.
 
-    All of it or, naming every bad field, nothing.
+    All of it or, naming every bad field, nothing. A document naming an
+    existing incident (incident.key, or incident.source + external_id)
+    updates it: empty fields are filled and missing rows added; stored
+    values that differ are kept and listed.
     """
-    key = import_document(runtime.build(settings), parse_file(file), actor="cli")
-    click.echo(f"imported {file} as {key}")
+    result = import_or_update(runtime.build(settings), parse_file(file), actor="cli")
+    if result.created:
+        click.echo(f"imported {file} as {result.key}")
+    else:
+        click.echo(f"{file}: {result.describe()}")
     return 0
 
 

@@ -36,6 +36,7 @@ class Incident(Base):
     closed_at: Mapped[datetime | None]
     impact_customers: Mapped[int | None]
     impact_revenue: Mapped[float | None]
+    impact_currency: Mapped[str | None] = mapped_column(String(3))
     impact_sla_minutes: Mapped[int | None]
     impact_data: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(40), default="api")

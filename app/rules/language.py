@@ -63,7 +63,7 @@ def texts(incident: IncidentView) -> Iterator[Text]:
     for c in incident.causes:
         yield Text("cause", c.key, "statement", c.statement, as_cause=True, line=c.line)
         if c.why:
-            yield Text("cause", c.key, "why", c.why, as_cause=True, line=c.line)
+            yield Text("cause", c.key, "why", c.why, as_cause=True, line=c.why_line or c.line)
     for t in incident.timeline:
         yield Text("timeline_event", t.key, "text", t.text, line=t.line)
         if t.rationale:
@@ -72,10 +72,11 @@ def texts(incident: IncidentView) -> Iterator[Text]:
     if pm is None:
         return
     if pm.summary.strip() and pm.summary.strip() != incident.summary.strip():
-        yield Text("postmortem", key, "summary", pm.summary)
+        yield Text("postmortem", key, "summary", pm.summary, line=pm.line_of("summary"))
     for name in ("went_well", "went_wrong", "lucky", "lessons"):
         for i, line in enumerate(getattr(pm, name)):
-            yield Text("postmortem", key, f"{name}[{i}]", line)
+            field = f"{name}[{i}]"
+            yield Text("postmortem", key, field, line, line=pm.line_of(field))
 
 
 def people(incident: IncidentView, ctx: Context) -> tuple[str, ...]:

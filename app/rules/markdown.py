@@ -15,17 +15,22 @@ on (documented in `hindsight lint --help`):
 * a timeline item mentioning an alert, page or report is a detection, one
   saying service was restored or resolved is a resolution; an explicit
   "[detection]" / "[resolution]" tag wins; "Decision:" items need a
-  "Rationale:" (or "because ...").
+  "Rationale:" (or "because ...");
+* Hindsight's own export names everything explicitly (cause ids and kinds,
+  action keys and statuses, timeline kinds, the incident's times), which
+  `markdown_items.py` reads, so lint judges an export as the service did.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from . import markdown_items as items
 from .views import (
     ActionView,
     CauseView,
@@ -37,6 +42,7 @@ from .views import (
 
 SECTIONS: dict[str, re.Pattern[str]] = {
     "summary": re.compile(r"^(executive\s+)?summary$|^overview$|^tl;?dr$|^what\s+happened$", re.I),
+    "review_summary": re.compile(r"^(postmortem|review)\s+summary$", re.I),
     "timeline": re.compile(r"^(detailed\s+)?timeline$|^chronology$|^sequence\s+of\s+events$", re.I),
     "causes": re.compile(r"^(root\s+causes?(\s+analysis)?|causes|causal\s+analysis)$", re.I),
     "contributing": re.compile(r"^contributing\s+(factors?|causes?)$", re.I),
@@ -65,10 +71,14 @@ _FIELDS = {
     ),
     "addresses": re.compile(r"^(addresses|fixes|root\s+causes?|causes?|rc)$", re.I),
     "title": re.compile(r"^(action(\s+item)?|title|item|task|what)$", re.I),
+    "key": re.compile(r"^(key|id|#)$", re.I),
+    "status": re.compile(r"^(status|state)$", re.I),
+    "kind": re.compile(r"^(kind|type)$", re.I),
+    "text": re.compile(r"^(what\s+happened|event|description|text|details)$", re.I),
+    "rationale": re.compile(r"^((decision\s+)?rationale|decision|why)$", re.I),
 }
 _KV = re.compile(r"^\s*(?:[-*]\s*)?\**([A-Za-z][A-Za-z /-]{1,30}?)\**\s*:\s*\**\s*(.*)$")
 _RC = re.compile(r"\bRC\s*-?\s*(\d+)\b", re.I)
-_RC_PREFIX = re.compile(r"^\s*\**\s*RC\s*-?\s*(\d+)\s*\**\s*[:.)\-\u2014]\s*", re.I)
 _SEVERITY = re.compile(r"\bseverity\s*\**\s*[:=]\s*\**\s*(SEV\s*-?\s*[1-4])\b", re.I)
 _FACILITATOR = re.compile(r"^\s*\**facilitator\**\s*:\s*\**\s*(\S.*)$", re.I | re.M)
 _TAG = re.compile(r"\[(detection|resolution|alert|mitigation|decision)\]", re.I)
@@ -116,6 +126,7 @@ class Document:
     title: str = ""
     severity: str | None = None
     facilitator: str | None = None
+    times: dict[str, datetime] = field(default_factory=dict)
     headings: dict[str, int] = field(default_factory=dict)
     blocks: dict[str, list[Block]] = field(default_factory=dict)
 
@@ -141,7 +152,7 @@ def parse(source: str) -> Document:
             continue
         if tok.type in {"bullet_list_open", "ordered_list_open", "table_open", "paragraph_open"}:
             end = _close(tokens, i)
-            blocks = _blocks(tokens[i : end + 1], source)
+            blocks = [b for b in _blocks(tokens[i : end + 1], source) if not _empty(b)]
             for block in blocks:
                 _metadata(doc, block.text)
             if section:
@@ -150,6 +161,11 @@ def parse(source: str) -> Document:
             continue
         i += 1
     return doc
+
+
+def _empty(block: Block) -> bool:
+    """ "_None recorded._" under a heading says the section is empty; it is not an item."""
+    return block.cells is None and items.is_placeholder(block.text)
 
 
 def _classify(text: str) -> str | None:
@@ -173,7 +189,7 @@ def _close(tokens: list[Token], start: int) -> int:
 def _blocks(tokens: list[Token], source: str) -> list[Block]:
     first = tokens[0]
     if first.type == "paragraph_open":
-        return [Block(tokens[1].content, _line(first))]
+        return [Block(items.unescape(tokens[1].content), _line(first))]
     if first.type == "table_open":
         return _rows(tokens)
     lines = source.splitlines()
@@ -181,12 +197,17 @@ def _blocks(tokens: list[Token], source: str) -> list[Block]:
     for tok in tokens:
         if tok.type == "list_item_open" and tok.level == first.level + 1 and tok.map:
             start, end = tok.map
-            raw = [
-                re.sub(r"^\s*(?:[-*+]|\d+[.)])?\s?", "", ln, count=1) if k == start else ln.strip()
-                for k, ln in enumerate(lines[start:end], start)
-            ]
-            out.append(Block("\n".join(raw).rstrip(), start + 1))
+            head = re.match(r"^\s*(?:[-*+]|\d+[.)])?\s?", lines[start])
+            indent = head.end() if head else 0  # where the item's text begins
+            raw = [lines[start][indent:]] + [_dedent(ln, indent) for ln in lines[start + 1 : end]]
+            out.append(Block(items.unescape("\n".join(raw).rstrip()), start + 1))
     return out
+
+
+def _dedent(line: str, indent: int) -> str:
+    """A continuation line less the item's indentation, so a typed indent survives."""
+    spaces = len(line) - len(line.lstrip(" "))
+    return line[min(spaces, indent) :].rstrip() if spaces >= indent else line.strip()
 
 
 def _rows(tokens: list[Token]) -> list[Block]:
@@ -198,10 +219,13 @@ def _rows(tokens: list[Token]) -> list[Block]:
         if tok.type == "tr_open":
             row, line = [], _line(tok)
         elif tok.type == "inline":
-            row.append(tok.content.strip())
+            row.append(items.unescape(tok.content.strip()))
         elif tok.type == "tr_close":
             if not header:
                 header = row
+                continue
+            if not any(header) and len(row) == 2:  # a key | value table, e.g. the export's head
+                out.append(Block(f"{row[0]}: {row[1]}", line))
                 continue
             cells = dict(zip(header, row, strict=False))
             out.append(Block(" \u2014 ".join(c for c in row if c), line, cells))
@@ -212,7 +236,10 @@ def _metadata(doc: Document, text: str) -> None:
     if doc.severity is None and (m := _SEVERITY.search(text)):
         doc.severity = "SEV" + re.sub(r"\D", "", m.group(1))
     if doc.facilitator is None and (f := _FACILITATOR.search(text)):
-        doc.facilitator = f.group(1).strip().strip("*")
+        doc.facilitator = items.value(f.group(1).strip().strip("*"))
+    for line in text.splitlines():
+        if (kv := _KV.match(line)) and (found := items.time_field(kv.group(1), kv.group(2))):
+            doc.times.setdefault(*found)
 
 
 def fields(block: Block) -> dict[str, str]:
@@ -220,35 +247,47 @@ def fields(block: Block) -> dict[str, str]:
     pairs: list[tuple[str, str]] = list((block.cells or {}).items())
     pairs += [(m.group(1), m.group(2)) for ln in block.text.splitlines() if (m := _KV.match(ln))]
     out: dict[str, str] = {}
-    for key, value in pairs:
+    for key, text in pairs:
         name = next((n for n, rx in _FIELDS.items() if rx.match(key.strip())), None)
-        if name and value.strip() and name not in out:
-            out[name] = value.strip().strip("*").strip()
+        found = items.value(text.strip().strip("*"))
+        if name and found and name not in out:
+            out[name] = found
     return out
 
 
 def to_view(doc: Document, key: str) -> IncidentView:
-    causes = _causes(doc)
-    went = {
-        name: tuple(b.text for b in doc.blocks.get(name, ()))
-        for name in ("went_well", "went_wrong", "lucky", "lessons")
-    }
+    lines: list[tuple[str, int]] = []
+    went: dict[str, tuple[str, ...]] = {}
+    for name in ("went_well", "went_wrong", "lucky", "lessons"):
+        blocks = doc.blocks.get(name, [])
+        went[name] = tuple(b.text for b in blocks)
+        lines += [(f"{name}[{i}]", b.line) for i, b in enumerate(blocks)]
+    review = doc.blocks.get("review_summary", [])
+    if review:
+        lines.append(("summary", review[0].line))
     return IncidentView(
         key=key,
         title=doc.title or key,
         severity=doc.severity or "unknown",
         status="resolved",
         summary=_joined(doc.blocks.get("summary", [])),
+        started_at=doc.times.get("started_at"),
+        detected_at=doc.times.get("detected_at"),
+        resolved_at=doc.times.get("resolved_at"),
+        closed_at=doc.times.get("closed_at"),
         timeline=tuple(_event(b, n) for n, b in enumerate(doc.blocks.get("timeline", []), 1)),
-        causes=causes,
+        causes=_causes(doc),
         actions=tuple(_action(b, n) for n, b in enumerate(doc.blocks.get("actions", []), 1)),
         participants=tuple(_participant(b) for b in doc.blocks.get("participants", [])),
         postmortem=PostmortemView(
             facilitator=doc.facilitator,
+            review_held_at=doc.times.get("review_held_at"),
+            summary=_joined(review),
             went_well=went["went_well"],
             went_wrong=went["went_wrong"],
             lucky=went["lucky"],
             lessons=went["lessons"],
+            lines=tuple(lines),
         ),
         line=_first_line(doc, "summary"),
     )
@@ -272,51 +311,73 @@ def _joined(blocks: list[Block]) -> str:
 
 def _causes(doc: Document) -> tuple[CauseView, ...]:
     out = []
-    for name, kind in (("causes", "root_cause"), ("contributing", "contributing_factor")):
+    for name, default in (("causes", "root_cause"), ("contributing", "contributing_factor")):
         for n, b in enumerate(doc.blocks.get(name, []), 1):
-            m = _RC_PREFIX.match(b.text)
-            key = f"RC{m.group(1)}" if m else (f"RC{n}" if kind == "root_cause" else f"CF{n}")
-            statement = b.text[m.end() :] if m else b.text
+            number, kind, category, rest = items.cause_head(b.text)
+            kind = kind or default
+            statement, why, why_offset = items.cause_parts(rest)
+            key = f"RC{number}" if number else (f"RC{n}" if kind == "root_cause" else f"CF{n}")
             out.append(
-                CauseView(key=key, kind=kind, category="process", statement=statement, line=b.line)
+                CauseView(
+                    key=key,
+                    kind=kind,
+                    category=category or "process",
+                    statement=statement,
+                    why=why,
+                    line=b.line,
+                    why_line=b.line + why_offset if why else None,
+                )
             )
     return tuple(out)
 
 
 def _event(block: Block, n: int) -> TimelineView:
-    text = block.text
-    tag = _TAG.search(text)
-    if tag:
-        kind = tag.group(1).lower()
-    elif _RESOLVE.search(text):
-        kind = "resolution"
-    elif _DETECT.search(text):
-        kind = "detection"
+    f = fields(block) if block.cells else {}
+    text = f.get("text") or block.text
+    kind = items.timeline_kind(f.get("kind")) or _kind(text)
+    rationale: str | None
+    if block.cells is not None and "text" in f:  # a table that says it: nothing is guessed
+        explicit = next((c for h, c in block.cells.items() if _FIELDS["rationale"].match(h)), "")
+        decision = bool(explicit.strip()) or kind == "decision"
+        rationale = f.get("rationale")
     else:
-        kind = "note"
-    decision = bool(_DECISION.search(text)) or kind == "decision"
-    rationale = _RATIONALE.search(text) if decision else None
+        decision = bool(_DECISION.search(text)) or kind == "decision"
+        found = _RATIONALE.search(text) if decision else None
+        rationale = (found.group(1) or found.group(2)) if found else None
     return TimelineView(
-        key=f"T{n}",
+        key=f.get("key") or f"T{n}",
         kind=kind,
         text=text,
         is_decision=decision,
-        rationale=(rationale.group(1) or rationale.group(2)) if rationale else None,
+        rationale=rationale,
         line=block.line,
     )
 
 
+def _kind(text: str) -> str:
+    tag = _TAG.search(text)
+    if tag:
+        return tag.group(1).lower()
+    if _RESOLVE.search(text):
+        return "resolution"
+    if _DETECT.search(text):
+        return "detection"
+    return "note"
+
+
 def _action(block: Block, n: int) -> ActionView:
     f = fields(block)
-    title = f.get("title") or block.text.splitlines()[0]
+    key, first = items.explicit_key(block.text.splitlines()[0] if block.text else "")
+    title = f.get("title") or first
     return ActionView(
-        key=f"A{n}",
+        key=f.get("key") or key or f"A{n}",
         title=title.strip()[:200],
         type="prevent",
         owner=f.get("owner"),
         priority=p if (p := (f.get("priority") or "").upper()) in _PRIORITIES else None,
         success_criteria=f.get("criteria"),
         validation_method=f.get("validation"),
+        status=items.action_status(f.get("status")),
         cause_keys=tuple(f"RC{int(x)}" for x in _RC.findall(f.get("addresses", ""))),
         line=block.line,
     )
@@ -324,6 +385,9 @@ def _action(block: Block, n: int) -> ActionView:
 
 def _participant(block: Block) -> ParticipantView:
     text = block.text
-    role = next((name for name, rx in _ROLES if rx.search(text)), "responder")
+    role, name = items.participant(text)
+    if role is not None:
+        return ParticipantView(role=role, name=name)
+    role = next((r for r, rx in _ROLES if rx.search(text)), "responder")
     name = re.split(r"\s+[-\u2014\u2013(]\s*|\s*[:,(]\s*", text, maxsplit=1)[0].strip("* ")
     return ParticipantView(role=role, name=name or None)

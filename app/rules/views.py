@@ -53,6 +53,7 @@ class CauseView:
     statement: str
     why: str | None = None
     line: int | None = None
+    why_line: int | None = None  # in Markdown the "Why:" may sit lines below the statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,10 @@ class PostmortemView:
     went_wrong: tuple[str, ...] = ()
     lucky: tuple[str, ...] = ()
     lessons: tuple[str, ...] = ()
+    lines: tuple[tuple[str, int], ...] = ()  # field ("summary", "lessons[2]") -> Markdown line
+
+    def line_of(self, name: str) -> int | None:
+        return next((line for field_name, line in self.lines if field_name == name), None)
 
 
 @dataclass(frozen=True, slots=True)

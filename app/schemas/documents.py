@@ -4,13 +4,20 @@ Causes and evidence carry a local `ref` so the document can link them
 without database ids; export generates the same refs, so a document
 round-trips. Refs are checked by the import service, which can name the
 field path of every dangling one.
+
+History travels with the record: an action's `created_at`, `completed_at`,
+`verified_at` and status `history`, the postmortem's `published_at`, the
+incident's `created_at` and times. `incident.key` (an incident of this
+database) or `incident.source` + `incident.external_id` name the incident
+an import updates instead of creating one; `actions[].key` names the action.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from app.domain.vocabulary import (
     ActionStatus,
@@ -26,6 +33,28 @@ from .incidents import IncidentCreate
 from .postmortems import Lines
 
 Ref = str
+IncidentKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+-[0-9]{1,10}$", max_length=32)]
+SourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+HistorySource = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
+]
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class IncidentDoc(IncidentCreate):
+    key: IncidentKey | None = Field(default=None, description="update this incident")
+    source: SourceName | None = Field(default=None, description="where it came from")
+    external_id: ExternalId | None = Field(default=None, description="its id at the source")
+    created_at: Timestamp | None = None
+
+
+class StatusChangeDoc(Input):
+    from_status: ActionStatus | None = None
+    to_status: ActionStatus
+    reason: LongText | None = None
+    actor: Name = "import"
+    source: HistorySource = "import"
+    at: Timestamp
 
 
 class EvidenceDoc(EvidenceCreate):
@@ -43,9 +72,14 @@ class CauseDoc(Input):
 
 
 class ActionDoc(ActionFields):
+    key: IncidentKey | None = Field(default=None, description="update this action")
     status: ActionStatus = ActionStatus.OPEN
     status_reason: LongText | None = None
     addresses: list[Ref] = Field(default_factory=list)
+    created_at: Timestamp | None = None
+    completed_at: Timestamp | None = None
+    verified_at: Timestamp | None = None
+    history: list[StatusChangeDoc] = Field(default_factory=list, max_length=1000)
 
 
 class PostmortemDoc(Input):
@@ -59,10 +93,11 @@ class PostmortemDoc(Input):
     went_wrong: Lines = Field(default_factory=list)
     lucky: Lines = Field(default_factory=list)
     lessons: Lines = Field(default_factory=list)
+    published_at: Timestamp | None = None
 
 
 class IncidentDocument(Input):
-    incident: IncidentCreate
+    incident: IncidentDoc
     timeline: list[TimelineEventCreate] = Field(default_factory=list)
     evidence: list[EvidenceDoc] = Field(default_factory=list)
     participants: list[ParticipantCreate] = Field(default_factory=list)

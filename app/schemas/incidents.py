@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from app.domain.vocabulary import IncidentStatus, RegulatoryFlag, Severity
 
@@ -20,9 +21,15 @@ TIME_FIELDS = (
 )
 
 
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
 class Impact(Input):
     customers: Count | None = None
     revenue: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    currency: Currency | None = Field(
+        default=None, description="ISO 4217 code of revenue, e.g. USD or EUR"
+    )
     sla_minutes: Count | None = None
     data: LongText | None = None
 

@@ -16,18 +16,35 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.domain.errors import Invalid, Malformed, from_validation
-from app.domain.vocabulary import ActionStatus, PostmortemStatus
-from app.models import Action, Cause, Evidence, Incident, Participant, TimelineEvent
+from app.domain.vocabulary import ActionStatus
+from app.models import Action, Cause, Incident
 from app.runtime import Runtime
-from app.schemas.actions import ActionCreate
 from app.schemas.analysis import EvidenceCreate, ParticipantCreate, TimelineEventCreate
-from app.schemas.documents import ActionDoc, CauseDoc, EvidenceDoc, IncidentDocument, PostmortemDoc
+from app.schemas.documents import (
+    ActionDoc,
+    CauseDoc,
+    EvidenceDoc,
+    IncidentDoc,
+    IncidentDocument,
+    PostmortemDoc,
+    StatusChangeDoc,
+)
 from app.schemas.incidents import Impact, IncidentCreate
 
 from .changes import incident_changed
 from .common import load_incident
+from .document_checks import document_errors
+from .document_merge import ImportResult, find_target, merge_document
+from .document_store import (
+    add_action_with_history,
+    add_cause,
+    add_evidence,
+    add_participant,
+    add_timeline,
+    fill_postmortem,
+    parents_first,
+)
 from .incidents import add_incident, open_postmortem
-from .records import add_action
 
 
 def parse_file(path: Path) -> Any:
@@ -46,78 +63,40 @@ def validate_document(data: Any) -> IncidentDocument:
         doc = IncidentDocument.model_validate(data)
     except ValidationError as exc:
         raise from_validation(exc, ()) from None
-    errors = _dangling_refs(doc)
+    errors = document_errors(doc)
     if errors:
-        raise Invalid(f"{len(errors)} unresolved reference(s)", errors=errors)
+        raise Invalid(f"{len(errors)} invalid field(s) or reference(s)", errors=errors)
     return doc
-
-
-def _dangling_refs(doc: IncidentDocument) -> list[dict[str, Any]]:
-    evidence = {e.ref for e in doc.evidence}
-    causes = {c.ref for c in doc.causes}
-    errors: list[dict[str, Any]] = []
-
-    def bad(loc: list[str | int], msg: str) -> None:
-        errors.append({"loc": loc, "msg": msg})
-
-    for label, refs in (
-        ("evidence", [e.ref for e in doc.evidence]),
-        ("causes", [c.ref for c in doc.causes]),
-    ):
-        for i, ref in enumerate(refs):
-            if refs.index(ref) != i:
-                bad([label, i, "ref"], f"duplicate ref {ref!r}")
-    for i, cause in enumerate(doc.causes):
-        if cause.parent is not None and cause.parent not in causes:
-            bad(["causes", i, "parent"], f"unknown cause ref {cause.parent!r}")
-        for j, ref in enumerate(cause.evidence):
-            if ref not in evidence:
-                bad(["causes", i, "evidence", j], f"unknown evidence ref {ref!r}")
-    for i, action in enumerate(doc.actions):
-        for j, ref in enumerate(action.addresses):
-            if ref not in causes:
-                bad(["actions", i, "addresses", j], f"unknown cause ref {ref!r}")
-    return errors
 
 
 def store_document(
     session: Session, doc: IncidentDocument, actor: str, source: str = "import"
 ) -> Incident:
-    incident = add_incident(session, doc.incident, actor=actor, source=source)
+    """A new incident from the whole document, history included."""
+    fields = doc.incident.model_dump(exclude={"key", "source", "external_id", "created_at"})
+    incident = add_incident(
+        session,
+        IncidentCreate.model_validate(fields),
+        actor=actor,
+        source=doc.incident.source or source,
+        external_id=doc.incident.external_id,
+    )
+    if doc.incident.created_at is not None:
+        incident.created_at = doc.incident.created_at
     for t in doc.timeline:
-        session.add(TimelineEvent(**t.model_dump(), incident=incident))
-    evidence: dict[str, Evidence] = {}
-    for e in doc.evidence:
-        evidence[e.ref] = Evidence(**e.model_dump(exclude={"ref"}), incident=incident)
-        session.add(evidence[e.ref])
+        add_timeline(session, incident, t)
+    evidence = {e.ref: add_evidence(session, incident, e) for e in doc.evidence}
     for p in doc.participants:
-        session.add(Participant(**p.model_dump(), incident=incident))
+        add_participant(session, incident, p)
     session.flush()
     causes: dict[str, Cause] = {}
-    for c in _parents_first(doc.causes):
-        causes[c.ref] = Cause(
-            incident=incident,
-            kind=c.kind.value,
-            category=c.category.value,
-            statement=c.statement,
-            why=c.why,
-            parent_id=causes[c.parent].id if c.parent else None,
-            evidence_ids=[evidence[r].id for r in c.evidence],
-        )
-        session.add(causes[c.ref])
-        session.flush()
+    for c in parents_first(doc.causes):
+        causes[c.ref] = add_cause(session, incident, c, causes, evidence)
     for a in doc.actions:
-        create = ActionCreate(
-            **a.model_dump(exclude={"status", "status_reason", "addresses"}),
-            cause_ids=[causes[r].id for r in a.addresses],
-        )
-        add_action(
-            session, incident, create, actor=actor, status=a.status, status_reason=a.status_reason
-        )
+        add_action_with_history(session, incident, a, causes, actor)
     if doc.postmortem is not None:
-        postmortem = open_postmortem(session, incident)
-        for name, value in doc.postmortem.model_dump().items():
-            setattr(postmortem, name, value.value if isinstance(value, PostmortemStatus) else value)
+        open_postmortem(session, incident)
+        fill_postmortem(incident, doc.postmortem)
     audit.record(
         session,
         actor=actor,
@@ -133,37 +112,25 @@ def store_document(
     return incident
 
 
-def _parents_first(causes: list[CauseDoc]) -> list[CauseDoc]:
-    """Topological order so each parent has an id before its children; cycles are an error."""
-    by_ref = {c.ref: c for c in causes}
-    ordered: list[CauseDoc] = []
-    state: dict[str, str] = {}
-
-    def visit(c: CauseDoc, i: int) -> None:
-        if state.get(c.ref) == "done":
-            return
-        if state.get(c.ref) == "visiting":
-            raise Invalid(
-                "causes form a loop", errors=[{"loc": ["causes", i, "parent"], "msg": "cause loop"}]
-            )
-        state[c.ref] = "visiting"
-        if c.parent:
-            visit(by_ref[c.parent], causes.index(by_ref[c.parent]))
-        state[c.ref] = "done"
-        ordered.append(c)
-
-    for i, c in enumerate(causes):
-        visit(c, i)
-    return ordered
-
-
 def import_document(runtime: Runtime, data: Any, actor: str) -> str:
+    return import_or_update(runtime, data, actor=actor).key
+
+
+def import_or_update(runtime: Runtime, data: Any, *, actor: str) -> ImportResult:
+    """Create the incident, or update the one the document names, in one transaction."""
     doc = validate_document(data)
     with runtime.uow() as uow:
-        incident = store_document(uow.session, doc, actor)
-        incident_changed(uow, incident)
+        target = find_target(uow.session, doc)
+        if target is None:
+            incident = store_document(uow.session, doc, actor)
+            result = ImportResult(incident.key or "", created=True)
+        else:
+            result = merge_document(uow.session, target, doc, actor)
+            incident = target
+        if result.created or result.changed:
+            incident_changed(uow, incident)
         uow.commit()
-        return incident.key or ""
+        return result
 
 
 def export_document(runtime: Runtime, key: str) -> IncidentDocument:
@@ -172,8 +139,8 @@ def export_document(runtime: Runtime, key: str) -> IncidentDocument:
 
 
 def to_document(incident: Incident) -> IncidentDocument:
-    ev_ref = {e.id: f"E{n}" for n, e in enumerate(incident.evidence, 1)}
-    cause_ref = {c.id: f"C{n}" for n, c in enumerate(incident.causes, 1)}
+    ev_ref = evidence_refs(incident)
+    cause_ref = cause_refs(incident)
     pm = incident.postmortem
     return IncidentDocument(
         incident=_incident_part(incident),
@@ -196,8 +163,20 @@ def to_document(incident: Incident) -> IncidentDocument:
     )
 
 
-def _incident_part(incident: Incident) -> IncidentCreate:
-    return IncidentCreate(
+def evidence_refs(incident: Incident) -> dict[int, str]:
+    return {e.id: f"E{n}" for n, e in enumerate(incident.evidence, 1)}
+
+
+def cause_refs(incident: Incident) -> dict[int, str]:
+    return {c.id: f"C{n}" for n, c in enumerate(incident.causes, 1)}
+
+
+def _incident_part(incident: Incident) -> IncidentDoc:
+    return IncidentDoc(
+        key=incident.key,
+        source=incident.source,
+        external_id=incident.external_id,
+        created_at=incident.created_at,
         title=incident.title,
         severity=incident.severity,
         summary=incident.summary,  # type: ignore[arg-type]
@@ -217,6 +196,7 @@ def _incident_part(incident: Incident) -> IncidentCreate:
             revenue=incident.impact_revenue,
             sla_minutes=incident.impact_sla_minutes,
             data=incident.impact_data,
+            currency=incident.impact_currency,  # type: ignore[arg-type]
         ),
     )
 
@@ -235,6 +215,7 @@ def _cause_part(cause: Cause, cause_ref: dict[int, str], ev_ref: dict[int, str])
 
 def _action_part(action: Action, cause_ref: dict[int, str]) -> ActionDoc:
     return ActionDoc(
+        key=action.key,
         title=action.title,
         type=action.type,
         description=action.description,
@@ -249,6 +230,20 @@ def _action_part(action: Action, cause_ref: dict[int, str]) -> ActionDoc:
         status_reason=action.status_reason,
         addresses=[cause_ref[c.id] for c in action.causes],
         compliance_rule=action.compliance_rule,
+        created_at=action.created_at,
+        completed_at=action.completed_at,
+        verified_at=action.verified_at,
+        history=[
+            StatusChangeDoc(
+                from_status=h.from_status,
+                to_status=h.to_status,
+                reason=h.reason,
+                actor=h.actor,
+                source=h.source,
+                at=h.at,
+            )
+            for h in action.history
+        ],
     )
 
 

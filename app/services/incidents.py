@@ -64,6 +64,7 @@ def to_read(session: Session, incident: Incident, *, new: bool = False) -> Incid
             revenue=incident.impact_revenue,
             sla_minutes=incident.impact_sla_minutes,
             data=incident.impact_data,
+            currency=incident.impact_currency,
         ),
         postmortem_status=postmortem_status,
         open_actions=open_actions or 0,
@@ -76,6 +77,7 @@ def _apply_impact(incident: Incident, impact: Impact) -> None:
     incident.impact_revenue = impact.revenue
     incident.impact_sla_minutes = impact.sla_minutes
     incident.impact_data = impact.data
+    incident.impact_currency = impact.currency
 
 
 def _merge_impact(incident: Incident, patch: Impact | None) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -28,6 +26,7 @@ from .changes import postmortem_changed
 from .common import changed, load_incident, reject_nulls, snapshot
 from .evaluation import blocker_report, publish_blockers
 from .findings import findings_for
+from .postmortem_render import render_document
 
 
 class PostmortemDocument(BaseModel):
@@ -133,26 +132,6 @@ def _move(
     postmortem.status = new.value
 
 
-@cache
-def _templates(fmt: str) -> Environment:
-    """HTML is autoescaped; Markdown gets its raw HTML neutralised by `_markdown_text`."""
-    return Environment(
-        loader=PackageLoader("app", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
-        finalize=_markdown_text if fmt == "md" else None,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-def _markdown_text(value: Any) -> Any:
-    """Text people typed, made inert in Markdown: a wiki that renders the export must not
-    run `<script>` or `<img onerror>` from a timeline entry. Entities read the same."""
-    if isinstance(value, str):
-        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return value
-
-
 def render(doc: PostmortemDocument, fmt: str) -> str:
-    """Markdown for wikis and Jira; HTML for people (autoescaped, self-contained)."""
-    return _templates(fmt).get_template(f"postmortem.{fmt}.j2").render(doc=doc)
+    """Markdown for wikis, Jira and `hindsight lint`; HTML for people (autoescaped)."""
+    return render_document(doc, fmt)

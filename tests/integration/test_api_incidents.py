@@ -30,7 +30,13 @@ def test_create_read_and_keys(api: ApiClient) -> None:
     assert first["key"] == "INC-1" and second["key"] == "INC-2"
     got = api.get("/api/v1/incidents/inc-1").json
     assert got["title"] == INCIDENT["title"]
-    assert got["impact"] == {"customers": 1200, "revenue": 5300.5, "sla_minutes": 38, "data": None}
+    assert got["impact"] == {
+        "customers": 1200,
+        "revenue": 5300.5,
+        "currency": None,
+        "sla_minutes": 38,
+        "data": None,
+    }
     assert got["started_at"] == "2026-03-01T10:00:00Z"
     assert got["postmortem_status"] is None
 

@@ -23,6 +23,19 @@ def test_openapi_document_is_valid_and_complete(api: ApiClient) -> None:
         "/api/v1/audit/verify",
     ):
         assert path in paths, path
+    for source, header in (
+        ("jira", "X-Hub-Signature"),
+        ("pagerduty", "X-PagerDuty-Signature"),
+        ("opsgenie", "Authorization"),
+        ("alertmanager", "Authorization"),
+        ("generic", "X-Hindsight-Signature"),
+    ):
+        hook = paths[f"/webhooks/{source}"]["post"]
+        assert header in [p["name"] for p in hook["parameters"] if p["in"] == "header"]
+        assert hook["requestBody"]["content"]["application/json"]["schema"]
+        assert {"202", "200", "default"} <= set(hook["responses"])
+    generic = spec["components"]["schemas"]["GenericWebhookEvent"]
+    assert {"delivery_id", "incident_id", "event", "occurred_at"} <= set(generic["required"])
     create_op = paths["/api/v1/incidents"]["post"]
     assert create_op["security"] == [{"bearer": ["write"]}]
     ref = create_op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
@@ -50,7 +63,7 @@ def test_postmortem_renders_markdown_and_escaped_html(api: ApiClient) -> None:
     assert md.status_code == 200 and md.mimetype == "text/markdown"
     text = md.data.decode()
     assert "## Timeline" in text and "Fail over \\| now" in text
-    assert "**Decision.** Primary unrecoverable Alternatives: restore." in text
+    assert "| decision | Fail over \\| now | Primary unrecoverable | restore |" in text
     assert "- Canary config" in text
     html = api.get(f"/api/v1/incidents/{key}/postmortem?format=html").data.decode()
     assert "<script>alert" not in html and "&lt;script&gt;" in html

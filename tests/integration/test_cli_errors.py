@@ -103,6 +103,17 @@ def test_unknown_key(
     assert one_line(capsys) == "hindsight: Not found: no incident INC-404"
 
 
+def test_evaluate_tells_no_such_incident_from_blockers_found(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    """`evaluate` is a gate whose 1 means "blockers found": an unknown key must not look so."""
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", database_url)
+    assert main(["evaluate", "INC-404"]) == 2
+    assert one_line(capsys) == "hindsight: Not found: no incident INC-404"
+    assert main(["evaluate"]) == 2
+    assert "Missing argument" in one_line(capsys)
+
+
 def test_field_errors_get_one_indented_line_each(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

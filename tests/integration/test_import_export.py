@@ -150,7 +150,7 @@ def test_failure_mid_write_rolls_back(app: Flask, monkeypatch: pytest.MonkeyPatc
     def boom(*_: Any, **__: Any) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(documents, "add_action", boom)
+    monkeypatch.setattr(documents, "add_action_with_history", boom)
     with pytest.raises(RuntimeError):
         import_document(runtime(app), copy.deepcopy(DOC), actor="test")
     assert _counts(app) == {k: 0 for k in _counts(app)}

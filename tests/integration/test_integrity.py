@@ -48,14 +48,20 @@ def test_a_nested_patch_changes_only_the_members_sent(
     resp = api.patch(f"/api/v1/incidents/{key}", json={"impact": patch})
     assert resp.status_code == 200, resp.json
     impact = api.get(f"/api/v1/incidents/{key}").json["impact"]
-    assert impact == {**INCIDENT["impact"], **expected}
+    assert impact == {"currency": None, **INCIDENT["impact"], **expected}
 
 
 def test_impact_null_clears_every_member(api: ApiClient) -> None:
     key = api.post("/api/v1/incidents", json=INCIDENT).json["key"]
     assert api.patch(f"/api/v1/incidents/{key}", json={"impact": None}).status_code == 200
     impact = api.get(f"/api/v1/incidents/{key}").json["impact"]
-    assert impact == {"customers": None, "revenue": None, "sla_minutes": None, "data": None}
+    assert impact == {
+        "customers": None,
+        "revenue": None,
+        "currency": None,
+        "sla_minutes": None,
+        "data": None,
+    }
 
 
 def _race(app: Flask, path: str, bodies: list[dict[str, Any]]) -> list[int]:

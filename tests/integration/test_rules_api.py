@@ -306,7 +306,7 @@ def test_cli_evaluate_exit_codes(
     assert main(["evaluate", key]) == 1
     out = capsys.readouterr().out
     assert "ownership.missing" in out and f"{key}: " in out and "1 unwaived blocker(s)" in out
-    assert main(["evaluate", "INC-999999"]) == 1  # NotFound is a Problem: reported, exit 1
+    assert main(["evaluate", "INC-999999"]) == 2  # not "blockers found" (1): no such incident
 
 
 def test_invalid_policy_stops_the_start_with_line_and_key(tmp_path: Path) -> None:

@@ -207,3 +207,90 @@ def test_policy_option_tunes_severities(tmp_path: Path, capsys: pytest.CaptureFi
     bad_policy.write_text("rules:\n  no.such_rule: {enabled: false}\n")
     assert main(["lint", "--policy", str(bad_policy), str(DATA / "bad.md")]) == 2  # SettingsError
     assert main(["lint", "--policy", str(tmp_path / "none.yaml"), str(DATA / "bad.md")]) == 2
+
+
+def test_language_findings_outside_the_causes_point_at_their_own_line() -> None:
+    """Lessons, went-wrong items and a cause's "Why:" line are reported where they are."""
+    text = textwrap.dedent("""\
+        # Outage
+
+        ## Summary
+
+        Checkout failed.
+
+        ## Timeline
+
+        - 10:00 alert fired
+        - 11:00 service restored
+
+        ## Root causes
+
+        - RC1: The pool was too small.
+          Why: The operator forgot to resize it.
+
+        ## Action items
+
+        - Size the pool. Addresses: RC1
+          Success criteria: no waits. Validation: load test.
+
+        ## What went wrong
+
+        - Nothing paged.
+        - Bob forgot to run the canary.
+
+        ## Lessons
+
+        - The DBA failed to check the backup report.
+        """)
+    found = {(f.line, f.rule, f.details.get("field")) for f in lint_text(text, "d.md", Policy())}
+    lines = text.splitlines()
+    language = [f for f in found if f[1].startswith("language.")]
+    assert {field for _, _, field in language} >= {"why", "went_wrong[1]", "lessons[0]"}
+    for line, _, field in language:
+        assert line is not None and line > 1
+        assert {"why": "forgot", "went_wrong[1]": "Bob", "lessons[0]": "DBA"}.get(
+            str(field), ""
+        ) in lines[line - 1]
+
+
+def test_placeholders_are_no_value_and_escapes_read_back() -> None:
+    text = textwrap.dedent("""\
+        # INC-9: x
+
+        | | |
+        |---|---|
+        | Facilitator | _None recorded._ |
+        | Resolved | 2026-03-01T11:00:00Z |
+
+        ## Summary
+
+        _None recorded._
+
+        ## Timeline
+
+        | # | Time (UTC) | Kind | What happened | Decision rationale | Alternatives |
+        |---|---|---|---|---|---|
+        | T4 | 2026-03-01T10:00:00Z | note | Page &lt;b&gt; \\| fired | _None recorded._ | |
+
+        ## Causes
+
+        - **RC7** (contributing factor; config): Pool \\# too small
+        """)
+    view = to_view(parse(text), "INC-9")
+    assert view.summary == "" and view.postmortem and view.postmortem.facilitator is None
+    assert view.resolved_at is not None and view.resolved_at.hour == 11
+    [event] = view.timeline
+    assert (event.key, event.kind, event.text, event.is_decision, event.rationale) == (
+        "T4",
+        "note",
+        "Page <b> | fired",
+        True,
+        None,
+    )
+    [cause] = view.causes
+    assert (cause.key, cause.kind, cause.category, cause.statement) == (
+        "RC7",
+        "contributing_factor",
+        "config",
+        "Pool # too small",
+    )
