@@ -78,6 +78,9 @@ class Settings(BaseSettings):
         default=None, description="HMAC key that signs compliance archive manifests"
     )
 
+    public_url: str | None = Field(
+        default=None, description="where people reach Hindsight; links in invitations"
+    )
     notify_webhook_url: str | None = None
     smtp_url: str | None = None
     outbound_timeout_seconds: float = Field(default=10.0, gt=0)
