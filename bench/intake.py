@@ -124,7 +124,7 @@ def free_port() -> int:
 def gunicorn(app: str, env: dict[str, str], workers: int) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     run_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)}
-    cmd = [str(Path(sys.executable).parent / "gunicorn"), "--access-logfile", "", app]
+    cmd = [str(Path(sys.executable).parent / "gunicorn"), app]
     proc = subprocess.Popen(
         [*cmd, "--pythonpath", f"{ROOT},{ROOT / 'bench'}"],
         cwd=ROOT,
@@ -145,9 +145,9 @@ def wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
         if proc.poll() is not None:
             raise SystemExit(f"gunicorn exited with {proc.returncode}")
         try:
-            requests.get(url + "/healthz", timeout=1)
+            requests.get(url + "/healthz", timeout=5)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
     raise SystemExit(f"{url} did not answer in {timeout}s")
 
