@@ -15,6 +15,11 @@ from typing import Any
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+# Threads per worker (gunicorn runs the gthread worker when this is above 1): a webhook
+# or API request mostly waits on the database's commit, so a worker serves others while
+# one waits, instead of one request per process. The app is thread-safe (a session per
+# request, the runtime shared read-only), as it already is under `hindsight serve`.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 accesslog = "-"
 

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
         default=25 * 1024 * 1024, gt=0, description="Largest evidence file an upload may carry."
     )
 
+    public_url: str | None = Field(
+        default=None, description="where people reach Hindsight; links in invitations"
+    )
     notify_webhook_url: str | None = None
     smtp_url: str | None = None
     outbound_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -25,8 +25,9 @@ from app.schemas.analysis import (
 from app.schemas.common import Input, Page
 from app.schemas.incidents import IncidentCreate, IncidentQuery, IncidentRead, IncidentUpdate
 from app.schemas.postmortems import PostmortemRead, PostmortemUpdate
+from app.schemas.reviews import ReviewRead
 from app.services import actions as action_service
-from app.services import analysis
+from app.services import analysis, closing
 from app.services import incidents as incident_service
 from app.services import postmortems as postmortem_service
 from app.services.tokens import Principal
@@ -184,3 +185,28 @@ def get_postmortem(key: str, query: PostmortemFormat) -> object:
 )
 def update_postmortem(key: str, body: PostmortemUpdate, actor: Principal) -> PostmortemRead:
     return postmortem_service.update_postmortem(current(), key, body, actor.actor)
+
+
+@bp.op(
+    "GET",
+    "/<key>/postmortem/review",
+    summary="The review prepared at the close: timings, facilitator, due date, participants",
+    response=ReviewRead,
+)
+def get_review(key: str) -> ReviewRead:
+    return closing.get_review(current(), key)
+
+
+@bp.op(
+    "GET",
+    "/<key>/postmortem/invitation.ics",
+    summary="The review's calendar invitation (iCalendar, METHOD:REQUEST)",
+    produces=("text/calendar",),
+)
+def get_invitation(key: str) -> Response:
+    body = closing.get_invitation(current(), key)
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{key}-review.ics"'},
+    )

@@ -14,6 +14,7 @@ from .ops import (
     Waiver,
     WebhookDelivery,
 )
+from .review import PostmortemReview
 from .search import SearchDocument
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Participant",
     "PendingEvaluation",
     "Postmortem",
+    "PostmortemReview",
     "SearchDocument",
     "SyncState",
     "TimelineEvent",

@@ -47,10 +47,12 @@ def store_delivery(
     job: Callable[[int], JobRequest],
     event_time: datetime | None = None,
 ) -> tuple[int, bool]:
-    """Persist one delivery; returns (id, is_duplicate)."""
-    found = _existing(runtime, source, identifier)
-    if found is not None:
-        return found, True
+    """Persist one delivery; returns (id, is_duplicate).
+
+    The insert itself is the duplicate check (unique on source and delivery id): a
+    look-up first would cost every new delivery a second round trip to the database,
+    and senders retry far less often than they send.
+    """
     try:
         with runtime.uow() as uow:
             row = WebhookDelivery(
@@ -65,9 +67,10 @@ def store_delivery(
             uow.after_commit(job(row.id))
             uow.commit()
             return row.id, False
-    except IntegrityError:  # the same delivery raced in on another connection
+    except IntegrityError:  # a retry, or the same delivery racing in on another connection
         found = _existing(runtime, source, identifier)
-        assert found is not None
+        if found is None:
+            raise
         return found, True
 
 

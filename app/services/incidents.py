@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, func, select, type_coerce
@@ -14,7 +13,7 @@ from app import audit
 from app.domain.errors import field_error
 from app.domain.vocabulary import ActionStatus, IncidentStatus
 from app.models import Action, Incident, Postmortem
-from app.runtime import Runtime, current
+from app.runtime import Runtime
 from app.schemas.common import Page
 from app.schemas.incidents import (
     TIME_FIELDS,
@@ -27,10 +26,10 @@ from app.schemas.incidents import (
     check_time_order,
 )
 
+from . import closing
 from .changes import incident_changed
 from .common import changed, load_incident, reject_nulls, snapshot
 
-REVIEW_WINDOW_DAYS = 5
 _INCIDENTS: Table = Incident.__table__  # type: ignore[assignment]
 _SET_KEY = (
     _INCIDENTS.update().where(_INCIDENTS.c.id == bindparam("row_id")).values(key=bindparam("key"))
@@ -125,18 +124,17 @@ def add_incident(
 def open_postmortem(session: Session, incident: Incident) -> Postmortem:
     """Job 1: a resolved incident gets a draft, a facilitator and a review date, once.
 
-    The facilitator comes from the catalog, preferably from outside the team
-    that owns the affected services, which keeps the review blameless.
+    Facilitator (by rotation) and due date (in business days) follow the review
+    policy (`closing.review_terms`); the rest of the close is `closing.prepare_review`.
     """
     if incident.postmortem is not None:
         return incident.postmortem
-    resolved = incident.resolved_at or incident.closed_at or datetime.now(UTC)
-    facilitator = current().catalog.facilitator_for(incident.services)
+    facilitator, due = closing.review_terms(session, incident)
     postmortem = Postmortem(
         incident=incident,
         status="draft",
-        facilitator=facilitator.name if facilitator else None,
-        review_due=(resolved + timedelta(days=REVIEW_WINDOW_DAYS)).date(),
+        facilitator=facilitator,
+        review_due=due,
         summary=incident.summary,
     )
     session.add(postmortem)
@@ -147,6 +145,7 @@ def create_incident(runtime: Runtime, data: IncidentCreate, actor: str) -> Incid
     with runtime.uow() as uow:
         incident = add_incident(uow.session, data, actor=actor)
         incident_changed(uow, incident)
+        closing.prepare_review(uow, incident, actor=actor)
         uow.commit()
         return to_read(uow.session, incident, new=True)
 
@@ -226,5 +225,6 @@ def update_incident(runtime: Runtime, key: str, data: IncidentUpdate, actor: str
                 after=new,
             )
             incident_changed(uow, incident)
+            closing.prepare_review(uow, incident, actor=actor)
         uow.commit()
         return to_read(uow.session, incident)

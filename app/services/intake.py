@@ -27,7 +27,7 @@ from app.schemas.incidents import TIME_FIELDS, IncidentCreate
 from app.webhooks import alertmanager, generic, opsgenie, pagerduty
 from app.webhooks.event import EventKind, IncidentEvent
 
-from . import deliveries
+from . import closing, deliveries
 from .changes import incident_changed
 from .deliveries import store_delivery
 from .incidents import add_incident, open_postmortem
@@ -41,8 +41,9 @@ PARSERS: dict[str, Callable[[Any], list[IncidentEvent]]] = {
 _STATUS = {
     EventKind.TRIGGERED: IncidentStatus.OPEN,
     EventKind.ACKNOWLEDGED: IncidentStatus.INVESTIGATING,
-    EventKind.ESCALATED: IncidentStatus.INVESTIGATING,
-    EventKind.ANNOTATED: IncidentStatus.INVESTIGATING,
+    # An escalation or a note says nobody has taken it yet, or adds words: no status change.
+    EventKind.ESCALATED: IncidentStatus.OPEN,
+    EventKind.ANNOTATED: IncidentStatus.OPEN,
     EventKind.RESOLVED: IncidentStatus.RESOLVED,
     EventKind.CLOSED: IncidentStatus.CLOSED,
 }
@@ -86,6 +87,7 @@ def _handle(uow: UnitOfWork, delivery: WebhookDelivery) -> tuple[DeliveryStatus,
     for event in events:
         incident = apply_event(uow.session, event)
         incident_changed(uow, incident)
+        closing.prepare_review(uow, incident, actor=f"webhook:{event.source}")
     if not events:
         return DeliveryStatus.IGNORED, "no incident lifecycle event in the payload"
     return DeliveryStatus.PROCESSED, None
@@ -108,6 +110,8 @@ def apply_event(session: Session, event: IncidentEvent) -> Incident:
         )
     before = {f: getattr(incident, f) for f in (*TIME_FIELDS, "status")}
     _advance(incident, event)
+    if event.kind == EventKind.ACKNOWLEDGED:
+        closing.note_commander(session, incident, event.actor)
     session.add(
         TimelineEvent(
             incident=incident,
@@ -162,7 +166,7 @@ def _advance(incident: Incident, event: IncidentEvent) -> None:
     if event.kind == EventKind.TRIGGERED:
         incident.started_at = min(filter(None, (incident.started_at, at)))
         incident.detected_at = min(filter(None, (incident.detected_at, at)))
-    elif event.kind in (EventKind.ACKNOWLEDGED, EventKind.ESCALATED):
+    elif event.kind == EventKind.ACKNOWLEDGED:  # an escalation is the want of one
         incident.acknowledged_at = min(filter(None, (incident.acknowledged_at, at)))
     elif event.kind == EventKind.RESOLVED:
         incident.resolved_at = max(filter(None, (incident.resolved_at, at)))

@@ -22,7 +22,7 @@ from app.sync import jira_payloads
 from app.sync.models import TrackerLink
 from app.sync.tracker import RemoteChange, UserRef
 
-from . import deliveries
+from . import deliveries, jira_intake
 from .tracker_apply import SOURCE, InboundContext, apply_remote, flag_deleted, inbound_context
 
 
@@ -61,6 +61,8 @@ def _process(
     if _is_me(ctx, change.actor):
         return ignored, "made by Hindsight's own Jira account"
     link = _find_link(uow.session, change)
+    if link is None and (issue := jira_intake.incident_issue(payload)) is not None:
+        return jira_intake.apply_issue(uow, issue)  # an incident run in Jira
     if link is None or link.entity_type != "action":
         return ignored, "not a Hindsight action issue"
     action = uow.session.get(Action, link.entity_id)

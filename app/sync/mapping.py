@@ -116,6 +116,15 @@ _VALID_STATUSES: dict[EntityType, set[str]] = {
 _ISSUE_TYPES: dict[EntityType, str] = {"incident": "Bug", "postmortem": "Story", "action": "Task"}
 
 
+class IncidentSource(BaseModel):
+    """Jira as an incident source: which issues are incidents people run in Jira."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    project: str | None = Field(default=None, description="default: the mapping's project")
+    issue_type: str | None = Field(default=None, description="default: issue_types.incident")
+
+
 class JiraMapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
     project: str | None = None
@@ -134,6 +143,7 @@ class JiraMapping(BaseModel):
     inbound: Inbound = Field(default_factory=Inbound)
     custom_fields: list[CustomField] = Field(default_factory=list)
     defaults: dict[EntityType, dict[str, Any]] = Field(default_factory=dict)
+    incident_source: IncidentSource = Field(default_factory=IncidentSource)
 
     @field_validator("labels")
     @classmethod

@@ -51,10 +51,17 @@ class IncidentEvent:
     url: str | None = None
     actor: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # The source's own name for what happened ("incident.priority_updated", "AddNote"), and
+    # what it said (a note's text, a comment): the timeline shows both, in the source's words.
+    what: str | None = None
+    detail: str = ""
 
     def describe(self) -> str:
         who = f" by {self.actor}" if self.actor else ""
-        return f"{self.source}: incident {self.kind.value}{who}: {self.title}"
+        said = f": {self.detail}" if self.detail else ""
+        return (
+            f"{self.source}: {self.what or 'incident ' + self.kind.value}{who}: {self.title}{said}"
+        )
 
 
 class PayloadError(ValueError):
@@ -95,13 +102,26 @@ def as_text(value: Any, loc: list[str | int]) -> str | None:
     raise PayloadError(loc, "expected a string")
 
 
+# Epoch numbers by magnitude: Opsgenie sends `createdAt` in milliseconds and `updatedAt` in
+# nanoseconds in the same alert. Years 1973-2999 fall in exactly one of these bands.
+_EPOCH_UNITS = ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3))
+
+
+def _epoch(value: float) -> float:
+    """Seconds from an epoch number in seconds, milliseconds, microseconds or nanoseconds."""
+    for floor, per_second in _EPOCH_UNITS:
+        if abs(value) >= floor:
+            return value / per_second
+    return value
+
+
 def parse_time(value: Any, loc: list[str | int]) -> datetime:
-    """ISO 8601 (naive means UTC) or epoch milliseconds (Opsgenie), in years 1900-2999."""
+    """ISO 8601 (naive means UTC) or an epoch number (unit by magnitude), in years 1900-2999."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
-            parsed = datetime.fromtimestamp(value / 1000, UTC)
+            parsed = datetime.fromtimestamp(_epoch(value), UTC)
         except (OverflowError, ValueError, OSError):
-            raise PayloadError(loc, f"epoch milliseconds out of range: {value!r}") from None
+            raise PayloadError(loc, f"epoch time out of range: {value!r}") from None
     elif isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -3,7 +3,9 @@
 Opsgenie does not sign its webhooks; the integration is configured to send
 a custom header, which we compare in constant time with our shared token.
 Alerts carry no delivery id, so one is derived from alert id, action and
-the alert's update time: a resend of the same change is a duplicate.
+the alert's update time: a resend of the same change is a duplicate. The
+documented action data sends `createdAt` in epoch milliseconds and
+`updatedAt` in epoch nanoseconds; `parse_time` reads the unit from the size.
 """
 
 from __future__ import annotations
@@ -26,10 +28,20 @@ from .event import (
 _KINDS = {
     "Create": EventKind.TRIGGERED,
     "Acknowledge": EventKind.ACKNOWLEDGED,
+    "UnAcknowledge": EventKind.ANNOTATED,
     "Escalate": EventKind.ESCALATED,
+    "EscalateNext": EventKind.ESCALATED,
+    "AssignOwnership": EventKind.ANNOTATED,
+    "TakeOwnership": EventKind.ANNOTATED,
+    "AddRecipient": EventKind.ANNOTATED,
+    "AddResponder": EventKind.ANNOTATED,
+    "AddTeam": EventKind.ANNOTATED,
     "AddNote": EventKind.ANNOTATED,
+    "UpdatePriority": EventKind.ANNOTATED,
     "Close": EventKind.RESOLVED,
 }
+# Fields the action data adds beside the alert's own, in the words the timeline shows.
+_DETAIL = ("note", "owner", "recipient", "team", "escalationName")
 _PRIORITY = {"P1": Severity.SEV1, "P2": Severity.SEV2, "P3": Severity.SEV3}
 
 
@@ -60,6 +72,11 @@ def parse(payload: Any) -> list[IncidentEvent]:
     if not services and alert.get("entity"):
         services = (slug(str(alert["entity"])),)
     source = as_object(payload.get("source"), ["source"])
+    detail = "; ".join(
+        str(alert[name])
+        for name in _DETAIL
+        if isinstance(alert.get(name), str | int) and alert[name]
+    )
     return [
         IncidentEvent(
             source="opsgenie",
@@ -72,5 +89,7 @@ def parse(payload: Any) -> list[IncidentEvent]:
             summary=str(alert.get("description") or ""),
             actor=as_text(alert.get("username") or source.get("name"), ["alert", "username"]),
             tags=tags,
+            what=f"alert {dig(payload, 'action')}",
+            detail=detail[:2000],
         )
     ]

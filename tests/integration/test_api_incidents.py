@@ -69,7 +69,8 @@ def test_update_and_postmortem_opens_on_resolve(api: ApiClient) -> None:
     )
     assert resolved.json["postmortem_status"] == "draft"
     doc = api.get(f"/api/v1/incidents/{key}/postmortem").json
-    assert doc["postmortem"]["review_due"] == "2026-03-06"
+    # Resolved on Sunday 1 March: five business days from Monday 2 March.
+    assert doc["postmortem"]["review_due"] == "2026-03-09"
 
 
 def test_time_order_is_checked_on_create_and_update(api: ApiClient) -> None:

@@ -73,10 +73,19 @@ def test_lifecycle_opens_a_postmortem_with_timeline_and_facilitator(hooks: Flask
     assert incident["resolved_at"] == "2026-03-02T10:40:00Z"
     doc = api.get(f"/api/v1/incidents/{incident['key']}/postmortem").json
     assert [t["kind"] for t in doc["timeline"]] == ["alert", "acknowledgement", "resolution"]
-    assert (
-        doc["postmortem"]["facilitator"] == "Noor Haddad"
-    )  # an SRE facilitator, outside storefront
-    assert doc["postmortem"]["review_due"] == "2026-03-07"
+    # Rotation over the owning team (storefront); nobody there has facilitated yet, so the
+    # first in catalog order. Five business days after Monday 2 March is Monday 9 March.
+    assert doc["postmortem"]["facilitator"] == "Maya Okafor"
+    assert doc["postmortem"]["review_due"] == "2026-03-09"
+    review = api.get(f"/api/v1/incidents/{incident['key']}/postmortem/review").json
+    assert review["timings"] == {"detect": 0, "acknowledge": 3, "mitigate": None, "resolve": 40}
+    # Maya is also checkout's owner (listed once, as facilitator); the acknowledger, a catalog
+    # person, leads the response; SEV1 invites storefront's director as business stakeholder.
+    assert [(p["name"], p["why"]) for p in review["participants"]] == [
+        ("Maya Okafor", "facilitator"),
+        ("Noor Haddad", "incident commander"),
+        ("Daniel Brooks", "business stakeholder"),
+    ]
 
 
 def test_duplicates_and_replays_change_nothing(hooks: Flask) -> None:

@@ -53,7 +53,11 @@ def test_pagerduty_priority_fallbacks_and_other_events() -> None:
     assert high.severity == Severity.SEV2 and high.kind == EventKind.TRIGGERED
     [low] = pagerduty.parse(pd_payload("incident.triggered", priority={"summary": "P4"}))
     assert low.severity == Severity.SEV4
-    assert pagerduty.parse(pd_payload("incident.priority_updated")) == []
+    [note] = pagerduty.parse(pd_payload("incident.priority_updated"))
+    assert note.kind == EventKind.ANNOTATED and note.what == "incident.priority_updated"
+    other = pd_payload("service.updated")
+    other["event"]["resource_type"] = "service"
+    assert pagerduty.parse(other) == []
 
 
 def test_pagerduty_signature_accepts_any_rotated_secret() -> None:
