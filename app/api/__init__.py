@@ -7,8 +7,8 @@ from flask import Flask
 from . import (
     actions,
     deliveries,
-    evidence,
     documents,
+    evidence,
     exports,
     findings,
     framework,

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import yaml
 
-from app import audit, runtime
+from app import runtime
 from app.services.archives import verify_archive
 from app.services.documents import export_document, import_or_update, parse_file
 from app.services.exports import ExportScope, build_archive
