@@ -176,18 +176,21 @@ def forbidden(history: list[Any]) -> int:
     return bad
 
 
-def queue_depth(redis_url: str | None) -> int:
+def queue_depth(redis_url: str | None) -> dict[str, int]:
+    """Jobs waiting or running, per RQ queue (none without Redis: jobs run in-process)."""
     if not redis_url:
-        return 0
+        return {}
     from redis import Redis
     from rq import Queue
     from rq.registry import StartedJobRegistry
 
     conn = Redis.from_url(redis_url)
-    depth = sum(Queue(q, connection=conn).count for q in QUEUES)
-    running = sum(StartedJobRegistry(q, connection=conn).count for q in QUEUES)
+    depth = {
+        q: Queue(q, connection=conn).count + StartedJobRegistry(q, connection=conn).count
+        for q in QUEUES
+    }
     conn.close()
-    return depth + running
+    return depth
 
 
 def fresh_after(url: str, redis_url: str | None, limit: float) -> float | None:
@@ -198,7 +201,7 @@ def fresh_after(url: str, redis_url: str | None, limit: float) -> float | None:
         while time.monotonic() - began < limit:
             with engine.connect() as conn:
                 waiting = conn.scalar(sa.text("SELECT count(*) FROM pending_evaluations"))
-            if not waiting and not queue_depth(redis_url):
+            if not waiting and not sum(queue_depth(redis_url).values()):
                 return time.monotonic() - began
             time.sleep(0.25)
     finally:
@@ -228,18 +231,18 @@ def _pg_database(admin: str) -> tuple[str, Any]:
     return admin.rsplit("/", 1)[0] + f"/{name}", drop
 
 
-def _start(
-    env: dict[str, str], args: argparse.Namespace, port: int
-) -> list[subprocess.Popen[bytes]]:
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run([str(BIN / "hindsight"), "init-db"], env=env, check=True, cwd=ROOT, **quiet)
-    procs = [
-        subprocess.Popen([str(BIN / "gunicorn"), "app:create_app()"], env=env, cwd=ROOT, **quiet)
-    ]
+def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    out = subprocess.DEVNULL
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out)
+
+
+def _start(env: dict[str, str], port: int) -> list[subprocess.Popen[bytes]]:
+    """`hindsight init-db`, then gunicorn as the image runs it and, with Redis, one worker."""
+    if _spawn([str(BIN / "hindsight"), "init-db"], env).wait(120) != 0:
+        raise SystemExit("bench/load.py: hindsight init-db failed")
+    procs = [_spawn([str(BIN / "gunicorn"), "app:create_app()"], env)]
     if env.get("HINDSIGHT_REDIS_URL"):
-        procs.append(
-            subprocess.Popen([str(BIN / "hindsight"), "worker"], env=env, cwd=ROOT, **quiet)
-        )
+        procs.append(_spawn([str(BIN / "hindsight"), "worker"], env))
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
@@ -250,7 +253,7 @@ def _start(
     raise SystemExit("bench/load.py: gunicorn did not answer /healthz within 90 s")
 
 
-def _percentile(values: list[float], q: float) -> float:
+def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else 0.0
 
 
@@ -265,7 +268,12 @@ def _instant(value: Any) -> datetime:
 
 
 def report(
-    tally: Tally, took: float, db: dict[str, Any], depth: int, fresh: float | None, limit: float
+    tally: Tally,
+    took: float,
+    db: dict[str, Any],
+    depth: dict[str, int],
+    fresh: float | None,
+    limit: float,
 ) -> bool:
     count, history = db["count"], db["history"]
     stored_moves = {(k, f, t, _instant(a)) for k, f, t, a in history if f is not None}
@@ -287,7 +295,8 @@ def report(
     for name, acknowledged, kept in pairs:
         print(f"{name}: acknowledged {acknowledged}, stored {kept}")
     print(f"forbidden transitions in history: {bad}")
-    print(f"queue depth at the end of the load: {depth}")
+    by_queue = ", ".join(f"{q} {n}" for q, n in depth.items())
+    print(f"queue depth at the end of the load: {sum(depth.values())} ({by_queue or 'no Redis'})")
     print(
         "findings fresh again after: "
         + (f"{fresh:.1f} s" if fresh is not None else f"not within {limit:.0f} s")
@@ -329,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     env.pop("HINDSIGHT_REDIS_URL", None)
     if redis_url:
         env["HINDSIGHT_REDIS_URL"] = redis_url
-    procs = _start(env, args, port)
+    procs = _start(env, port)
     try:
         print(
             f"{'SQLite, embedded' if args.sqlite else 'PostgreSQL, Redis, 1 RQ worker'};"

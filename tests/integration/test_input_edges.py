@@ -108,3 +108,17 @@ def test_concurrent_audited_writes_never_share_a_sequence_number(
     with committed_rt.db.sessions() as s:
         result = audit.verify(s)
     assert result.ok and result.checked == 90, result
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/reports/completion?since=7.574352213846768e-16",
+        "/api/v1/reports/learning?until=1e3",
+        "/api/v1/search?q=disk&since=0.5",
+        "/api/v1/incidents?since=-1",
+    ],
+)
+def test_numbers_are_not_times_in_any_query(api: ApiClient, path: str) -> None:
+    resp = api.get(path)
+    assert resp.status_code == 422 and resp.json["errors"][0]["loc"][0] == "query", resp.json
