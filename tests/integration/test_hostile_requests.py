@@ -34,7 +34,7 @@ SECRETS = {
     "alertmanager_webhook_token": "am-token-0123456789",
     "jira_webhook_secret": "jira-secret-0123456789",
 }
-EXAMPLES = 250
+EXAMPLES = 400
 
 EXTREME_TIMES = [
     "9999-12-31T23:59:59-14:00",
