@@ -6,11 +6,12 @@ import threading
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from app import audit
 from app.runtime import Runtime
-from tests.conftest import ADMIN_TOKEN, ApiClient
+from tests.conftest import ADMIN_TOKEN, ApiClient, runtime
 
 INCIDENT: dict[str, Any] = {"title": "Queue backlog", "severity": "SEV3"}
 
@@ -122,3 +123,36 @@ def test_concurrent_audited_writes_never_share_a_sequence_number(
 def test_numbers_are_not_times_in_any_query(api: ApiClient, path: str) -> None:
     resp = api.get(path)
     assert resp.status_code == 422 and resp.json["errors"][0]["loc"][0] == "query", resp.json
+
+
+def test_three_deletes_of_one_row_at_once_one_204_two_404(committed_app: Flask) -> None:
+    """One row is removed once: one 204 and one audit entry, the others a 404."""
+    api = ApiClient(committed_app.test_client())
+    key = api.post("/api/v1/incidents", json=INCIDENT).json["key"]
+    event = {"at": "2026-03-01T10:00:00Z", "kind": "note", "text": "n"}
+    cause = {"kind": "root_cause", "category": "change", "statement": "config push"}
+    for name, body in (("timeline", event), ("causes", cause), ("timeline", event)):
+        part = api.post(f"/api/v1/incidents/{key}/{name}", json=body).json
+        path = f"/api/v1/incidents/{key}/{name}/{part['id']}"
+        barrier, codes = threading.Barrier(3), list[int]()
+
+        def delete(
+            path: str = path, barrier: threading.Barrier = barrier, codes: list[int] = codes
+        ) -> None:
+            client = committed_app.test_client()
+            barrier.wait()
+            codes.append(
+                client.delete(
+                    path, headers={"Authorization": api._headers()["Authorization"]}
+                ).status_code
+            )
+
+        threads = [threading.Thread(target=delete) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(codes) == [204, 404, 404], (name, codes)
+    with runtime(committed_app).db.sessions() as s:
+        deletes = s.scalar(sa.text("SELECT count(*) FROM audit_log WHERE action LIKE '%.delete'"))
+    assert deletes == 3
