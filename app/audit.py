@@ -47,6 +47,12 @@ _READ_HEAD = select(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash).where(_HEAD
 _ENTRY_TABLE: Table = AuditEntry.__table__  # type: ignore[assignment]
 _ENTRY_COLUMNS = [c.name for c in _ENTRY_TABLE.columns if c.name != "id"]
 _INSERT = _ENTRY_TABLE.insert()
+# Written before it is read: on SQLite the driver opens the write transaction only at the
+# first write, so a head read first could be stale by the time the entry is inserted (two
+# writers, one seq: a UNIQUE failure). On PostgreSQL the update takes the row lock as well.
+_TAKE_HEAD = (
+    _HEAD_TABLE.update().where(_HEAD_TABLE.c.id == 1).values(last_seq=_HEAD_TABLE.c.last_seq)
+)
 _MOVE_HEAD = (
     _HEAD_TABLE.update()
     .where(_HEAD_TABLE.c.id == 1)
@@ -141,6 +147,7 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry inside the caller's transaction (locks the head row)."""
+    session.execute(_TAKE_HEAD)
     last_seq, last_hash = session.execute(_HEAD).one()
     entry = AuditEntry(
         seq=last_seq + 1,

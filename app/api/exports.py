@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, JsonValue, model_validator
 
 from app.domain.vocabulary import Scope
 from app.runtime import current
-from app.schemas.common import Input
+from app.schemas.common import Day, Input
 from app.services.exports import ExportScope, build_archive
 
 from .framework import ApiBlueprint
@@ -17,17 +15,30 @@ from .framework import ApiBlueprint
 bp = ApiBlueprint("exports", __name__, url_prefix="/api/v1/exports")
 
 
+_DAY: dict[str, JsonValue] = {"type": "string", "format": "date"}
+
+
 class ExportCreate(Input):
+    # The one-scope rule below, as the OpenAPI document states it: an incident, or a period.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["incident"], "properties": {"incident": {"type": "string"}}},
+                {"required": ["from", "to"], "properties": {"from": _DAY, "to": _DAY}},
+            ]
+        }
+    )
+
     incident: str | None = Field(default=None, description="one incident key, or a period:")
-    start: date | None = Field(default=None, alias="from")
-    end: date | None = Field(default=None, alias="to")
+    start: Day | None = Field(default=None, alias="from")
+    end: Day | None = Field(default=None, alias="to")
 
     @model_validator(mode="after")
     def _one_scope(self) -> ExportCreate:
         if self.incident is None and (self.start is None or self.end is None):
             raise ValueError("give 'incident', or both 'from' and 'to'")
         if self.start and self.end and self.start > self.end:
-            raise ValueError("'from' is after 'to'")
+            raise ValueError("'from' is after 'to'")  # cross-field: stated in the description
         return self
 
 

@@ -8,11 +8,18 @@ from typing import Any
 from flask import Flask
 from pydantic import BaseModel, TypeAdapter
 
+from app.schemas.common import INT_MAX
+
 from .framework import ApiBlueprint, Operation
 from .webhook_docs import webhook_paths
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 REF = "#/components/schemas/{model}"
+# `<id:...>` matches 1..2**31-1 only (framework.IdConverter); anything else there is a 404.
+_PATH_SCHEMAS: dict[str, dict[str, Any]] = {
+    "id": {"type": "integer", "minimum": 1, "maximum": INT_MAX},
+    "int": {"type": "integer"},
+}
 
 
 def _path(rule: str) -> str:
@@ -25,7 +32,7 @@ def _path_params(rule: str) -> list[dict[str, Any]]:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "integer" if conv in ("int", "id") else "string"},
+            "schema": _PATH_SCHEMAS.get(conv, {"type": "string"}),
         }
         for conv, name in _PARAM.findall(rule)
     ]
@@ -91,9 +98,10 @@ def _operation(op: Operation, defs: dict[str, Any]) -> dict[str, Any]:
     if op.query is not None:
         query = op.query.model_json_schema(ref_template=REF, mode="validation")
         defs.update(query.pop("$defs", {}))
+        required = set(query.get("required", []))
         for name, schema in query.get("properties", {}).items():
             out["parameters"].append(
-                {"name": name, "in": "query", "required": False, "schema": schema}
+                {"name": name, "in": "query", "required": name in required, "schema": schema}
             )
     if op.body is not None:
         out["requestBody"] = {

@@ -75,6 +75,20 @@ def _bearer() -> bool:
     return kind.lower() == "bearer" and bool(secret.strip())
 
 
+def _served_by_any(app: Flask, methods: list[str]) -> bool:
+    """True if one of `methods` really has a route for this path."""
+    adapter = app.url_map.bind_to_environ(request.environ)
+    for method in methods:
+        if method in ("HEAD", "OPTIONS"):
+            continue
+        try:
+            adapter.match(method=method)
+        except HTTPException:
+            continue
+        return True
+    return False
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
@@ -99,6 +113,10 @@ def init_app(app: Flask) -> None:
                 headers={"WWW-Authenticate": CHALLENGE},
             )
         valid = getattr(exc, "valid_methods", None)
+        if status == 405 and not _served_by_any(app, valid or []):
+            # Werkzeug says 405 when an `<id:...>` rule refused the value (DELETE .../causes/0)
+            # while another method's rule had the same shape: no such resource is a 404.
+            return problem_response(404, "Not Found", f"no resource at {request.path}")
         headers = {"Allow": ", ".join(valid)} if valid else None
         return problem_response(status, exc.name, detail, headers=headers)
 

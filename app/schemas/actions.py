@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
 from app.domain.vocabulary import ActionStatus, ActionType, Effort, Priority
 
-from .common import Id, Input, LongText, Name, Output, PageQuery, ShortText, Tag
+from .common import Day, Id, Input, LongText, Name, NotNull, Output, PageQuery, ShortText, Tag
 
 ComplianceRule = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9_]+\.[a-z0-9_.]+$", max_length=80)
@@ -24,7 +24,7 @@ class ActionFields(Input):
     description: LongText = ""
     owner: Name | None = None
     team: Tag | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     priority: Priority | None = None
     effort: Effort | None = None
     success_criteria: LongText | None = None
@@ -39,19 +39,19 @@ class ActionCreate(ActionFields):
 
 
 class ActionUpdate(Input):
-    title: ShortText | None = None
-    type: ActionType | None = None
-    description: LongText | None = None
+    title: Annotated[ShortText | None, NotNull()] = None
+    type: Annotated[ActionType | None, NotNull()] = None
+    description: Annotated[LongText | None, NotNull()] = None
     owner: Name | None = None
     team: Tag | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     priority: Priority | None = None
     effort: Effort | None = None
     success_criteria: LongText | None = None
     validation_method: LongText | None = None
-    cause_ids: list[Id] | None = None
+    cause_ids: Annotated[list[Id] | None, NotNull()] = None
     compliance_rule: ComplianceRule | None = None
-    status: ActionStatus | None = None
+    status: Annotated[ActionStatus | None, NotNull()] = None
     status_reason: LongText | None = None
 
 
@@ -72,7 +72,7 @@ class ActionRead(Output):
     type: ActionType
     owner: str | None
     team: str | None
-    due_date: date | None
+    due_date: Day | None
     priority: Priority | None
     score: float | None
     effort: Effort | None

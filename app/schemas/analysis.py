@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
@@ -14,7 +15,7 @@ from app.domain.vocabulary import (
     TimelineKind,
 )
 
-from .common import Id, Input, LongText, Name, Output, Tag, Timestamp
+from .common import Id, Input, LongText, Name, NotNull, Output, Tag, Timestamp
 
 Url = str
 
@@ -32,15 +33,15 @@ class TimelineEventCreate(Input):
 
 
 class TimelineEventUpdate(Input):
-    at: Timestamp | None = None
-    kind: TimelineKind | None = None
-    text: LongText | None = Field(default=None, min_length=1)
-    source: Tag | None = None
+    at: Annotated[Timestamp | None, NotNull()] = None
+    kind: Annotated[TimelineKind | None, NotNull()] = None
+    text: Annotated[LongText | None, NotNull()] = Field(default=None, min_length=1)
+    source: Annotated[Tag | None, NotNull()] = None
     actor_role: ParticipantRole | None = None
-    is_decision: bool | None = None
+    is_decision: Annotated[bool | None, NotNull()] = None
     rationale: LongText | None = None
-    alternatives: list[LongText] | None = None
-    evidence_links: list[Url] | None = None
+    alternatives: Annotated[list[LongText] | None, NotNull()] = None
+    evidence_links: Annotated[list[Url] | None, NotNull()] = None
 
 
 class TimelineEventRead(Output):
@@ -113,12 +114,12 @@ class CauseCreate(Input):
 
 
 class CauseUpdate(Input):
-    kind: CauseKind | None = None
-    category: CauseCategory | None = None
-    statement: LongText | None = Field(default=None, min_length=1)
+    kind: Annotated[CauseKind | None, NotNull()] = None
+    category: Annotated[CauseCategory | None, NotNull()] = None
+    statement: Annotated[LongText | None, NotNull()] = Field(default=None, min_length=1)
     why: LongText | None = None
     parent_id: Id | None = None
-    evidence_ids: list[Id] | None = None
+    evidence_ids: Annotated[list[Id] | None, NotNull()] = None
 
 
 class CauseRead(Output):

@@ -9,7 +9,18 @@ from pydantic import Field, StringConstraints, model_validator
 
 from app.domain.vocabulary import IncidentStatus, RegulatoryFlag, Severity
 
-from .common import Count, Input, LongText, Output, PageQuery, ShortText, Tag, Timestamp
+from .common import (
+    Count,
+    Input,
+    LongText,
+    Money,
+    NotNull,
+    Output,
+    PageQuery,
+    ShortText,
+    Tag,
+    Timestamp,
+)
 
 TIME_FIELDS = (
     "started_at",
@@ -26,7 +37,7 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 class Impact(Input):
     customers: Count | None = None
-    revenue: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    revenue: Money | None = None
     currency: Currency | None = Field(
         default=None, description="ISO 4217 code of revenue, e.g. USD or EUR"
     )
@@ -63,14 +74,14 @@ class IncidentCreate(IncidentFields):
 class IncidentUpdate(Input):
     """Every field optional; only the fields sent are changed."""
 
-    title: ShortText | None = None
-    severity: Severity | None = None
-    summary: LongText | None = None
-    status: IncidentStatus | None = None
-    services: list[Tag] | None = None
+    title: Annotated[ShortText | None, NotNull()] = None
+    severity: Annotated[Severity | None, NotNull()] = None
+    summary: Annotated[LongText | None, NotNull()] = None
+    status: Annotated[IncidentStatus | None, NotNull()] = None
+    services: Annotated[list[Tag] | None, NotNull()] = None
     domain: Tag | None = None
-    tags: list[Tag] | None = None
-    regulatory: list[RegulatoryFlag] | None = None
+    tags: Annotated[list[Tag] | None, NotNull()] = None
+    regulatory: Annotated[list[RegulatoryFlag] | None, NotNull()] = None
     started_at: Timestamp | None = None
     detected_at: Timestamp | None = None
     acknowledged_at: Timestamp | None = None

@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
 from app.domain.vocabulary import PostmortemStatus
 
-from .common import Input, LongText, Name, Output, Timestamp
+from .common import Day, Input, LongText, Name, NotNull, Output, Timestamp
 
 Lines = list[LongText]
 
 
 class PostmortemUpdate(Input):
     facilitator: Name | None = None
-    review_due: date | None = None
+    review_due: Day | None = None
     review_held_at: Timestamp | None = None
-    summary: LongText | None = None
-    impact: LongText | None = None
+    summary: Annotated[LongText | None, NotNull()] = None
+    impact: Annotated[LongText | None, NotNull()] = None
     went_well: Lines | None = Field(default=None, max_length=100)
     went_wrong: Lines | None = Field(default=None, max_length=100)
     lucky: Lines | None = Field(default=None, max_length=100)
     lessons: Lines | None = Field(default=None, max_length=100)
-    status: PostmortemStatus | None = None
+    status: Annotated[PostmortemStatus | None, NotNull()] = None
 
 
 class PostmortemRead(Output):
     incident_key: str
     status: PostmortemStatus
     facilitator: str | None
-    review_due: date | None
+    review_due: Day | None
     review_held_at: datetime | None
     summary: str
     impact: str

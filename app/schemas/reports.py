@@ -16,7 +16,9 @@ class CompletionQuery(Input):
     team: Tag | None = None
     service: Tag | None = None
     since: Timestamp | None = Field(default=None, description="actions created at or after")
-    until: Timestamp | None = Field(default=None, description="actions created before")
+    until: Timestamp | None = Field(
+        default=None, description="actions created before (must be after since)"
+    )
     format: ReportFormat = "json"
 
 
@@ -54,7 +56,9 @@ class CompletionReport(Output):
 class LearningQuery(Input):
     service: Tag | None = None
     since: Timestamp | None = Field(default=None, description="incidents started at or after")
-    until: Timestamp | None = Field(default=None, description="incidents started before")
+    until: Timestamp | None = Field(
+        default=None, description="incidents started before (must be after since)"
+    )
     format: ReportFormat = "json"
 
 

@@ -19,7 +19,9 @@ class SearchQuery(PageQuery):
     category: CauseCategory | None = Field(default=None, description="incidents with such a cause")
     severity: Severity | None = None
     since: Timestamp | None = Field(default=None, description="incidents started at or after")
-    until: Timestamp | None = Field(default=None, description="incidents started before")
+    until: Timestamp | None = Field(
+        default=None, description="incidents started before (must be after since)"
+    )
     limit: int = Field(default=20, ge=1, le=100)
 
 

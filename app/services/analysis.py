@@ -148,6 +148,11 @@ def delete_part(runtime: Runtime, key: str, part: Part, part_id: int, actor: str
             entity_key=f"{incident.key}/{row.id}",
             before=snapshot(row),
         )
+        # audit.record took the log's head, so writers take turns from here: a request that
+        # waited for one deleting the same row finds it gone (404), not deleted twice.
+        table: Any = part.model.__table__
+        if uow.session.scalar(select(table.c.id).where(table.c.id == row.id)) is None:
+            raise NotFound(f"{incident.key} has no {part.name} {part_id}")
         uow.session.delete(row)
         incident_changed(uow, incident)
         uow.commit()
