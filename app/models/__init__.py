@@ -15,6 +15,7 @@ from .ops import (
     WebhookDelivery,
 )
 from .search import SearchDocument
+from .user import User, WebSession
 
 __all__ = [
     "Action",
@@ -34,7 +35,9 @@ __all__ = [
     "SearchDocument",
     "SyncState",
     "TimelineEvent",
+    "User",
     "Waiver",
+    "WebSession",
     "WebhookDelivery",
     "action_causes",
     "utcnow",
