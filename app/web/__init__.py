@@ -16,7 +16,7 @@ bp = Blueprint(
     __name__,
     template_folder="templates",
     static_folder="static",
-    static_url_path="/static",
+    static_url_path="/assets",  # /static is the Flask app's own route
 )
 
 
@@ -26,4 +26,7 @@ def register(app: Flask) -> None:
     from . import admin, auth, board, dashboards, incidents, signin, workspace, workspace_forms  # noqa: F401,I001
 
     auth.init(bp)
+    # Flask autoescapes only templates named .html/.xml/...; ours are .html.j2, so say it
+    # outright: every value people typed is shown as text, whatever the template is called.
+    app.jinja_env.autoescape = True
     app.register_blueprint(bp)
