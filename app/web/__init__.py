@@ -25,7 +25,6 @@ def register(app: Flask) -> None:
     # keeps `bp` defined before they need it.
     from . import admin, auth, board, dashboards, incidents, signin, workspace, workspace_forms  # noqa: F401,I001
 
-    auth.init(bp)
     # Flask autoescapes only templates named .html/.xml/...; ours are .html.j2, so say it
     # outright: every value people typed is shown as text, whatever the template is called.
     app.jinja_env.autoescape = True

@@ -24,6 +24,8 @@ from app.runtime import current
 from app.services import users
 from app.services.users import Person
 
+from . import bp as web_blueprint
+
 COOKIE = "hindsight_session"
 SIGNIN_COOKIE = "hindsight_signin"
 PUBLIC = {"web.sign_in", "web.static"}
@@ -38,6 +40,8 @@ CONTENT_SECURITY_POLICY = (
 
 
 def init(bp: Blueprint) -> None:
+    """Once, when this module is first imported: a blueprint is set up before it is registered
+    (on every app the process builds; tests build several)."""
     bp.before_request(_authenticate)
     bp.after_request(_headers)
     bp.register_error_handler(DomainError, _domain_error)
@@ -155,3 +159,6 @@ def safe_next(target: str | None) -> str:
 
 def new_signin_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+init(web_blueprint)

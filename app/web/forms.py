@@ -19,7 +19,7 @@ from app.domain.errors import DomainError
 
 M = TypeVar("M", bound=BaseModel)
 _LOCAL_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$")
-_DIGITS = re.compile(r"^\s*\d{1,10}\s*$")
+_DIGITS = re.compile(r"^\s*-?\d{1,10}\s*$")
 
 
 class FormErrors(Exception):

@@ -93,6 +93,7 @@ class Browser:
 
     def screenshot(self, name: str, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
+        self.d.execute_script("window.scrollTo(0, 0)")
         height = self.d.execute_script("return document.documentElement.scrollHeight")
         self.d.set_window_size(1280, min(int(height) + 40, 4000))
         self.d.save_screenshot(str(out / name))
