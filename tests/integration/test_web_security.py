@@ -208,3 +208,35 @@ def test_the_trusted_header_is_believed_only_from_the_trusted_proxy(
         assert "Alice" in answer.get_data(as_text=True)
         again = client.get("/board", environ_overrides={"REMOTE_ADDR": "127.0.0.1"})
         assert again.status_code == 200  # the header made a session: the cookie carries it
+
+
+def test_a_finding_is_waived_with_a_reason_by_a_facilitator_only(app: Flask, rt: Runtime) -> None:
+    person(rt, "mo", Role.MEMBER)
+    person(rt, "fay", Role.FACILITATOR)
+    member, facilitator = app.test_client(), app.test_client()
+    csrf = sign_in(member, "mo")
+    member.post("/incidents/new", data={"title": "t", "severity": "SEV3", "csrf_token": csrf})
+    blame = "The on-call engineer failed to check the replica lag."
+    member.post(
+        "/incidents/INC-1/timeline",
+        data={"at": "2026-11-30T10:00", "kind": "note", "text": blame, "csrf_token": csrf},
+    )
+    member.post("/incidents/INC-1/evaluate", data={"csrf_token": csrf})
+    page = member.get("/incidents/INC-1").get_data(as_text=True)
+    assert '<mark class="blame"' in page
+    finding = re.search(r'id="finding-(\d+)" data-rule="language.individual_blame"', page)
+    assert finding, page
+    waive = f"/incidents/INC-1/findings/{finding.group(1)}/waive"
+    assert "Waive this finding" not in page  # a member is not offered the waiver...
+    refused = member.post(waive, data={"reason": "a quoted customer complaint", "csrf_token": csrf})
+    assert refused.status_code == 422  # ...and cannot post one
+    assert "only a facilitator or an admin" in refused.get_data(as_text=True)
+    fcsrf = sign_in(facilitator, "fay")
+    short = facilitator.post(waive, data={"reason": "no", "csrf_token": fcsrf})
+    assert short.status_code == 422 and "at least 10 characters" in short.get_data(as_text=True)
+    done = facilitator.post(
+        waive, data={"reason": "a quoted customer complaint", "csrf_token": fcsrf}
+    )
+    assert done.status_code == 302
+    page = facilitator.get("/incidents/INC-1").get_data(as_text=True)
+    assert "Waived by user:fay: a quoted customer complaint" in page
