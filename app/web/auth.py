@@ -69,8 +69,10 @@ def _trusted_username() -> str | None:
 
 
 def _authenticate() -> Response | None:
-    rt = current()
     g.person = g.csrf = None
+    if request.endpoint == "web.static":
+        return None  # the stylesheet is public, and needs no database round trip
+    rt = current()
     secret = request.cookies.get(COOKIE)
     signed = users.session_person(rt, secret) if secret else None
     trusted = _trusted_username()
@@ -152,7 +154,8 @@ def safe_next(target: str | None) -> str:
     if not target:
         return url_for("web.incidents")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    outside = parts.scheme or parts.netloc or "\\" in target or target.startswith("//")
+    if outside or not target.startswith("/"):
         return url_for("web.incidents")
     return target
 

@@ -85,6 +85,21 @@ def test_a_wrong_password_or_unknown_name_does_not_sign_in(app: Flask, rt: Runti
     assert no_token.status_code == 403  # the sign-in form has its own double-submit check
 
 
+@pytest.mark.parametrize(
+    "target, lands", [("/board", "/board"), ("//evil.example/x", "/incidents"),
+                      ("/\\evil.example", "/incidents"), ("https://evil.example", "/incidents")],
+)  # fmt: skip
+def test_sign_in_goes_back_only_to_a_page_of_this_site(
+    app: Flask, rt: Runtime, target: str, lands: str
+) -> None:
+    person(rt, "alice", Role.MEMBER)
+    client = app.test_client()
+    page = client.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="signin_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {"username": "alice", "password": PASSWORD, "signin_token": token, "next": target}
+    assert client.post("/sign-in", data=form).headers["Location"] == lands
+
+
 def test_the_session_cookie_is_httponly_and_samesite(app: Flask, rt: Runtime) -> None:
     person(rt, "alice", Role.MEMBER)
     client = app.test_client()
