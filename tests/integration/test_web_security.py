@@ -4,8 +4,10 @@ validation errors in the API's words beside the field, and the audit log naming 
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -255,3 +257,30 @@ def test_a_finding_is_waived_with_a_reason_by_a_facilitator_only(app: Flask, rt:
     assert done.status_code == 302
     page = facilitator.get("/incidents/INC-1").get_data(as_text=True)
     assert "Waived by user:fay: a quoted customer complaint" in page
+
+
+def test_suggested_actions_from_similar_incidents_sit_where_actions_are_added(
+    app: Flask, rt: Runtime
+) -> None:
+    """The demo's repeat incident gets its earlier twin's actions offered beside the form."""
+    from app.demo import DEMO_DIR  # the demo documents: incidents that really repeat
+    from app.services.documents import import_file_once
+
+    for path in sorted(DEMO_DIR.glob("*.yaml")):
+        import_file_once(rt, path, source="demo", actor="demo")
+    person(rt, "fay", Role.FACILITATOR)
+    client = app.test_client()
+    sign_in(client, "fay")
+    keys = [f"INC-{n}" for n in range(1, 7)]
+    pages = {key: client.get(f"/incidents/{key}").get_data(as_text=True) for key in keys}
+    offered = [key for key, page in pages.items() if 'id="suggestions"' in page]
+    assert offered, "no demo incident was offered an earlier incident's actions"
+    page = pages[offered[0]]
+    use = re.search(r'href="(/incidents/INC-\d+\?[^"]*title=[^"]+)"', page)
+    assert use, page[page.index('id="suggestions"') :][:1500]
+    link = html.unescape(use.group(1))
+    title = parse_qs(urlsplit(link).query)["title"][0]
+    prefilled = client.get(link).get_data(as_text=True)
+    assert '<details open id="add-action">' in prefilled  # the form opens, filled in
+    field = re.search(r'id="action-new-title" name="title" value="([^"]*)"', prefilled)
+    assert field and html.unescape(field.group(1)) == title
