@@ -19,8 +19,10 @@ from app.domain.vocabulary import (
     CauseCategory,
     CauseKind,
     EvidenceKind,
+    IncidentStatus,
     ParticipantRole,
     Priority,
+    Severity,
     TimelineKind,
 )
 from app.runtime import current
@@ -176,6 +178,9 @@ VOCABULARY = {
     "priorities": list(Priority),
     "action_statuses": list(ActionStatus),
     "lessons": LESSONS,
+    "severities": list(Severity),
+    "incident_statuses": list(IncidentStatus),
+    "time_fields": ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"),
 }
 
 

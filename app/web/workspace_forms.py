@@ -22,10 +22,12 @@ from app.schemas.analysis import (
     TimelineEventUpdate,
 )
 from app.schemas.findings import WaiverCreate
+from app.schemas.incidents import TIME_FIELDS, IncidentUpdate
 from app.schemas.postmortems import PostmortemUpdate
 from app.services import actions as action_service
 from app.services import analysis
 from app.services import findings as finding_service
+from app.services import incidents as incident_service
 from app.services import postmortems as postmortem_service
 from app.services.evaluation import evaluate_key
 
@@ -44,6 +46,14 @@ CAUSE = FormSpec(ints=("parent_id",), keep_empty=("why",))
 ACTION = FormSpec(
     int_lists=("cause_ids",),
     keep_empty=("description", "success_criteria", "validation_method"),
+)
+INCIDENT = FormSpec(
+    lines=("services", "tags"),
+    times=TIME_FIELDS,
+    nested={"impact": ("customers", "sla_minutes", "revenue", "data")},
+    ints=("impact.customers", "impact.sla_minutes"),
+    numbers=("impact.revenue",),
+    keep_empty=("summary",),
 )
 SUMMARY = FormSpec(keep_empty=("summary", "impact"))
 LESSON_LINES = FormSpec(lines=("went_well", "went_wrong", "lucky", "lessons"))
@@ -69,6 +79,18 @@ def edit_postmortem(key: str) -> Response:
         postmortem_service.update_postmortem(current(), key, data, person().actor)
 
     return submit(key, "summary", "summary", work)
+
+
+@bp.route("/incidents/<key>/incident", methods=["POST"])
+@needs(Scope.WRITE)
+def edit_incident(key: str) -> Response:
+    """Title, severity, status (resolving opens the postmortem), services, times, impact."""
+
+    def work() -> None:
+        data = read(IncidentUpdate, request.form, INCIDENT)
+        incident_service.update_incident(current(), key, data, person().actor)
+
+    return submit(key, "incident", "summary", work)
 
 
 @bp.route("/incidents/<key>/lessons", methods=["POST"])

@@ -284,3 +284,23 @@ def test_suggested_actions_from_similar_incidents_sit_where_actions_are_added(
     assert '<details open id="add-action">' in prefilled  # the form opens, filled in
     field = re.search(r'id="action-new-title" name="title" value="([^"]*)"', prefilled)
     assert field and html.unescape(field.group(1)) == title
+
+
+def test_resolving_the_incident_from_the_workspace_opens_its_postmortem(
+    app: Flask, rt: Runtime
+) -> None:
+    person(rt, "mo", Role.MEMBER)
+    client = app.test_client()
+    csrf = sign_in(client, "mo")
+    client.post("/incidents/new", data={"title": "t", "severity": "SEV3", "csrf_token": csrf})
+    assert 'id="no-postmortem"' in client.get("/incidents/INC-1").get_data(as_text=True)
+    form = {"title": "t", "severity": "SEV3", "status": "resolved", "services": "checkout",
+            "started_at": "2026-11-30T10:00", "resolved_at": "2026-11-30T09:00"}  # fmt: skip
+    early = client.post("/incidents/INC-1/incident", data={**form, "csrf_token": csrf})
+    assert early.status_code == 422  # resolved before it started: the API's own check
+    assert "earlier than started_at" in early.get_data(as_text=True)
+    form["resolved_at"] = "2026-11-30T11:00"
+    done = client.post("/incidents/INC-1/incident", data={**form, "csrf_token": csrf})
+    assert done.status_code == 302
+    page = client.get("/incidents/INC-1").get_data(as_text=True)
+    assert 'id="no-postmortem"' not in page and ">draft</span>" in page
