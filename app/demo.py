@@ -15,6 +15,7 @@ from .models import Action, Finding, Incident
 from .queue import BackgroundQueue
 from .services.documents import import_file_once
 from .services.tokens import create_token
+from .services.users import Role, create_user
 from .settings import Settings
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -24,6 +25,7 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 class DemoSummary:
     database: str
     token: str
+    sign_in: tuple[str, str] | None = None  # (username, password) created for the web UI
     loaded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     incidents: list[tuple[str, str, str, int, int]] = field(default_factory=list)
@@ -43,6 +45,13 @@ class DemoSummary:
             f"API token (write scope, shown once): {self.token}",
             f"  curl -H 'Authorization: Bearer {self.token}' http://{host}:{port}/api/v1/incidents",
         ]
+        if self.sign_in:
+            user, password = self.sign_in
+            lines += [
+                "",
+                f"Web sign-in (facilitator, shown once): http://{host}:{port}/sign-in",
+                f"  username {user}  password {password}",
+            ]
         return "\n".join(lines)
 
 
@@ -55,6 +64,16 @@ def load_demo(settings: Settings, demo_dir: Path = DEMO_DIR) -> DemoSummary:
         key, created = import_file_once(rt, path, source="demo", actor="demo")
         (summary.loaded if created else summary.skipped).append(key)
     summary.token = create_token(rt, f"demo-{secrets.token_hex(3)}", [Scope.WRITE], actor="demo")
+    username, password = f"demo-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
+    create_user(
+        rt,
+        username=username,
+        display_name="Demo Facilitator",
+        role=Role.FACILITATOR,
+        password=password,
+        actor="demo",
+    )
+    summary.sign_in = (username, password)
     if isinstance(rt.queue, BackgroundQueue):
         rt.queue.wait_idle(120)  # the counts below include the evaluations the imports asked for
     with rt.db.sessions() as s:

@@ -13,6 +13,7 @@ from .queue import BackgroundQueue
 from .services.evaluation import warm_up as rules_warm_up
 from .services.tokens import parse_bootstrap
 from .settings import Settings, SettingsError, load_settings
+from .web import register as register_web
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     problems.init_app(app)
     register(app)
+    register_web(app)  # pages for people at /, beside the API
 
     @app.before_request
     def _activate() -> None:

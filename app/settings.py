@@ -99,6 +99,21 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     outbound_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # Web UI (app/web): session cookies and the optional SSO trusted-header mode.
+    web_cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Secure flag on the session cookie; auto: when the request came over HTTPS "
+        "(X-Forwarded-Proto is believed only from a trusted proxy).",
+    )
+    web_trusted_header: str | None = Field(
+        default=None,
+        description="Header an SSO proxy sets to the signed-in username, e.g. X-Forwarded-User; "
+        "off when unset. Believed only from HINDSIGHT_WEB_TRUSTED_PROXIES.",
+    )
+    web_trusted_proxies: str = Field(
+        default="", description="Comma-separated addresses the trusted header may come from."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -106,7 +121,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
 
-    @field_validator("redis_url", "jira_url", mode="before")
+    @field_validator("redis_url", "jira_url", "web_trusted_header", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if value == "" else value

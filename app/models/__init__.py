@@ -16,6 +16,7 @@ from .ops import (
 )
 from .review import PostmortemReview
 from .search import SearchDocument
+from .user import User, WebSession
 
 __all__ = [
     "Action",
@@ -36,7 +37,9 @@ __all__ = [
     "SearchDocument",
     "SyncState",
     "TimelineEvent",
+    "User",
     "Waiver",
+    "WebSession",
     "WebhookDelivery",
     "action_causes",
     "utcnow",

@@ -41,6 +41,22 @@ def test_demo_serves_the_demo_incidents(
         base + "/api/v1/incidents/INC-1/postmortem?format=md", headers=headers, timeout=10
     )
     assert md.status_code == 200 and md.text.startswith("# INC-1")
+    sign_in_with_the_printed_account(base, output)
+
+
+def sign_in_with_the_printed_account(base: str, output: str) -> None:
+    """The demo prints a web sign-in it created; it opens the workspace of a demo incident."""
+    printed = re.search(r"username (\S+)  password (\S+)", output)
+    assert printed, output
+    web = requests.Session()
+    page = web.get(base + "/sign-in", timeout=10).text
+    token = re.search(r'name="signin_token" value="([^"]+)"', page)
+    assert token
+    form = {"username": printed.group(1), "password": printed.group(2)}
+    signed = web.post(base + "/sign-in", data={**form, "signin_token": token.group(1)}, timeout=10)
+    assert signed.status_code == 200 and signed.url.endswith("/incidents"), signed.text[:300]
+    workspace = web.get(base + "/incidents/INC-1", timeout=30)
+    assert workspace.status_code == 200 and "Improvement actions" in workspace.text
 
 
 def test_demo_is_idempotent_with_no_serve(env: dict[str, str]) -> None:
