@@ -1,7 +1,7 @@
 """web UI: local accounts and server-side sessions
 
 Revision ID: 0011
-Revises: 0004
+Revises: 0010
 Create Date: 2026-12-02 17:00:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import app.models.base
 
 revision = '0011'
-down_revision = '0004'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
