@@ -32,7 +32,7 @@ from app.domain.vocabulary import ActionStatus, Priority
 from app.models import Action, Escalation, Incident, Waiver
 from app.rules.follow_through import Step, Subject, plan, waiver_fingerprints
 from app.rules.policy import Obligation
-from app.runtime import Runtime
+from app.runtime import Runtime, current
 from app.sync import state
 
 from . import notifications
@@ -310,3 +310,9 @@ def _bump_priority(runtime: Runtime, uow: UnitOfWork, action_id: int, step: Step
     record_change(uow, runtime.settings, "action", action.id, action.key or "")
     request_evaluation(uow, action.incident_id)
     return 1
+
+
+def sweep_job(now_iso: str) -> None:
+    """A sweep as a job at a given time (queue `escalations`): the schedule runs it through
+    `schedule.run_job`; tests and operators can also ask for one at a chosen instant."""
+    sweep(current(), now=datetime.fromisoformat(now_iso))
