@@ -23,7 +23,11 @@ action_causes = Table(
 
 class Action(Base):
     __tablename__ = "actions"
-    __table_args__ = (Index("ix_actions_status_due", "status", "due_date"),)
+    __table_args__ = (
+        Index("ix_actions_status_due", "status", "due_date"),
+        # The follow-through sweep reads open actions whose next step is due, by status.
+        Index("ix_actions_status_follow_up", "status", "follow_up_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str | None] = mapped_column(String(32), unique=True)
@@ -48,7 +52,7 @@ class Action(Base):
     escalation_level: Mapped[int] = mapped_column(default=0)
     # When the follow-through sweep should next look at this action (migration 0009);
     # None: not yet worked out. A new due date clears it, so the ladder is measured again.
-    follow_up_at: Mapped[datetime | None] = mapped_column(index=True)
+    follow_up_at: Mapped[datetime | None]
     tracker_key: Mapped[str | None] = mapped_column(String(64))
     tracker_updated_at: Mapped[datetime | None]
     tracker_deleted: Mapped[bool] = mapped_column(default=False)

@@ -154,10 +154,12 @@ def steps_for(
         first_overdue = times[0]
         out += _rungs(rungs, times, "L", basis)
     idle = subject.last_activity_at
-    stale_times = [idle + timedelta(days=stale_after_days + after) for _, after in ladder]
-    stale = _rungs(rungs, stale_times, "S", f"{idle:%Y%m%dT%H%M}")
+    stale_from = idle + timedelta(days=stale_after_days)
     # Stale counts only while the action is not overdue: overdue is the stronger reason.
-    out += [s for s in stale if first_overdue is None or s.at < first_overdue]
+    if first_overdue is None or stale_from < first_overdue:
+        stale_times = [stale_from + timedelta(days=after) for _, after in ladder]
+        stale = _rungs(rungs, stale_times, "S", f"{idle:%Y%m%dT%H%M}")
+        out += [s for s in stale if first_overdue is None or s.at < first_overdue]
     return sorted(out, key=lambda s: s.at), every
 
 

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, or_, select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -70,6 +69,9 @@ class SweepReport:
 def sweep(runtime: Runtime, *, now: datetime) -> SweepReport:
     """Take every step due at `now` (the caller's clock: the schedule's, or a test's)."""
     report = SweepReport()
+    with runtime.db.sessions() as session:  # most sweeps find nothing due: one read, no lease
+        if not _candidates(session, now, 0, limit=1):
+            return report
     lease = state.Lease(runtime.db, LEASE, 600)
     if not lease.acquire():
         report.skipped = True
@@ -99,7 +101,9 @@ def _write_lock(session: Session) -> None:
         )
 
 
-def _candidates(session: Session, now: datetime, after_id: int) -> Sequence[Row[Any]]:
+def _candidates(
+    session: Session, now: datetime, after_id: int, limit: int = CHUNK
+) -> Sequence[Row[Any]]:
     rows: Sequence[Row[Any]] = session.execute(  # type: ignore[assignment]
         select(
             Action.id,
@@ -126,7 +130,7 @@ def _candidates(session: Session, now: datetime, after_id: int) -> Sequence[Row[
             or_(Action.follow_up_at.is_(None), Action.follow_up_at <= now),
         )
         .order_by(Action.id)
-        .limit(CHUNK)
+        .limit(limit)
     ).all()
     return rows
 
@@ -157,15 +161,15 @@ def _chunk(
         report.examined += 1
         ob = obligations.get(row.compliance_rule or "")
         entity = f"{row.incident_key}/{ob.id}" if ob else None
-        if waived & waiver_fingerprints(row.key or "", entity):
+        if waived and waived & waiver_fingerprints(row.key or "", entity):
             updates.append({"b_id": row.id, "b_next": now + RECHECK, "b_level": 0})
             continue
         subject = Subject(row.due_date, row.last_activity_at, _regulatory_due(row, ob))
         steps = plan(subject, ladder, policy.deadlines.stale_after_days, policy.follow_through, now)
         level = row.escalation_level
         if steps.due is not None and (row.id, steps.due.key) not in taken:
-            if _take(runtime, uow, row, steps.due, ob, now, report):
-                level = steps.due.level or level
+            _take(runtime, uow, row, steps.due, ob, now, report)
+            level = steps.due.level or level
         elif steps.due is None:
             level = 0
         updates.append({"b_id": row.id, "b_next": steps.next_at or now + RECHECK, "b_level": level})
@@ -210,8 +214,8 @@ def _take(
     ob: Obligation | None,
     now: datetime,
     report: SweepReport,
-) -> bool:
-    """Record the step (once: the unique row), notify, audit; False if another sweep had it."""
+) -> None:
+    """Record the step (once: the unique row), notify, audit."""
     who, team = _recipient(runtime, row, step)
     facts = _facts(runtime, row, ob, who, team)
     words = compose(step, facts, now)
@@ -230,11 +234,10 @@ def _take(
         at=now,
         channels={f"{channel}:{to}": "queued" for channel, to in routes},
     )
-    try:
-        with uow.session.begin_nested():
-            uow.session.add(escalation)
-    except IntegrityError:
-        return False
+    # No savepoint: the lease makes this sweep the only one, and `taken` was read under the
+    # write lock; should a sweep that lost its lease race us, the unique row fails the
+    # chunk's commit and everything in it (notifications too) rolls back together.
+    uow.session.add(escalation)
     notifications.queue_notification(
         runtime,
         uow,
@@ -261,7 +264,6 @@ def _take(
     report.escalations += step.level > 0
     if step.level in runtime.policy.follow_through.bump_priority_at and step.repeat == 0:
         report.priority_bumps += _bump_priority(runtime, uow, row.id, step)
-    return True
 
 
 def _facts(

@@ -80,13 +80,13 @@ def upgrade() -> None:
 
     with op.batch_alter_table('actions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('follow_up_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.create_index(batch_op.f('ix_actions_follow_up_at'), ['follow_up_at'], unique=False)
+        batch_op.create_index('ix_actions_status_follow_up', ['status', 'follow_up_at'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('actions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_actions_follow_up_at'))
+        batch_op.drop_index('ix_actions_status_follow_up')
         batch_op.drop_column('follow_up_at')
 
     with op.batch_alter_table('escalations', schema=None) as batch_op:
