@@ -70,27 +70,37 @@ def sweep(runtime: Runtime, *, now: datetime) -> SweepReport:
     """Take every step due at `now` (the caller's clock: the schedule's, or a test's)."""
     report = SweepReport()
     with runtime.db.sessions() as session:  # most sweeps find nothing due: one read, no lease
-        if not _candidates(session, now, 0, limit=1):
+        if not due_ids(session, now, limit=1):
             return report
     lease = state.Lease(runtime.db, LEASE, 600)
     if not lease.acquire():
         report.skipped = True
         return report
     try:
-        after_id = 0
-        while True:
+        with runtime.db.sessions() as session:
+            ids = due_ids(session, now)
+        for start in range(0, len(ids), CHUNK):
             lease.renew()
             with runtime.uow() as uow:
                 _write_lock(uow.session)
-                rows = _candidates(uow.session, now, after_id)
-                if not rows:
-                    break
-                after_id = rows[-1].id
+                rows = _candidates(uow.session, now, ids[start : start + CHUNK])
                 _chunk(runtime, uow, rows, now, report)
                 uow.commit()
     finally:
         lease.release()
     return report
+
+
+def due_ids(session: Session, now: datetime, limit: int | None = None) -> list[int]:
+    """Open actions whose next step has come (or was never worked out), by the
+    (status, follow_up_at) index: two range reads, so the cost follows what is due."""
+    found: set[int] = set()
+    for due in (Action.follow_up_at.is_(None), Action.follow_up_at <= now):
+        query = select(Action.id).where(Action.status.in_(OPEN), due).limit(limit)
+        found.update(session.scalars(query))
+        if limit is not None and len(found) >= limit:
+            break
+    return sorted(found)
 
 
 def _write_lock(session: Session) -> None:
@@ -101,9 +111,8 @@ def _write_lock(session: Session) -> None:
         )
 
 
-def _candidates(
-    session: Session, now: datetime, after_id: int, limit: int = CHUNK
-) -> Sequence[Row[Any]]:
+def _candidates(session: Session, now: datetime, ids: list[int]) -> Sequence[Row[Any]]:
+    """The chunk's actions, still open and still due (read again under the write lock)."""
     rows: Sequence[Row[Any]] = session.execute(  # type: ignore[assignment]
         select(
             Action.id,
@@ -125,12 +134,11 @@ def _candidates(
         )
         .join(Incident, Incident.id == Action.incident_id)
         .where(
+            Action.id.in_(ids),
             Action.status.in_(OPEN),
-            Action.id > after_id,
             or_(Action.follow_up_at.is_(None), Action.follow_up_at <= now),
         )
         .order_by(Action.id)
-        .limit(limit)
     ).all()
     return rows
 
