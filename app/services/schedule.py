@@ -131,7 +131,13 @@ def tick(runtime: Runtime, now: datetime | None = None) -> list[str]:
 
 
 def _claim(runtime: Runtime, name: str, slot: datetime) -> int | None:
-    try:
+    with runtime.db.sessions() as session:  # the usual case: already claimed, by anyone
+        claimed = session.scalar(
+            select(ScheduleRun.id).where(ScheduleRun.job == name, ScheduleRun.slot == slot)
+        )
+    if claimed is not None:
+        return None
+    try:  # the unique (job, slot) row decides a race between processes
         with runtime.db.sessions() as session, session.begin():
             run = ScheduleRun(job=name, slot=slot, started_at=datetime.now(UTC), outcome="queued")
             session.add(run)
