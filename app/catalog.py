@@ -7,6 +7,7 @@ all read it, so it is parsed once into typed objects and validated at start.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,6 +23,18 @@ class Person(BaseModel):
     facilitator: bool = False
 
 
+Channel = Literal["webhook", "email", "jira_comment"]
+CHANNELS: tuple[Channel, ...] = ("webhook", "email", "jira_comment")
+
+
+class TeamNotify(BaseModel):
+    """Where a team hears about reminders and escalations (all channels when left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+    channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS))
+    webhook_url: str | None = None  # else HINDSIGHT_NOTIFY_WEBHOOK_URL
+
+
 class Team(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
@@ -29,6 +42,7 @@ class Team(BaseModel):
     director: str | None = None
     default_owner: str | None = None
     slack_channel: str | None = None
+    notify: TeamNotify = Field(default_factory=TeamNotify)
 
 
 class Service(BaseModel):

@@ -10,6 +10,7 @@ from . import runtime
 from .api import problems, register
 from .api.metrics import Metrics
 from .queue import BackgroundQueue
+from .services import schedule
 from .services.evaluation import warm_up as rules_warm_up
 from .services.tokens import parse_bootstrap
 from .settings import Settings, SettingsError, load_settings
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     rt = runtime.build(settings)
     rt.bootstrap_tokens = bootstrap_tokens
     rules_warm_up(rt)  # a bad policy.yaml or catalog stops the start, naming file:line and key
+    schedule.check(rt)  # and an unknown job name in its schedule: block
     metrics = Metrics(rt)
 
     app = Flask(__name__)

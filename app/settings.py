@@ -92,12 +92,26 @@ class Settings(BaseSettings):
         default=25 * 1024 * 1024, gt=0, description="Largest evidence file an upload may carry."
     )
 
-    public_url: str | None = Field(
-        default=None, description="where people reach Hindsight; links in invitations"
+    notify_webhook_url: str | None = Field(
+        default=None, description="Slack-compatible incoming webhook for teams without their own."
     )
-    notify_webhook_url: str | None = None
-    smtp_url: str | None = None
+    smtp_url: str | None = Field(
+        default=None, description="smtp://[user:password@]host[:port] (smtps:// for TLS)."
+    )
     outbound_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Follow-through (issue 8): notifications, the schedule, links in messages.
+    notify_from: str = "hindsight@localhost"
+    notify_max_attempts: int = Field(
+        default=12, gt=0, description="Failed deliveries before a notification is dead-lettered."
+    )
+    notify_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    notify_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    public_url: str | None = Field(
+        default=None, description="Base URL people open Hindsight at, for links in messages."
+    )
+    schedule_enabled: bool = Field(
+        default=True, description="false: this process never starts scheduled jobs (another does)."
+    )
 
     # Web UI (app/web): session cookies and the optional SSO trusted-header mode.
     web_cookie_secure: Literal["auto", "always", "never"] = Field(
@@ -121,7 +135,9 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
 
-    @field_validator("redis_url", "jira_url", "web_trusted_header", mode="before")
+    @field_validator(
+        "redis_url", "jira_url", "smtp_url", "notify_webhook_url", "web_trusted_header", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -141,6 +157,10 @@ class Settings(BaseSettings):
     @property
     def jira_enabled(self) -> bool:
         return bool(self.jira_url and self.jira_project)
+
+    @property
+    def link_base(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -1,4 +1,4 @@
-"""The RQ worker: queues sync, rules and default.
+"""The RQ worker: every queue in app.queue.QUEUES (sync, rules, escalations, notify, default).
 
 RQ forks a work horse per job; the forked child must not reuse the parent's
 database connections, so the pool is reset in the child before the job runs.
@@ -11,6 +11,7 @@ from typing import Any
 
 from . import runtime
 from .queue import QUEUES
+from .services import schedule
 from .services.evaluation import warm_up
 from .services.sweep import sweep
 from .settings import Settings
@@ -27,6 +28,7 @@ def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bo
         return 2
     rt = runtime.build(settings)
     warm_up(rt)  # a bad policy.yaml or catalog stops the worker before it takes a job
+    schedule.check(rt)
     connection = Redis.from_url(settings.redis_url)
 
     class HindsightWorker(Worker):

@@ -48,6 +48,9 @@ COMMANDS = {
     "deliveries": "app.cli.deliveries:deliveries_group",
     "report": "app.cli.reports:report",
     "search": "app.cli.search:search",
+    "schedule": "app.cli.followthrough:schedule",
+    "escalations": "app.cli.followthrough:escalations",
+    "notifications": "app.cli.followthrough:notifications_group",
 }
 
 

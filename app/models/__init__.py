@@ -2,6 +2,7 @@
 
 from .action import Action, ActionStatusChange, action_causes
 from .base import Base, utcnow
+from .follow import Escalation, Notification, ScheduleRun
 from .incident import Cause, Evidence, Incident, Participant, Postmortem, TimelineEvent
 from .ops import (
     ApiToken,
@@ -26,13 +27,16 @@ __all__ = [
     "AuditHead",
     "Base",
     "Cause",
+    "Escalation",
     "Evidence",
     "Finding",
     "Incident",
+    "Notification",
     "OutboxItem",
     "Participant",
     "PendingEvaluation",
     "Postmortem",
+    "ScheduleRun",
     "PostmortemReview",
     "SearchDocument",
     "SyncState",

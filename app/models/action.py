@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -23,7 +23,11 @@ action_causes = Table(
 
 class Action(Base):
     __tablename__ = "actions"
-    __table_args__ = (Index("ix_actions_status_due", "status", "due_date"),)
+    __table_args__ = (
+        Index("ix_actions_status_due", "status", "due_date"),
+        # The follow-through sweep reads open actions whose next step is due, by status.
+        Index("ix_actions_status_follow_up", "status", "follow_up_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str | None] = mapped_column(String(32), unique=True)
@@ -46,6 +50,9 @@ class Action(Base):
     is_compliance: Mapped[bool] = mapped_column(default=False)
     compliance_rule: Mapped[str | None] = mapped_column(String(80))
     escalation_level: Mapped[int] = mapped_column(default=0)
+    # When the follow-through sweep should next look at this action (migration 0009);
+    # None: not yet worked out. A new due date clears it, so the ladder is measured again.
+    follow_up_at: Mapped[datetime | None]
     tracker_key: Mapped[str | None] = mapped_column(String(64))
     tracker_updated_at: Mapped[datetime | None]
     tracker_deleted: Mapped[bool] = mapped_column(default=False)
@@ -60,6 +67,13 @@ class Action(Base):
     history: Mapped[list[ActionStatusChange]] = relationship(
         back_populates="action", cascade="all, delete-orphan", order_by="ActionStatusChange.id"
     )
+
+
+@event.listens_for(Action.due_date, "set")
+def _due_date_moved(target: Action, value: object, old: object, _initiator: object) -> None:
+    """A moved due date may bring a reminder forward: let the next sweep measure it again."""
+    if value != old:
+        target.follow_up_at = None
 
 
 class ActionStatusChange(Base):

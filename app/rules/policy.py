@@ -38,6 +38,7 @@ from app.settings import SettingsError
 
 from .catalogue import RULES
 from .review import ReviewPolicy
+from .follow_through import FollowThroughPolicy
 
 FILE_NAME = "policy.yaml"
 LADDER = ("owner", "team_lead", "director")
@@ -231,6 +232,27 @@ def _known_rule(rule_id: str) -> str:
 
 
 RuleId = Annotated[str, AfterValidator(_known_rule)]
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def interval_seconds(value: object) -> int:
+    """'15m' -> 900; an int is seconds; 'off' (or 0) -> 0, meaning never."""
+    if isinstance(value, bool):
+        raise ValueError("an interval is a number of seconds or text like 15m, 1h, 1d, off")
+    if isinstance(value, int):
+        seconds = value
+    elif isinstance(value, str) and value.strip().lower() == "off":
+        return 0
+    elif isinstance(value, str) and value[:-1].isdigit() and value[-1:] in _UNITS:
+        seconds = int(value[:-1]) * _UNITS[value[-1]]
+    else:
+        raise ValueError("an interval is a number of seconds or text like 15m, 1h, 1d, off")
+    if seconds < 0:
+        raise ValueError("an interval cannot be negative")
+    return seconds
+
+
+Interval = Annotated[int | str, AfterValidator(interval_seconds)]
 
 
 class Policy(_Strict):
@@ -242,6 +264,10 @@ class Policy(_Strict):
     language: LanguagePolicy = LanguagePolicy()
     compliance: CompliancePolicy = CompliancePolicy()
     review: ReviewPolicy = ReviewPolicy()
+    follow_through: FollowThroughPolicy = FollowThroughPolicy()
+    # Scheduled job name -> interval ("15m", "1h", "1d", seconds, or "off"); see
+    # app/services/schedule.py for the jobs and their defaults.
+    schedule: dict[str, Interval] = Field(default_factory=dict)
     rules: dict[RuleId, RuleSetting] = Field(default_factory=dict)
 
     def enabled(self, rule_id: str) -> bool:

@@ -4,21 +4,22 @@ Enqueueing happens after commit and may fail (Redis down, worker killed);
 the database rows are the truth. The worker calls `sweep` on start and then
 every HINDSIGHT_SYNC_SWEEP_SECONDS (`hindsight serve` does the same on a
 thread when there is no worker), so stored incident-source and Jira
-deliveries, requested evaluations, due outbox rows and the scheduled
-reconcile all resume on their own.
+deliveries, requested evaluations, due outbox rows and due notifications all
+resume on their own. It also ticks the schedule (app/services/schedule.py),
+which runs the Jira reconcile, the re-evaluation and the follow-through sweep.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from app.db import JobRequest
 from app.runtime import Runtime
 from app.sync import outbox
 
-from . import deliveries, evaluation, intake, tracker_inbound, tracker_reconcile
+from . import deliveries, evaluation, intake, notifications, schedule, tracker_inbound
 from .tracker_sync import DRAIN_JOB
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ class SweepReport:
     deliveries: int = 0
     intake: int = 0
     evaluations: int = 0
-    reconcile: bool = False
+    notifications_due: int = 0
+    scheduled: list[str] = field(default_factory=list)
 
 
 def sweep(runtime: Runtime) -> SweepReport:
@@ -48,6 +50,12 @@ def sweep(runtime: Runtime) -> SweepReport:
     report.evaluations = evaluation.redispatch_pending(
         runtime, grace_seconds=EVALUATION_GRACE.total_seconds()
     )
+    with runtime.db.sessions() as session:
+        report.notifications_due = notifications.count_due(session, now)
+    if report.notifications_due:
+        runtime.queue.dispatch([notifications.NOTIFY_JOB])
+    if runtime.settings.schedule_enabled:
+        report.scheduled = schedule.tick(runtime)
     if not runtime.settings.jira_enabled:
         return report
     with runtime.db.sessions() as session, session.begin():
@@ -60,9 +68,6 @@ def sweep(runtime: Runtime) -> SweepReport:
     jobs: list[JobRequest] = [tracker_inbound.delivery_job(i) for i in ids]
     if report.outbox_due:
         jobs.append(DRAIN_JOB)
-    if tracker_reconcile.due(runtime):
-        report.reconcile = True
-        jobs.append(tracker_reconcile.RECONCILE_JOB)
     if jobs:
         runtime.queue.dispatch(jobs)
         log.info("sync sweep: %s", report)

@@ -278,6 +278,10 @@ class JiraTracker:
     def add_link(self, key: str, link: Link) -> None:
         self._rest("POST", "issueLink", body=payloads.link_body(key, link))
 
+    def add_comment(self, key: str, text: str) -> None:
+        body = payloads.text_to_adf(text) if self.flavour == "cloud" else text
+        self._rest("POST", f"issue/{key}/comment", body={"body": body})
+
     def close(self) -> None:
         for closing in (self.client.close, self.http.close):
             try:

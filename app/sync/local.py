@@ -36,6 +36,7 @@ class LocalTracker:
         self.project = project
         self.issues: dict[str, RemoteIssue] = {}
         self.links: list[tuple[str, Link]] = []
+        self.comments: list[tuple[str, str]] = []
         self._numbers = itertools.count(1)
 
     @property
@@ -121,6 +122,10 @@ class LocalTracker:
 
     def add_link(self, key: str, link: Link) -> None:
         self.links.append((key, link))
+
+    def add_comment(self, key: str, text: str) -> None:
+        self._issue(key)
+        self.comments.append((key, text))
 
     def changed_since(
         self, label: str, since_minutes: int | None, page_size: int = 100

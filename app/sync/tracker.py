@@ -276,6 +276,10 @@ class Tracker(Protocol):
 
     def add_link(self, key: str, link: Link) -> None: ...
 
+    def add_comment(self, key: str, text: str) -> None:
+        """A plain-text comment on the issue (reminders and escalations, issue 8)."""
+        ...
+
     def changed_since(
         self, label: str, since_minutes: int | None, page_size: int = 100
     ) -> Iterator[list[RemoteChange]]:

@@ -1,0 +1,328 @@
+"""The follow-through sweep: reminders and the escalation ladder for every open action.
+
+Cost grows with the work due, not with the open actions: each action carries
+`follow_up_at`, when its next step falls due (worked out by
+`app.rules.follow_through.plan`), so a sweep reads only actions whose time
+has come (plus any never measured, or whose due date moved: that clears the
+column). A step is an `escalations` row unique on (action, step): however
+many sweeps run at once, a rung is taken once, and only the sweep that wrote
+the row sends its notifications, in the same transaction. One sweep runs at
+a time (a lease), in chunks, each its own transaction.
+
+Stops: an action that is done, verified or won't do is no longer open; a
+waiver (with its reason) of the action's overdue or stale finding, or of its
+regulatory obligation's overdue finding, stops its ladder too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, bindparam, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.db import UnitOfWork
+from app.domain.vocabulary import ActionStatus, Priority
+from app.models import Action, Escalation, Incident, Waiver
+from app.rules.follow_through import Step, Subject, plan, waiver_fingerprints
+from app.rules.policy import Obligation
+from app.runtime import Runtime, current
+from app.sync import state
+
+from . import notifications
+from .escalation_messages import Facts, compose
+from .evaluation import request_evaluation
+from .tracker_sync import record_change
+
+log = logging.getLogger(__name__)
+ACTOR = "follow-through"
+OPEN = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value, ActionStatus.BLOCKED.value)
+CHUNK = 2000
+LEASE = "follow-through"
+RECHECK = timedelta(days=1)  # a waived ladder is looked at again daily (the waiver may go)
+STOPPING_RULES = ("deadlines.overdue", "deadlines.stale", "compliance.overdue")
+_ACTIONS = cast(Table, Action.__table__)  # Core, for one executemany per chunk
+
+
+@dataclass
+class SweepReport:
+    examined: int = 0
+    reminders: int = 0
+    escalations: int = 0
+    priority_bumps: int = 0
+    skipped: bool = False
+
+    def summary(self) -> str:
+        if self.skipped:
+            return "another follow-through sweep is running"
+        return (
+            f"examined {self.examined} action(s) due a look; sent {self.reminders} reminder(s) "
+            f"and {self.escalations} escalation(s); raised {self.priority_bumps} priority(ies)"
+        )
+
+
+def sweep(runtime: Runtime, *, now: datetime) -> SweepReport:
+    """Take every step due at `now` (the caller's clock: the schedule's, or a test's)."""
+    report = SweepReport()
+    with runtime.db.sessions() as session:  # most sweeps find nothing due: one read, no lease
+        if not due_ids(session, now, limit=1):
+            return report
+    lease = state.Lease(runtime.db, LEASE, 600)
+    if not lease.acquire():
+        report.skipped = True
+        return report
+    try:
+        with runtime.db.sessions() as session:
+            ids = due_ids(session, now)
+        for start in range(0, len(ids), CHUNK):
+            lease.renew()
+            with runtime.uow() as uow:
+                _write_lock(uow.session)
+                rows = _candidates(uow.session, now, ids[start : start + CHUNK])
+                _chunk(runtime, uow, rows, now, report)
+                uow.commit()
+    finally:
+        lease.release()
+    return report
+
+
+def due_ids(session: Session, now: datetime, limit: int | None = None) -> list[int]:
+    """Open actions whose next step has come (or was never worked out), by the
+    (status, follow_up_at) index: two range reads, so the cost follows what is due."""
+    found: set[int] = set()
+    for due in (Action.follow_up_at.is_(None), Action.follow_up_at <= now):
+        query = select(Action.id).where(Action.status.in_(OPEN), due).limit(limit)
+        found.update(session.scalars(query))
+        if limit is not None and len(found) >= limit:
+            break
+    return sorted(found)
+
+
+def _write_lock(session: Session) -> None:
+    """On SQLite, take the write lock first, so no writer can slip in between read and write."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            text("UPDATE sync_leases SET owner = owner WHERE name = :name"), {"name": LEASE}
+        )
+
+
+def _candidates(session: Session, now: datetime, ids: list[int]) -> Sequence[Row[Any]]:
+    """The chunk's actions, still open and still due (read again under the write lock)."""
+    rows: Sequence[Row[Any]] = session.execute(  # type: ignore[assignment]
+        select(
+            Action.id,
+            Action.key,
+            Action.incident_id,
+            Action.title,
+            Action.owner,
+            Action.team,
+            Action.due_date,
+            Action.last_activity_at,
+            Action.compliance_rule,
+            Action.escalation_level,
+            Incident.key.label("incident_key"),
+            Incident.services,
+            Incident.detected_at,
+            Incident.started_at,
+            Incident.resolved_at,
+            Incident.created_at,
+        )
+        .join(Incident, Incident.id == Action.incident_id)
+        .where(
+            Action.id.in_(ids),
+            Action.status.in_(OPEN),
+            or_(Action.follow_up_at.is_(None), Action.follow_up_at <= now),
+        )
+        .order_by(Action.id)
+    ).all()
+    return rows
+
+
+def _chunk(
+    runtime: Runtime, uow: UnitOfWork, rows: Sequence[Row[Any]], now: datetime, report: SweepReport
+) -> None:
+    session, policy = uow.session, runtime.policy
+    ids = [r.id for r in rows]
+    taken = {
+        (action_id, step)
+        for action_id, step in session.execute(
+            select(Escalation.action_id, Escalation.step).where(Escalation.action_id.in_(ids))
+        )
+    }
+    waived = set(
+        session.scalars(
+            select(Waiver.fingerprint).where(
+                Waiver.incident_id.in_({r.incident_id for r in rows}),
+                Waiver.rule.in_(STOPPING_RULES),
+            )
+        )
+    )
+    ladder = tuple((s.to, s.after_days) for s in policy.deadlines.escalation)
+    obligations = {o.id: o for obs in policy.compliance.obligations.values() for o in obs}
+    updates = []
+    for row in rows:
+        report.examined += 1
+        ob = obligations.get(row.compliance_rule or "")
+        entity = f"{row.incident_key}/{ob.id}" if ob else None
+        if waived and waived & waiver_fingerprints(row.key or "", entity):
+            updates.append({"b_id": row.id, "b_next": now + RECHECK, "b_level": 0})
+            continue
+        subject = Subject(row.due_date, row.last_activity_at, _regulatory_due(row, ob))
+        steps = plan(subject, ladder, policy.deadlines.stale_after_days, policy.follow_through, now)
+        level = row.escalation_level
+        if steps.due is not None and (row.id, steps.due.key) not in taken:
+            _take(runtime, uow, row, steps.due, ob, now, report)
+            level = steps.due.level or level
+        elif steps.due is None:
+            level = 0
+        updates.append({"b_id": row.id, "b_next": steps.next_at or now + RECHECK, "b_level": level})
+    session.execute(
+        update(_ACTIONS)
+        .where(_ACTIONS.c.id == bindparam("b_id"))
+        .values(
+            follow_up_at=bindparam("b_next"),
+            escalation_level=bindparam("b_level"),
+            updated_at=_ACTIONS.c.updated_at,  # bookkeeping, not a change to the action
+        ),
+        updates,
+    )
+
+
+def _regulatory_due(row: Row[Any], ob: Obligation | None) -> datetime | None:
+    """The obligation's exact deadline: its clock start (as the compliance policy reads it)."""
+    if ob is None:
+        return None
+    for name in (ob.starts, "detected_at", "started_at", "created_at"):
+        start = getattr(row, name)
+        if start is not None:
+            return start + timedelta(hours=ob.hours)  # type: ignore[no-any-return]
+    return None
+
+
+def _recipient(runtime: Runtime, row: Row[Any], step: Step) -> tuple[str | None, str | None]:
+    catalog = runtime.catalog
+    team = catalog.team(row.team) or catalog.team_for_services(list(row.services or []))
+    if step.rung == "owner":
+        return row.owner, team.name if team else row.team
+    if team is None:
+        return None, row.team
+    return (team.lead if step.rung == "team_lead" else team.director), team.name
+
+
+def _take(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    row: Row[Any],
+    step: Step,
+    ob: Obligation | None,
+    now: datetime,
+    report: SweepReport,
+) -> None:
+    """Record the step (once: the unique row), notify, audit."""
+    who, team = _recipient(runtime, row, step)
+    facts = _facts(runtime, row, ob, who, team)
+    words = compose(step, facts, now)
+    people = [p for p in dict.fromkeys((who, row.owner)) if p] if step.level else [row.owner or ""]
+    routes = notifications.route(runtime, team=team, people=people, action_key=row.key)
+    escalation = Escalation(
+        action_id=row.id,
+        action_key=row.key or "",
+        incident_key=row.incident_key or "",
+        team=team,
+        step=step.key,
+        level=step.level,
+        recipient=who,
+        rung=step.rung,
+        reason=words.why,
+        at=now,
+        channels={f"{channel}:{to}": "queued" for channel, to in routes},
+    )
+    # No savepoint: the lease makes this sweep the only one, and `taken` was read under the
+    # write lock; should a sweep that lost its lease race us, the unique row fails the
+    # chunk's commit and everything in it (notifications too) rolls back together.
+    uow.session.add(escalation)
+    notifications.queue_notification(
+        runtime,
+        uow,
+        kind="reminder" if step.level == 0 else "escalation",
+        subject=words.subject,
+        text=words.text,
+        html=words.html,
+        team=team,
+        people=[p for p in people if p],
+        incident_key=row.incident_key,
+        action_key=row.key,
+        link=facts.link,
+        dedupe_key=escalation_dedupe_key(row.key or "", step.key),
+    )
+    audit.record(
+        uow.session,
+        actor=ACTOR,
+        action="action.remind" if step.level == 0 else "action.escalate",
+        entity_type="action",
+        entity_key=row.key or "",
+        after={"step": step.key, "level": step.level, "to": who, "why": words.why},
+    )
+    report.reminders += step.level == 0
+    report.escalations += step.level > 0
+    if step.level in runtime.policy.follow_through.bump_priority_at and step.repeat == 0:
+        report.priority_bumps += _bump_priority(runtime, uow, row.id, step)
+
+
+def _facts(
+    runtime: Runtime, row: Row[Any], ob: Obligation | None, who: str | None, team: str | None
+) -> Facts:
+    return Facts(
+        row.key or "",
+        row.title,
+        row.incident_key or "",
+        row.owner,
+        team,
+        row.due_date,
+        row.last_activity_at,
+        (row.compliance_rule or "").partition(".")[0].upper() or None,
+        _regulatory_due(row, ob),
+        who,
+        f"{runtime.settings.link_base}/api/v1/actions/{row.key}",
+    )
+
+
+def escalation_dedupe_key(action_key: str, step: str) -> str:
+    return f"escalation:{action_key}:{step}"
+
+
+def _bump_priority(runtime: Runtime, uow: UnitOfWork, action_id: int, step: Step) -> int:
+    """One band more urgent, as policy asks at this level; audited, mirrored, re-evaluated."""
+    action = uow.session.get(Action, action_id)
+    if action is None:
+        return 0
+    order = list(Priority)
+    current = Priority(action.priority or runtime.policy.deadlines.unprioritised.value)
+    raised = order[max(order.index(current) - 1, 0)]
+    if action.priority == raised.value:
+        return 0
+    before = action.priority
+    action.priority = raised.value
+    audit.record(
+        uow.session,
+        actor=ACTOR,
+        action="action.priority_bump",
+        entity_type="action",
+        entity_key=action.key or "",
+        before={"priority": before},
+        after={"priority": raised.value, "reason": f"escalation level {step.level} ({step.key})"},
+    )
+    record_change(uow, runtime.settings, "action", action.id, action.key or "")
+    request_evaluation(uow, action.incident_id)
+    return 1
+
+
+def sweep_job(now_iso: str) -> None:
+    """A sweep as a job at a given time (queue `escalations`): the schedule runs it through
+    `schedule.run_job`; tests and operators can also ask for one at a chosen instant."""
+    sweep(current(), now=datetime.fromisoformat(now_iso))

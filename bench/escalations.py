@@ -1,0 +1,172 @@
+"""The follow-through sweep over 100,000 open actions, as a ratio to a plain SQL count.
+
+Seeds N open actions (half overdue by 1-40 days, half due in 10-100 days), then
+times, in the same run on the same database:
+
+- the baseline: `SELECT count(*)` of the open overdue actions (median of 5);
+- the first sweep, which measures every action and takes the step each overdue
+  one has reached (an escalation row, an audit entry, its notifications);
+- a full re-measure: every action's `follow_up_at` cleared (as after a policy
+  change) and swept again: all 100,000 read and planned, no step new;
+- the steady sweep an hour later, the one the schedule runs every interval:
+  only actions whose next step has come due are read;
+- the next day's sweep, with the steps that fell due overnight.
+
+Each is printed with its ratio to the count (target: the recurring sweeps within
+10x), and the peak Python memory of the re-measure (tracemalloc, a separate run).
+
+    .venv/bin/python bench/escalations.py [--actions 100000] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, text, update
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app import runtime as runtime_module  # noqa: E402
+from app.db import upgrade  # noqa: E402
+from app.models import Action, Escalation, Incident  # noqa: E402
+from app.services import escalations  # noqa: E402
+from app.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PER_INCIDENT = 100
+OWNERS = ["Ravi Menon", "Maya Okafor", "Tomasz Nowak", "Kenji Watanabe", "Sofia Marquez"]
+SERVICES = ["checkout", "orders-db", "market-data-feed", "tenant-api", "edge-proxy"]
+
+
+def seed(rt: runtime_module.Runtime, actions: int, now: datetime) -> None:
+    today = now.date()
+    incidents = max(1, actions // PER_INCIDENT)
+    with rt.db.engine.begin() as conn:
+        conn.execute(
+            insert(Incident),
+            [
+                {
+                    "key": f"INC-{i + 1}",
+                    "title": f"Bench incident {i}",
+                    "severity": "SEV3",
+                    "status": "resolved",
+                    "services": [SERVICES[i % len(SERVICES)]],
+                    "regulatory": [],
+                    "tags": [],
+                }
+                for i in range(incidents)
+            ],
+        )
+        ids = list(conn.execute(select(Incident.id).order_by(Incident.id)).scalars())
+        rows: list[dict[str, Any]] = []
+        for n in range(actions):
+            overdue = n % 2 == 0
+            due = (
+                today - timedelta(days=1 + n % 40)
+                if overdue
+                else today + timedelta(days=10 + n % 90)
+            )
+            rows.append(
+                {
+                    "key": f"ACT-{n + 1}",
+                    "incident_id": ids[n // PER_INCIDENT % len(ids)],
+                    "title": f"Bench action {n}",
+                    "type": "detect",
+                    "owner": OWNERS[n % len(OWNERS)],
+                    "due_date": due,
+                    "priority": "P2",
+                    "status": "open",
+                    "last_activity_at": now - timedelta(days=1),
+                    "created_at": now - timedelta(days=50),
+                }
+            )
+            if len(rows) == 10_000:
+                conn.execute(insert(Action), rows)
+                rows = []
+        if rows:
+            conn.execute(insert(Action), rows)
+
+
+def overdue_count(rt: runtime_module.Runtime, now: datetime) -> tuple[int, float]:
+    sql = text(
+        "SELECT count(*) FROM actions WHERE status IN ('open', 'in_progress', 'blocked') "
+        "AND due_date < :today"
+    )
+    times, count = [], 0
+    for _ in range(5):
+        start = time.perf_counter()
+        with rt.db.engine.connect() as conn:
+            count = int(conn.execute(sql, {"today": now.date()}).scalar() or 0)
+        times.append(time.perf_counter() - start)
+    return count, statistics.median(times)
+
+
+def timed(fn: Callable[[], escalations.SweepReport]) -> tuple[escalations.SweepReport, float]:
+    start = time.perf_counter()
+    report = fn()
+    return report, time.perf_counter() - start
+
+
+def clear_follow_up(rt: runtime_module.Runtime) -> None:
+    with rt.db.engine.begin() as conn:
+        conn.execute(update(Action).values(follow_up_at=None))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--actions", type=int, default=100_000)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    tmp = tempfile.mkdtemp(prefix="hindsight-bench-")
+    url = args.database_url or f"sqlite:///{tmp}/bench.db"
+    settings = Settings(database_url=url, config_dir=ROOT / "config", redis_url=None)
+    upgrade(settings)
+    rt = runtime_module.build(settings)
+    now = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    print(f"backend {rt.db.dialect}; seeding {args.actions} open actions ...", flush=True)
+    seed(rt, args.actions, now)
+    count, count_s = overdue_count(rt, now)
+    print(f"plain SQL count of open overdue actions: {count} in {count_s * 1000:.1f} ms")
+
+    def line(name: str, report: escalations.SweepReport, seconds: float) -> None:
+        print(
+            f"{name:<34} {seconds * 1000:9.1f} ms  ratio {seconds / count_s:8.1f}x  "
+            f"examined {report.examined:>6}, steps taken {report.reminders + report.escalations}"
+        )
+
+    first, first_s = timed(lambda: escalations.sweep(rt, now=now))
+    line("first sweep (takes every step)", first, first_s)
+    clear_follow_up(rt)
+    full, full_s = timed(lambda: escalations.sweep(rt, now=now))
+    line("full re-measure (nothing new)", full, full_s)
+    steady, steady_s = timed(lambda: escalations.sweep(rt, now=now + timedelta(hours=1)))
+    line("steady sweep, an hour later", steady, steady_s)
+    nextday, nextday_s = timed(lambda: escalations.sweep(rt, now=now + timedelta(days=1)))
+    line("next day's sweep", nextday, nextday_s)
+
+    clear_follow_up(rt)
+    tracemalloc.start()
+    escalations.sweep(rt, now=now)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"peak Python memory of a full re-measure: {peak / 2**20:.1f} MiB")
+    with rt.db.sessions() as session:
+        steps = session.scalar(select(Escalation.id).order_by(Escalation.id.desc()).limit(1))
+    print(f"escalation rows: {steps}; target: recurring sweeps within 10x of the count")
+    rt.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
