@@ -136,7 +136,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "redis_url", "jira_url", "smtp_url", "notify_webhook_url", "web_trusted_header", mode="before"
+        "redis_url",
+        "jira_url",
+        "smtp_url",
+        "notify_webhook_url",
+        "web_trusted_header",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

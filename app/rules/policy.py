@@ -37,8 +37,8 @@ from app.domain.vocabulary import (
 from app.settings import SettingsError
 
 from .catalogue import RULES
-from .review import ReviewPolicy
 from .follow_through import FollowThroughPolicy
+from .review import ReviewPolicy
 
 FILE_NAME = "policy.yaml"
 LADDER = ("owner", "team_lead", "director")

@@ -27,7 +27,7 @@ from app.rules import review as policy
 from app.runtime import Runtime, current
 from app.schemas.reviews import ReviewRead
 
-from . import invitations
+from . import invitations, notifications
 from .changes import postmortem_changed
 from .common import load_incident
 
@@ -189,12 +189,11 @@ def announce_postmortem(
 ) -> Announcement:
     """Tell the participants the postmortem is open, with the invitation attached.
 
-    The notification channels are another port (`app/services/notifications.notify`);
-    until they are wired here, the announcement is recorded in the audit log with its
-    recipients and the invitation's uid. Wire it as:
-        notify(uow, kind="postmortem.opened", subject=a.subject, text=a.text, html=a.html,
-               team=a.team, people=a.people, emails=a.emails, incident_key=a.incident_key,
-               link=a.link, attachments=a.attachments, dedupe_key=a.dedupe_key)
+    The message goes through the notification outbox (`notifications.notify`: one row
+    per channel and recipient the catalog routes it to, delivered after commit with
+    retries), so a mail server that is down never holds up or loses the close. The
+    announcement is also recorded in the audit log with its recipients and the
+    invitation's uid; `dedupe_key` makes a re-delivered close send nothing new.
     """
     team = current().catalog.team_for_services(incident.services)
     announcement = invitations.announcement(
@@ -205,6 +204,21 @@ def announce_postmortem(
         make=Announcement,
     )
     review.announced_at = now
+    a = announcement
+    notifications.notify(
+        uow,
+        kind="postmortem.opened",
+        subject=a.subject,
+        text=a.text,
+        html=a.html,
+        team=a.team,
+        people=a.people,
+        emails=a.emails,
+        incident_key=a.incident_key,
+        link=a.link,
+        attachments=a.attachments,
+        dedupe_key=a.dedupe_key,
+    )
     audit.record(
         uow.session,
         actor="hindsight",

@@ -36,7 +36,7 @@ from app.models import ScheduleRun
 from app.rules.policy import PolicyError, interval_seconds
 from app.runtime import Runtime, current
 
-from . import escalations, reevaluation, tracker_reconcile
+from . import checkpoints, escalations, reevaluation, tracker_reconcile
 
 log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -76,8 +76,17 @@ class ScheduledJob:
         return interval_seconds(self.every)
 
 
+def _audit_checkpoint(runtime: Runtime, now: datetime) -> str:
+    """Sign the audit head into the checkpoint directory: the anchor outside the database.
+
+    A broken chain raises (and the run is stored as failed), so tampering is loud."""
+    path = checkpoints.write_checkpoint(runtime)
+    return f"signed {path.name}" if path else "the audit log is empty"
+
+
 JOBS: list[ScheduledJob] = [
     ScheduledJob("reevaluate", reevaluation.reevaluate_open, "15m", "rules"),
+    ScheduledJob("audit-checkpoint", _audit_checkpoint, "1h"),
     ScheduledJob("follow-through", _follow_through, "15m", "escalations"),
     ScheduledJob(
         "jira-reconcile",

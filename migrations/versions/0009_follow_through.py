@@ -1,7 +1,7 @@
 """follow-through: schedule runs, escalation steps, the notification outbox, actions.follow_up_at
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-02 17:00:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ import app.models.base
 from sqlalchemy.dialects import postgresql
 
 revision = '0009'
-down_revision = '0004'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """postmortem reviews: facilitator, due date, timings, participants and the .ics, once per close
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02 17:20:00.000000
 """
 from alembic import op
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 from app.models.base import UTCDateTime
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
