@@ -1,5 +1,5 @@
 """Dashboards: completion, recurrence and learning reports, filtered by team, service, period;
-and the place where the escalations list will live."""
+and the escalations list (reminders and ladder steps with each channel's result)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from werkzeug.datastructures import MultiDict
 
 from app.domain.errors import DomainError
 from app.runtime import current
+from app.schemas.followthrough import EscalationQuery
 from app.schemas.reports import CompletionQuery, LearningQuery
+from app.services.escalation_reads import list_escalations
 from app.services.recurrence import recurrence_report
 from app.services.reports import completion_report, learning_report
 
@@ -80,5 +82,27 @@ def dashboards() -> str:
 
 @bp.route("/escalations")
 def escalations() -> str:
-    """A place held for the escalations list (the follow-through work provides its service)."""
-    return render_template("web/escalations.html.j2")
+    """Every reminder and escalation step, newest first, with what each channel answered.
+
+    The same service and query model as `GET /api/v1/escalations`, so a filter refused
+    there is refused here, in words beside the form."""
+    errors: dict[str, str] = {}
+    rows: list[Any] = []
+    total = 0
+    args = request.args
+    wanted = {n: args[n] for n in ("team", "level", "open") if args.get(n)}
+    try:
+        query = read(EscalationQuery, MultiDict(wanted))
+        rows, total = list_escalations(current(), query)
+    except FormErrors as exc:
+        errors = exc.errors
+    except DomainError as exc:
+        errors = from_domain(exc).errors
+    return render_template(
+        "web/escalations.html.j2",
+        errors=errors,
+        args=args,
+        rows=rows,
+        total=total,
+        teams=[t.name for t in current().catalog.teams],
+    )

@@ -17,6 +17,7 @@ from app.runtime import Runtime
 from app.services import escalations, notifications
 from app.services.evaluation import evaluate_and_store
 from tests.conftest import ADMIN_TOKEN, ApiClient, settle
+from tests.integration.test_web_security import Role, person, sign_in
 
 from .receivers import SmtpReceiver, WebhookReceiver
 
@@ -255,3 +256,21 @@ def test_notify_contract_is_idempotent_and_attaches_files(
     attached = [p for p in mail.walk() if p.get_filename() == "review.ics"]
     assert attached and attached[0].get_content_type() == "text/calendar"
     assert attached[0].get_payload(decode=True) == invite[2]
+
+
+def test_the_escalations_page_lists_the_steps_with_the_api_filters(
+    api: ApiClient, rt: Runtime, app: Flask
+) -> None:
+    """The web list reads the same service as GET /api/v1/escalations; a bad filter is words."""
+    due = date(2027, 3, 1)
+    _, action_key = incident_with_action(api, due)
+    escalations.sweep(rt, now=noon(due + timedelta(days=1)))
+    assert [s[:2] for s in steps(rt, action_key)] == [("L1", 1)]
+    person(rt, "vera", Role.VIEWER)
+    client = app.test_client()
+    sign_in(client, "vera")
+    page = client.get("/escalations?level=1&open=true").get_data(as_text=True)
+    assert action_key in page and "1 step(s)" in page
+    assert action_key not in client.get("/escalations?level=2").get_data(as_text=True)
+    bad = client.get("/escalations?level=high")
+    assert bad.status_code == 200 and "level:" in bad.get_data(as_text=True)
