@@ -54,7 +54,9 @@ def load_demo(settings: Settings, demo_dir: Path = DEMO_DIR) -> DemoSummary:
     for path in sorted(demo_dir.glob("*.yaml")):
         key, created = import_file_once(rt, path, source="demo", actor="demo")
         (summary.loaded if created else summary.skipped).append(key)
-    summary.token = create_token(rt, f"demo-{secrets.token_hex(3)}", [Scope.WRITE], actor="demo")
+    summary.token = create_token(
+        rt, f"demo-{secrets.token_hex(3)}", [Scope.WRITE], actor="demo", owner="Demo Visitor"
+    )
     if isinstance(rt.queue, BackgroundQueue):
         rt.queue.wait_idle(120)  # the counts below include the evaluations the imports asked for
     with rt.db.sessions() as s:

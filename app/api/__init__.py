@@ -16,6 +16,7 @@ from . import (
     similar,
     sync,
     system,
+    tokens,
     webhooks,
 )
 
@@ -32,6 +33,7 @@ def register(app: Flask) -> None:
         similar.bp,
         sync.bp,
         deliveries.bp,
+        tokens.bp,
         system.bp,
         system.plain,
         webhooks.bp,

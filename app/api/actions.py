@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from app.domain.people import Principal
 from app.domain.vocabulary import Scope
 from app.runtime import current
 from app.schemas.actions import ActionQuery, ActionRead, ActionUpdate
 from app.schemas.common import Page
 from app.services import actions as action_service
-from app.services.tokens import Principal
 
 from .framework import ApiBlueprint
 

@@ -42,6 +42,7 @@ COMMANDS = {
     "lint": "app.cli.lint:lint",
     "sync": "app.cli.sync:sync",
     "token": "app.cli.tokens:token",
+    "tokens": "app.cli.tokens:token",
     "deliveries": "app.cli.deliveries:deliveries_group",
     "report": "app.cli.reports:report",
     "search": "app.cli.search:search",

@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models; import from here, not from the submodules."""
 
-from .action import Action, ActionStatusChange, action_causes
+from .action import Action, ActionStatusChange, ActionValidation, action_causes
 from .base import Base, utcnow
 from .incident import Cause, Evidence, Incident, Participant, Postmortem, TimelineEvent
 from .ops import (
@@ -19,6 +19,7 @@ from .search import SearchDocument
 __all__ = [
     "Action",
     "ActionStatusChange",
+    "ActionValidation",
     "ApiToken",
     "AuditEntry",
     "AuditHead",

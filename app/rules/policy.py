@@ -37,6 +37,7 @@ from app.domain.vocabulary import (
 from app.settings import SettingsError
 
 from .catalogue import RULES
+from .permissions import VerificationPolicy, WaiverPolicy
 
 FILE_NAME = "policy.yaml"
 LADDER = ("owner", "team_lead", "director")
@@ -240,6 +241,8 @@ class Policy(_Strict):
     completeness: CompletenessPolicy = CompletenessPolicy()
     language: LanguagePolicy = LanguagePolicy()
     compliance: CompliancePolicy = CompliancePolicy()
+    waivers: WaiverPolicy = WaiverPolicy()
+    verification: VerificationPolicy = VerificationPolicy()
     rules: dict[RuleId, RuleSetting] = Field(default_factory=dict)
 
     def enabled(self, rule_id: str) -> bool:
