@@ -17,7 +17,7 @@ _ACTION_NEXT: dict[ActionStatus, frozenset[ActionStatus]] = {
     ActionStatus.DONE: frozenset(
         {ActionStatus.VERIFIED, ActionStatus.IN_PROGRESS, ActionStatus.OPEN}
     ),
-    ActionStatus.VERIFIED: frozenset({ActionStatus.IN_PROGRESS}),
+    ActionStatus.VERIFIED: frozenset({ActionStatus.IN_PROGRESS, ActionStatus.OPEN}),
     ActionStatus.WONT_DO: frozenset({ActionStatus.OPEN}),
 }
 
