@@ -52,6 +52,9 @@ def check_action_transition(current: ActionStatus, new: ActionStatus, reason: st
         raise TransitionError(f"an action cannot go from {current} to {new}")
     if new in {ActionStatus.WONT_DO, ActionStatus.BLOCKED} and not (reason or "").strip():
         raise TransitionError(f"moving an action to {new} needs a reason")
+    if current == ActionStatus.VERIFIED and new == ActionStatus.OPEN and not (reason or "").strip():
+        # what a failed validation does; by hand it says why the check no longer holds
+        raise TransitionError("moving a verified action back to open needs a reason")
 
 
 def check_postmortem_transition(current: PostmortemStatus, new: PostmortemStatus) -> None:

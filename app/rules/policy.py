@@ -171,6 +171,8 @@ class ScoringPolicy(_Strict):
 class CompletenessPolicy(_Strict):
     detection_kinds: tuple[TimelineKind, ...] = (TimelineKind.DETECTION, TimelineKind.ALERT)
     resolution_kinds: tuple[TimelineKind, ...] = (TimelineKind.RESOLUTION,)
+    # The incident's own detected_at / resolved_at count as detection / resolution too.
+    incident_times_count: bool = True
     roles_required_for: tuple[Severity, ...] = (Severity.SEV1, Severity.SEV2)
     review_window_days: int = Field(default=5, ge=0)
 
