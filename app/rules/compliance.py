@@ -139,26 +139,7 @@ def explain(
     ob = due.obligation
     owner, team = owner_for(due, incident, ctx)
     if rule == "compliance.create_action":
-        return Change(
-            rule,
-            "incident",
-            incident.key,
-            {
-                "title": ob.title,
-                "type": ActionType.PROCESS.value,
-                "owner": owner,
-                "team": team,
-                "due_date": due.due_at.date(),
-                "priority": ob.priority.value,
-                "success_criteria": ob.success_criteria,
-                "validation_method": ob.validation_method,
-                "is_compliance": True,
-                "compliance_rule": ob.id,
-                "description": f"{due.flag.upper()} obligation {ob.id}: {_window(ob)} from "
-                f"{_CLOCK[due.anchor]} ({due.starts_at:%Y-%m-%d %H:%M} UTC).",
-            },
-            f"regulatory flag {due.flag} requires {ob.id}",
-        )
+        return _create_action(rule, due, incident, owner, team)
     when = f"{due.due_at:%Y-%m-%d %H:%M} UTC"
     hours = abs(fact["hours_left"])
     span = f"{hours:g} hours" if hours <= 72 else f"{hours / 24:.0f} days"
@@ -197,6 +178,33 @@ def explain(
         )
     return FindingDraft(
         rule, ctx.policy.severity(rule), "obligation", due.key(incident), message, fix, details
+    )
+
+
+def _create_action(
+    rule: str, due: Due, incident: IncidentView, owner: str | None, team: str | None
+) -> Change:
+    """The obligation as an action with an owner and the regulation's date."""
+    ob = due.obligation
+    return Change(
+        rule,
+        "incident",
+        incident.key,
+        {
+            "title": ob.title,
+            "type": ActionType.PROCESS.value,
+            "owner": owner,
+            "team": team,
+            "due_date": due.due_at.date(),
+            "priority": ob.priority.value,
+            "success_criteria": ob.success_criteria,
+            "validation_method": ob.validation_method,
+            "is_compliance": True,
+            "compliance_rule": ob.id,
+            "description": f"{due.flag.upper()} obligation {ob.id}: {_window(ob)} from "
+            f"{_CLOCK[due.anchor]} ({due.starts_at:%Y-%m-%d %H:%M} UTC).",
+        },
+        f"regulatory flag {due.flag} requires {ob.id}",
     )
 
 

@@ -91,6 +91,46 @@ def _check_expiry(runtime: Runtime, expires_at: datetime | None, now: datetime) 
         )
 
 
+def _check_may_waive(
+    runtime: Runtime,
+    incident: Incident,
+    finding: Finding,
+    principal: Principal,
+    deciders: list[str],
+) -> None:
+    refusal = waiver_refusal(
+        runtime.policy.waivers,
+        rule=finding.rule,
+        principal=principal,
+        facilitators=deciders,
+        catalog=runtime.catalog,
+    )
+    if refusal:
+        raise Forbidden(refusal)
+
+
+def _audit_waiver(
+    session: Session, incident: Incident, finding: Finding, waiver: Waiver, principal: Principal
+) -> None:
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="finding.waive",
+        entity_type="finding",
+        entity_key=f"{incident.key}/{finding.rule}",
+        after={
+            "fingerprint": finding.fingerprint,
+            "rule": finding.rule,
+            "severity": finding.severity,
+            "entity": finding.entity_key,
+            "message": finding.message,
+            "reason": waiver.reason,
+            "expires_at": waiver.expires_at.isoformat() if waiver.expires_at else None,
+            "via": principal.via,
+        },
+    )
+
+
 def waive(
     runtime: Runtime,
     key: str,
@@ -106,15 +146,7 @@ def waive(
     with runtime.uow() as uow:
         incident = load_incident(uow.session, key)
         finding = _finding(uow.session, incident, finding_id)
-        refusal = waiver_refusal(
-            runtime.policy.waivers,
-            rule=finding.rule,
-            principal=principal,
-            facilitators=facilitators(incident),
-            catalog=runtime.catalog,
-        )
-        if refusal:
-            raise Forbidden(refusal)
+        _check_may_waive(runtime, incident, finding, principal, facilitators(incident))
         existing = uow.session.scalar(
             select(Waiver).where(
                 Waiver.incident_id == incident.id, Waiver.fingerprint == finding.fingerprint
@@ -135,23 +167,7 @@ def waive(
             created_at=now,
         )
         uow.session.add(waiver)
-        audit.record(
-            uow.session,
-            actor=principal.actor,
-            action="finding.waive",
-            entity_type="finding",
-            entity_key=f"{incident.key}/{finding.rule}",
-            after={
-                "fingerprint": finding.fingerprint,
-                "rule": finding.rule,
-                "severity": finding.severity,
-                "entity": finding.entity_key,
-                "message": finding.message,
-                "reason": reason,
-                "expires_at": expires_at.isoformat() if expires_at else None,
-                "via": principal.via,
-            },
-        )
+        _audit_waiver(uow.session, incident, finding, waiver, principal)
         try:
             uow.commit()
         except IntegrityError:
@@ -171,15 +187,9 @@ def unwaive(runtime: Runtime, key: str, finding_id: int, principal: Principal) -
         )
         if waiver is None:
             raise NotFound(f"finding {finding_id} is not waived")
-        refusal = waiver_refusal(
-            runtime.policy.waivers,
-            rule=finding.rule,
-            principal=principal,
-            facilitators=[*facilitators(incident), waiver.waived_by],
-            catalog=runtime.catalog,
+        _check_may_waive(
+            runtime, incident, finding, principal, [*facilitators(incident), waiver.waived_by]
         )
-        if refusal:
-            raise Forbidden(refusal)
         audit.record(
             uow.session,
             actor=principal.actor,
