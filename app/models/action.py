@@ -60,8 +60,12 @@ class Action(Base):
     history: Mapped[list[ActionStatusChange]] = relationship(
         back_populates="action", cascade="all, delete-orphan", order_by="ActionStatusChange.id"
     )
+    # selectin: evaluation reads every action's latest check; one IN query, not one per action
     validations: Mapped[list[ActionValidation]] = relationship(
-        back_populates="action", cascade="all, delete-orphan", order_by="ActionValidation.id"
+        back_populates="action",
+        cascade="all, delete-orphan",
+        order_by="ActionValidation.id",
+        lazy="selectin",
     )
 
 
