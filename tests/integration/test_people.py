@@ -5,8 +5,10 @@ Every test runs on SQLite and PostgreSQL (the `api` / `rt` fixtures).
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,14 @@ def test_a_passing_record_verifies_and_is_shown_and_audited(api: ApiClient, rt: 
     assert entry.actor == "Ravi Menon" and entry.after is not None
     assert entry.after["result"] == "pass" and entry.after["status"] == "verified"
     assert body["history"][-1]["actor"] == "Ravi Menon"
+    # The compliance archive carries the evidence too.
+    key = body["incident_key"]
+    exported = api.as_token(ADMIN_TOKEN).post("/api/v1/exports", json={"incident": key})
+    assert exported.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(exported.data)) as z:
+        actions = json.loads(z.read(f"{key}/actions.json"))
+    [mine] = [a for a in actions if a["key"] == act]
+    assert [(v["checked_by"], v["result"]) for v in mine["validations"]] == [("Ravi Menon", "pass")]
 
 
 def test_the_owner_cannot_verify_their_own_action(api: ApiClient, rt: Runtime) -> None:
