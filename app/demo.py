@@ -63,7 +63,9 @@ def load_demo(settings: Settings, demo_dir: Path = DEMO_DIR) -> DemoSummary:
     for path in sorted(demo_dir.glob("*.yaml")):
         key, created = import_file_once(rt, path, source="demo", actor="demo")
         (summary.loaded if created else summary.skipped).append(key)
-    summary.token = create_token(rt, f"demo-{secrets.token_hex(3)}", [Scope.WRITE], actor="demo")
+    summary.token = create_token(
+        rt, f"demo-{secrets.token_hex(3)}", [Scope.WRITE], actor="demo", owner="Demo Visitor"
+    )
     username, password = f"demo-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
     create_user(
         rt,

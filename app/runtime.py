@@ -13,7 +13,9 @@ plain values they need instead, so they never reach back up for it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -25,7 +27,11 @@ from .settings import Settings
 from .sync.mapping import JiraMapping, load_mapping
 
 if TYPE_CHECKING:
-    from .services.tokens import Principal
+    from .domain.people import Principal
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(eq=False)
@@ -34,6 +40,8 @@ class Runtime:
     db: Database
     queue: JobQueue
     bootstrap_tokens: dict[str, Principal] = field(default_factory=dict)
+    # What time it is for token expiry and waiver lapse; tests pass a clock instead of waiting.
+    clock: Callable[[], datetime] = _utcnow
 
     @cached_property
     def policy(self) -> Policy:

@@ -19,6 +19,7 @@ from . import (
     similar,
     sync,
     system,
+    tokens,
     webhooks,
 )
 
@@ -38,6 +39,7 @@ def register(app: Flask) -> None:
         sync.bp,
         followthrough.bp,
         deliveries.bp,
+        tokens.bp,
         system.bp,
         system.plain,
         webhooks.bp,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from app.domain.people import Principal
 from app.domain.vocabulary import Scope
 from app.runtime import current
 from app.schemas.findings import FindingRead, WaiverCreate
 from app.services import findings as finding_service
 from app.services.evaluation import evaluate_key
-from app.services.tokens import Principal
 
 from .framework import ApiBlueprint
 
@@ -39,14 +39,17 @@ def evaluate(key: str) -> list[FindingRead]:
 @bp.op(
     "POST",
     "/<key>/findings/<id:finding_id>/waive",
-    summary="Waive a finding with a reason (audited); a waived blocker no longer stops publication",
+    summary="Waive a finding with a reason and an optional expiry (audited); the incident's "
+    "facilitator or an admin may (policy `waivers`), regulatory findings admins only",
     scope=Scope.WRITE,
     body=WaiverCreate,
     response=FindingRead,
     status=201,
 )
 def waive(key: str, finding_id: int, body: WaiverCreate, actor: Principal) -> FindingRead:
-    return finding_service.waive(current(), key, finding_id, body.reason, actor.actor)
+    return finding_service.waive(
+        current(), key, finding_id, body.reason, actor, expires_at=body.expires_at
+    )
 
 
 @bp.op(
@@ -57,4 +60,4 @@ def waive(key: str, finding_id: int, body: WaiverCreate, actor: Principal) -> Fi
     status=204,
 )
 def unwaive(key: str, finding_id: int, actor: Principal) -> None:
-    finding_service.unwaive(current(), key, finding_id, actor.actor)
+    finding_service.unwaive(current(), key, finding_id, actor)

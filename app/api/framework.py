@@ -18,10 +18,11 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from werkzeug.routing import IntegerConverter
 
 from app.domain.errors import Forbidden, Malformed, Unauthenticated, from_validation
+from app.domain.people import Principal
 from app.domain.vocabulary import Scope
 from app.runtime import current
 from app.schemas.common import load_json
-from app.services.tokens import Principal, authenticate
+from app.services.tokens import authenticate
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -104,9 +105,7 @@ def _authorize(scope: Scope | None) -> Principal | None:
     kind, _, secret = header.partition(" ")
     if kind.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("send 'Authorization: Bearer <token>'; see `hindsight token create`")
-    principal = authenticate(current(), secret.strip())
-    if principal is None:
-        raise Unauthenticated("unknown or revoked token")
+    principal = authenticate(current(), secret.strip())  # 401 for unknown, revoked, expired
     if not principal.can(scope):
         raise Forbidden(f"this token lacks the {scope} scope")
     return principal

@@ -7,6 +7,7 @@ from typing import Literal
 from flask import Response
 from pydantic import BaseModel
 
+from app.domain.people import Principal
 from app.domain.vocabulary import Scope
 from app.runtime import current
 from app.schemas.actions import ActionCreate, ActionQuery, ActionRead
@@ -23,14 +24,19 @@ from app.schemas.analysis import (
     TimelineEventUpdate,
 )
 from app.schemas.common import Input, Page
-from app.schemas.incidents import IncidentCreate, IncidentQuery, IncidentRead, IncidentUpdate
+from app.schemas.incidents import (
+    IncidentCreate,
+    IncidentQuery,
+    IncidentRead,
+    IncidentReopen,
+    IncidentUpdate,
+)
 from app.schemas.postmortems import PostmortemRead, PostmortemUpdate
 from app.schemas.reviews import ReviewRead
 from app.services import actions as action_service
-from app.services import analysis, closing
+from app.services import analysis, closing, workflow
 from app.services import incidents as incident_service
 from app.services import postmortems as postmortem_service
-from app.services.tokens import Principal
 
 from .framework import ApiBlueprint
 
@@ -70,6 +76,19 @@ def get_incident(key: str) -> IncidentRead:
 )
 def update_incident(key: str, body: IncidentUpdate, actor: Principal) -> IncidentRead:
     return incident_service.update_incident(current(), key, body, actor.actor)
+
+
+@bp.op(
+    "POST",
+    "/<key>/reopen",
+    summary="Reopen a resolved or closed incident with a reason: clears its resolution and "
+    "close times, puts its postmortem back to draft, notes it on the timeline (audited)",
+    scope=Scope.WRITE,
+    body=IncidentReopen,
+    response=IncidentRead,
+)
+def reopen_incident(key: str, body: IncidentReopen, actor: Principal) -> IncidentRead:
+    return workflow.reopen_incident(current(), key=key, data=body, actor=actor.actor)
 
 
 def _register_part(

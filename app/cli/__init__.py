@@ -44,6 +44,7 @@ COMMANDS = {
     "lint": "app.cli.lint:lint",
     "sync": "app.cli.sync:sync",
     "token": "app.cli.tokens:token",
+    "tokens": "app.cli.tokens:token",
     "user": "app.cli.users:user",
     "deliveries": "app.cli.deliveries:deliveries_group",
     "report": "app.cli.reports:report",

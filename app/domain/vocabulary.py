@@ -45,6 +45,7 @@ class TimelineKind(StrEnum):
     ACTION = "action"
     DECISION = "decision"
     COMMUNICATION = "communication"
+    NOTIFICATION = "notification"  # a regulator or customer notified; `obligation` names which
     MITIGATION = "mitigation"
     RESOLUTION = "resolution"
     STATUS_CHANGE = "status_change"

@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models; import from here, not from the submodules."""
 
-from .action import Action, ActionStatusChange, action_causes
+from .action import Action, ActionStatusChange, ActionValidation, action_causes
 from .base import Base, utcnow
 from .follow import Escalation, Notification, ScheduleRun
 from .incident import Cause, Evidence, Incident, Participant, Postmortem, TimelineEvent
@@ -22,6 +22,7 @@ from .user import User, WebSession
 __all__ = [
     "Action",
     "ActionStatusChange",
+    "ActionValidation",
     "ApiToken",
     "AuditEntry",
     "AuditHead",

@@ -67,6 +67,13 @@ class Action(Base):
     history: Mapped[list[ActionStatusChange]] = relationship(
         back_populates="action", cascade="all, delete-orphan", order_by="ActionStatusChange.id"
     )
+    # selectin: evaluation reads every action's latest check; one IN query, not one per action
+    validations: Mapped[list[ActionValidation]] = relationship(
+        back_populates="action",
+        cascade="all, delete-orphan",
+        order_by="ActionValidation.id",
+        lazy="selectin",
+    )
 
 
 @event.listens_for(Action.due_date, "set")
@@ -91,3 +98,26 @@ class ActionStatusChange(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     action: Mapped[Action] = relationship(back_populates="history")
+
+
+class ActionValidation(Base):
+    """Evidence that an action worked (migration 0007): what was checked, the result, by whom.
+
+    A row of its own, never overwritten, so an auditor sees every check, the
+    failed ones too; `verified` on the action is only ever the consequence of
+    a passing row.
+    """
+
+    __tablename__ = "action_validations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    checked: Mapped[str] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(String(10))
+    checked_at: Mapped[datetime]
+    checked_by: Mapped[str] = mapped_column(String(200))
+    evidence: Mapped[str] = mapped_column(String(2000))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    action: Mapped[Action] = relationship(back_populates="validations")

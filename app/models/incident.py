@@ -80,6 +80,8 @@ class TimelineEvent(Base):
     rationale: Mapped[str | None] = mapped_column(Text)
     alternatives: Mapped[list[str]] = mapped_column(JSONType, default=list)
     evidence_links: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Migration 0007: the compliance obligation a `notification` event satisfies.
+    obligation: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     incident: Mapped[Incident] = relationship(back_populates="timeline")

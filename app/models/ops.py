@@ -44,9 +44,17 @@ class Waiver(Base):
     reason: Mapped[str] = mapped_column(Text)
     waived_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Migration 0007: a waiver may lapse; after this time the finding counts again.
+    expires_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):
+    """A bearer token held by a named person or automation (owner and kind: migration 0007).
+
+    The owner, not the token's name, is who the audit log names for what the
+    token does; a token from before 0007 has no owner and acts as its name.
+    """
+
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +64,9 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    owner: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="person", server_default="person")
+    expires_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

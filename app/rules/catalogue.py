@@ -53,6 +53,8 @@ _INFOS = (
     RuleInfo("compliance.due", "warning", "a regulatory obligation is open"),
     RuleInfo("compliance.overdue", "blocker", "a regulatory obligation is past its deadline"),
     RuleInfo("compliance.create_action", "info", "create the obligation's action", "change"),
+    RuleInfo("verification.failed", "warning", "the action's latest validation failed"),
+    RuleInfo("verification.unrecorded", "warning", "verified with no passing validation record"),
 )
 
 RULES: dict[str, RuleInfo] = {info.id: info for info in _INFOS}

@@ -118,8 +118,10 @@ def incident_fields(incident: IncidentView, ctx: Context) -> dict[str, Any]:
         "applies": incident.is_resolved,
         "severity": incident.severity,
         "has_summary": _text(incident.summary) or (pm is not None and _text(pm.summary)),
-        "has_detection": any(k in kinds for k in c.detection_kinds),
-        "has_resolution": any(k in kinds for k in c.resolution_kinds),
+        "has_detection": any(k in kinds for k in c.detection_kinds)
+        or (c.incident_times_count and incident.detected_at is not None),
+        "has_resolution": any(k in kinds for k in c.resolution_kinds)
+        or (c.incident_times_count and incident.resolved_at is not None),
         "root_causes": sum(1 for x in incident.causes if x.kind == "root_cause"),
         "has_facilitator": ParticipantRole.FACILITATOR in roles
         or (pm is not None and _text(pm.facilitator)),
@@ -151,13 +153,16 @@ _INCIDENT_TEXT: dict[str, tuple[str, str]] = {
         "Write two or three sentences: what users saw, for how long, and why.",
     ),
     "completeness.timeline_detection": (
-        "{key}'s timeline has no detection event ({kinds}), so time to detect cannot be measured.",
-        "Add the moment the problem was first noticed (alert, page or report) as a detection "
-        "event.",
+        "{key} has no detection time (no detected_at, no timeline event of kind {kinds}), so "
+        "time to detect cannot be measured.",
+        "Set the incident's detected_at, or add the moment the problem was first noticed "
+        "(alert, page or report) as a detection event.",
     ),
     "completeness.timeline_resolution": (
-        "{key}'s timeline has no resolution event, so time to resolve cannot be measured.",
-        "Add the moment service was restored as a resolution event.",
+        "{key} has no resolution time (no resolved_at, no resolution event on the timeline), so "
+        "time to resolve cannot be measured.",
+        "Set the incident's resolved_at, or add the moment service was restored as a "
+        "resolution event.",
     ),
     "completeness.root_cause": (
         "{key} has no root cause recorded; without one the actions cannot be checked against it.",

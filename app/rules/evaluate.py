@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import completeness, compliance, deadlines, language, ownership, scoring
+from . import completeness, compliance, deadlines, language, ownership, scoring, verification
 from .catalogue import base_id
 from .conditions import Rule
 from .facts import FactSet, Ref, build
@@ -36,6 +36,7 @@ _COMPILERS: dict[Scope, tuple[Callable[[Policy], list[Rule]], ...]] = {
         completeness.rules,
         language.rules,
         compliance.rules,
+        verification.rules,
     ),
     "lint": (completeness.rules, language.rules),
 }
@@ -108,6 +109,8 @@ def explain(rule: str, fact: dict[str, Any], ref: Ref, ctx: Context) -> FindingD
         return language.explain(rule, obj, ctx)
     if family == "compliance":
         return compliance.explain(rule, fact, obj, incident, ctx)
+    if family == "verification":
+        return verification.explain(rule, obj, ctx)
     if ref.kind == "incident":
         return completeness.explain_incident(rule, fact, incident, ctx)
     if ref.kind == "cause":

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import completeness, compliance, deadlines, language, ownership, scoring
+from . import completeness, compliance, deadlines, language, ownership, scoring, verification
 from .model import Context
 from .views import ActionView, IncidentView
 
@@ -78,5 +78,6 @@ def _add_action(out: FactSet, action: ActionView, incident: IncidentView, ctx: C
         **deadlines.action_fields(action, incident, priority, ctx),
         **scoring.action_fields(action, result, priority, ctx),
         **completeness.action_fields(action),
+        **verification.action_fields(action),
     }
     out.add(Ref(incident, "action", action, result), fields)

@@ -39,6 +39,7 @@ from app.settings import SettingsError
 from .catalogue import RULES
 from .follow_through import FollowThroughPolicy
 from .review import ReviewPolicy
+from .permissions import VerificationPolicy, WaiverPolicy
 
 FILE_NAME = "policy.yaml"
 LADDER = ("owner", "team_lead", "director")
@@ -172,6 +173,8 @@ class ScoringPolicy(_Strict):
 class CompletenessPolicy(_Strict):
     detection_kinds: tuple[TimelineKind, ...] = (TimelineKind.DETECTION, TimelineKind.ALERT)
     resolution_kinds: tuple[TimelineKind, ...] = (TimelineKind.RESOLUTION,)
+    # The incident's own detected_at / resolved_at count as detection / resolution too.
+    incident_times_count: bool = True
     roles_required_for: tuple[Severity, ...] = (Severity.SEV1, Severity.SEV2)
     review_window_days: int = Field(default=5, ge=0)
 
@@ -268,6 +271,8 @@ class Policy(_Strict):
     # Scheduled job name -> interval ("15m", "1h", "1d", seconds, or "off"); see
     # app/services/schedule.py for the jobs and their defaults.
     schedule: dict[str, Interval] = Field(default_factory=dict)
+    waivers: WaiverPolicy = WaiverPolicy()
+    verification: VerificationPolicy = VerificationPolicy()
     rules: dict[RuleId, RuleSetting] = Field(default_factory=dict)
 
     def enabled(self, rule_id: str) -> bool:

@@ -24,6 +24,7 @@ from .views import (
     PostmortemView,
     RelatedIncident,
     TimelineView,
+    ValidationView,
 )
 
 BACKFILL_SOURCES = frozenset({"import", "demo"})
@@ -59,6 +60,7 @@ def to_view(
                 at=t.at,
                 is_decision=t.is_decision,
                 rationale=t.rationale,
+                obligation=t.obligation,
             )
             for t in incident.timeline
         ),
@@ -113,7 +115,16 @@ def _action(incident: Incident, a: Action) -> ActionView:
         created_at=a.created_at,
         last_activity_at=a.last_activity_at,
         cause_keys=tuple(cause_key(incident, c) for c in a.causes),
+        last_validation=_validation(a),
+        has_passing_validation=any(v.result == "pass" for v in a.validations),
     )
+
+
+def _validation(a: Action) -> ValidationView | None:
+    if not a.validations:
+        return None
+    v = a.validations[-1]
+    return ValidationView(v.id, v.result, v.checked, v.checked_at, v.checked_by, v.evidence)
 
 
 def related(

@@ -15,6 +15,18 @@ from app.domain.vocabulary import ActionStatus
 
 
 @dataclass(frozen=True, slots=True)
+class ValidationView:
+    """The latest validation record of an action (what was checked, and whether it held)."""
+
+    id: int
+    result: str  # pass | fail
+    checked: str
+    checked_at: datetime
+    checked_by: str
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
 class ActionView:
     key: str
     title: str
@@ -34,6 +46,8 @@ class ActionView:
     last_activity_at: datetime | None = None
     cause_keys: tuple[str, ...] = ()
     line: int | None = None
+    last_validation: ValidationView | None = None
+    has_passing_validation: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -65,6 +79,7 @@ class TimelineView:
     is_decision: bool = False
     rationale: str | None = None
     line: int | None = None
+    obligation: str | None = None  # a `notification` event: the compliance obligation it meets
 
 
 @dataclass(frozen=True, slots=True)

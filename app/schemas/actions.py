@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
 from app.domain.vocabulary import ActionStatus, ActionType, Effort, Priority
 
-from .common import Day, Id, Input, LongText, Name, NotNull, Output, PageQuery, ShortText, Tag
+from .common import (
+    Day,
+    Id,
+    Input,
+    LongText,
+    Name,
+    NotNull,
+    Output,
+    PageQuery,
+    ShortText,
+    Tag,
+    Timestamp,
+)
 
 ComplianceRule = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9_]+\.[a-z0-9_.]+$", max_length=80)
@@ -64,6 +76,29 @@ class StatusChangeRead(Output):
     at: datetime
 
 
+class ValidationCreate(Input):
+    """A check of whether an action worked: the evidence `verified` rests on."""
+
+    checked: LongText = Field(min_length=1, description="what was checked, and how")
+    result: Literal["pass", "fail"]
+    evidence: str = Field(
+        min_length=1, max_length=2000, description="a link to the evidence (run, dashboard, log)"
+    )
+    checked_at: Timestamp | None = Field(default=None, description="when; default: now")
+    note: LongText | None = None
+
+
+class ValidationRead(Output):
+    id: int
+    checked: str
+    result: Literal["pass", "fail"]
+    evidence: str
+    checked_at: datetime
+    checked_by: str
+    note: str | None
+    created_at: datetime
+
+
 class ActionRead(Output):
     key: str
     incident_key: str
@@ -91,6 +126,9 @@ class ActionRead(Output):
     created_at: datetime
     updated_at: datetime
     history: list[StatusChangeRead]
+    validations: list[ValidationRead] = Field(
+        default_factory=list, description="every validation record, oldest first"
+    )
 
 
 class ActionQuery(PageQuery):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from app.domain.vocabulary import (
     CauseCategory,
@@ -18,6 +18,13 @@ from app.domain.vocabulary import (
 from .common import Id, Input, LongText, Name, NotNull, Output, Tag, Timestamp
 
 Url = str
+Obligation = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", max_length=80)
+]
+_OBLIGATION = (
+    "kind notification only: the compliance obligation (policy.yaml id, e.g. "
+    "sec_reg_sci.immediate_notice) this notification meets"
+)
 
 
 class TimelineEventCreate(Input):
@@ -30,6 +37,7 @@ class TimelineEventCreate(Input):
     rationale: LongText | None = None
     alternatives: list[LongText] = Field(default_factory=list, max_length=20)
     evidence_links: list[Url] = Field(default_factory=list, max_length=50)
+    obligation: Obligation | None = Field(default=None, description=_OBLIGATION)
 
 
 class TimelineEventUpdate(Input):
@@ -42,6 +50,7 @@ class TimelineEventUpdate(Input):
     rationale: LongText | None = None
     alternatives: Annotated[list[LongText] | None, NotNull()] = None
     evidence_links: Annotated[list[Url] | None, NotNull()] = None
+    obligation: Obligation | None = Field(default=None, description=_OBLIGATION)
 
 
 class TimelineEventRead(Output):
@@ -55,6 +64,7 @@ class TimelineEventRead(Output):
     rationale: str | None
     alternatives: list[str]
     evidence_links: list[str]
+    obligation: str | None = None
 
 
 class EvidenceCreate(Input):

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from app.domain.vocabulary import FindingSeverity
 
-from .common import Input, LongText, Output
+from .common import Input, LongText, Output, Timestamp
 
 
 class FindingRead(Output):
@@ -25,8 +25,15 @@ class FindingRead(Output):
     waived: bool = False
     waiver_reason: str | None = None
     waived_by: str | None = None
+    waiver_expires_at: datetime | None = None
+    waiver_lapsed: bool = Field(
+        default=False, description="a waiver was given but its expiry passed: the finding counts"
+    )
     created_at: datetime
 
 
 class WaiverCreate(Input):
     reason: LongText = Field(min_length=10, description="why this finding does not apply")
+    expires_at: Timestamp | None = Field(
+        default=None, description="the waiver lapses then and the finding counts again"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -114,6 +114,13 @@ class IncidentRead(Output):
     open_actions: int
     created_at: datetime
     updated_at: datetime
+
+
+class IncidentReopen(Input):
+    reason: LongText = Field(min_length=10, description="why the incident is not over after all")
+    status: Literal["open", "investigating", "mitigated"] = Field(
+        default="open", description="the live state it goes back to"
+    )
 
 
 class IncidentQuery(PageQuery):

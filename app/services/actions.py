@@ -31,6 +31,7 @@ def to_read(action: Action) -> ActionRead:
         incident_key=action.incident.key,
         cause_ids=[c.id for c in action.causes],
         history=action.history,
+        validations=action.validations,
     )
     return ActionRead.model_validate(data)
 

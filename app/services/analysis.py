@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.domain.errors import NotFound, field_error
+from app.domain.vocabulary import TimelineKind
 from app.models import Base, Cause, Evidence, Incident, Participant, TimelineEvent
 from app.runtime import Runtime
 from app.schemas.analysis import CauseRead, EvidenceRead, ParticipantRead, TimelineEventRead
@@ -75,6 +76,24 @@ def _check_references(session: Session, incident: Incident, values: dict[str, An
             )
 
 
+def _check_obligation(runtime: Runtime, values: dict[str, Any], row: Any = None) -> None:
+    """A notification names an obligation the policy defines, or its clock never sees it."""
+    obligation = values.get("obligation", getattr(row, "obligation", None))
+    if obligation is None:
+        return
+    kind = values.get("kind", getattr(row, "kind", None))
+    if kind != TimelineKind.NOTIFICATION.value:
+        raise field_error(["body", "obligation"], "only a notification event names an obligation")
+    known = sorted(
+        ob.id for items in runtime.policy.compliance.obligations.values() for ob in items
+    )
+    if obligation not in known:
+        raise field_error(
+            ["body", "obligation"],
+            f"no obligation {obligation!r} in the policy; known: {', '.join(known) or 'none'}",
+        )
+
+
 def _check_no_cycle(session: Session, cause: Cause) -> None:
     seen, node = {cause.id}, cause.parent_id
     while node is not None:
@@ -90,6 +109,8 @@ def add_part(runtime: Runtime, key: str, part: Part, data: BaseModel, actor: str
         incident = load_incident(uow.session, key)
         values = data.model_dump()
         _check_references(uow.session, incident, values)
+        if part is TIMELINE:
+            _check_obligation(runtime, values)
         row: Any = part.model(**values, incident_id=incident.id)
         uow.session.add(row)
         uow.session.flush()
@@ -115,6 +136,8 @@ def update_part(
         values = data.model_dump(exclude_unset=True)
         reject_nulls(part.model, values)
         _check_references(uow.session, incident, values)
+        if part is TIMELINE:
+            _check_obligation(runtime, values, row)
         before = snapshot(row)
         for name, value in values.items():
             setattr(row, name, value)

@@ -20,7 +20,7 @@ call `incident_changed`, so an evaluation cannot re-trigger itself.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, text
@@ -62,7 +62,7 @@ def warm_up(runtime: Runtime) -> Policy:
 
 
 def context(runtime: Runtime, now: datetime | None = None) -> Context:
-    return Context(runtime.policy, runtime.catalog, now or datetime.now(UTC))
+    return Context(runtime.policy, runtime.catalog, now or runtime.clock())
 
 
 # One statement both backends accept (SQLite >= 3.24, PostgreSQL), built once: this runs
@@ -191,14 +191,22 @@ def dry_run(session: Session, incident: Incident, ctx: Context) -> Outcome:
     return evaluate([view], ctx)[view.key]
 
 
-def waived_fingerprints(session: Session, incident: Incident) -> set[str]:
-    return set(session.scalars(select(Waiver.fingerprint).where(Waiver.incident_id == incident.id)))
+def waived_fingerprints(session: Session, incident: Incident, now: datetime) -> set[str]:
+    """Waivers still in force at `now`: a lapsed waiver blocks again."""
+    return set(
+        session.scalars(
+            select(Waiver.fingerprint).where(
+                Waiver.incident_id == incident.id,
+                (Waiver.expires_at.is_(None)) | (Waiver.expires_at > now),
+            )
+        )
+    )
 
 
 def publish_blockers(runtime: Runtime, session: Session, incident: Incident) -> list[FindingDraft]:
     """Fresh, unwaived blockers for the publish gate, judged on the session's pending state."""
     outcome = dry_run(session, incident, context(runtime))
-    return blockers(outcome.findings, waived_fingerprints(session, incident))
+    return blockers(outcome.findings, waived_fingerprints(session, incident, runtime.clock()))
 
 
 def blocker_report(

@@ -133,6 +133,17 @@ def _incident_files(session: Session, incident: Incident) -> dict[str, bytes]:
                 }
                 for h in a.history
             ],
+            "validations": [  # the evidence a `verified` rests on (migration 0007)
+                {
+                    "checked": v.checked,
+                    "result": v.result,
+                    "checked_at": v.checked_at.isoformat(),
+                    "checked_by": v.checked_by,
+                    "evidence": v.evidence,
+                    "note": v.note,
+                }
+                for v in a.validations
+            ],
         }
         for a in incident.actions
     ]

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit
-from app.domain.errors import field_error
+from app.domain.errors import Conflict, field_error
+from app.domain.transitions import TransitionError, check_incident_transition
 from app.domain.vocabulary import ActionStatus, IncidentStatus
 from app.models import Action, Incident, Postmortem
 from app.runtime import Runtime
@@ -197,12 +198,24 @@ def list_incidents(runtime: Runtime, query: IncidentQuery) -> Page[IncidentRead]
         )
 
 
+def _refused(incident: Incident, exc: TransitionError) -> Conflict:
+    """409 naming the reopen endpoint when going back is what was meant."""
+    url = f"/api/v1/incidents/{incident.key}/reopen"
+    detail = str(exc).replace("/api/v1/incidents/{key}/reopen", url)
+    return Conflict(detail, extra={"reopen": url} if url in detail else None)
+
+
 def update_incident(runtime: Runtime, key: str, data: IncidentUpdate, actor: str) -> IncidentRead:
     with runtime.uow() as uow:
         incident = load_incident(uow.session, key, lock=True)
         before = snapshot(incident)
         fields = data.model_dump(exclude_unset=True, exclude={"impact"})
         reject_nulls(Incident, fields)
+        if "status" in fields:
+            try:
+                check_incident_transition(IncidentStatus(incident.status), fields["status"])
+            except TransitionError as exc:
+                raise _refused(incident, exc) from None
         for name, value in fields.items():
             setattr(incident, name, value)
         if "impact" in data.model_fields_set:

@@ -65,7 +65,7 @@ def document(session: Session, incident: Incident) -> PostmortemDocument:
         evidence=[EvidenceRead.model_validate(e) for e in incident.evidence],
         causes=[CauseRead.model_validate(c) for c in incident.causes],
         actions=[action_service.to_read(a) for a in incident.actions],
-        findings=findings_for(session, incident),
+        findings=findings_for(session, incident, current().clock()),
     )
 
 

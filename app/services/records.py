@@ -80,8 +80,13 @@ def set_status(
     *,
     actor: str,
     source: str = "api",
+    validated: bool = False,
 ) -> None:
-    """The one place status moves, so history, timestamps and checks never drift apart."""
+    """The one place status moves, so history, timestamps and checks never drift apart.
+
+    `verified` is reached only with `validated` (a passing validation record is
+    being written with it: `app/services/validations.py`), never by a bare write.
+    """
     current = ActionStatus(action.status)
     try:
         check_action_transition(current, new, reason)
@@ -89,6 +94,13 @@ def set_status(
         raise Conflict(str(exc)) from None
     if current == new:
         return
+    if new == ActionStatus.VERIFIED and not validated:
+        url = f"/api/v1/actions/{action.key}/validations"
+        raise Conflict(
+            f"{action.key} is verified by evidence, not by a status change: record the check "
+            f"with POST {url} (checked, result pass, evidence link)",
+            extra={"validations": url},
+        )
     now = datetime.now(UTC)
     action.history.append(
         ActionStatusChange(

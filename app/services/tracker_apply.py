@@ -275,7 +275,12 @@ def _move(
     issue_key: str,
     who: str,
 ) -> None:
-    """Jira allows jumps Hindsight's workflow does not (Won't Do -> Done); walk a path."""
+    """Jira allows jumps Hindsight's workflow does not (Won't Do -> Done); walk a path.
+
+    Jira cannot carry a validation record, so a status mapped to `verified` lands on done.
+    """
+    if new == ActionStatus.VERIFIED:
+        new = ActionStatus.DONE
     reason = (
         f"{issue_key} in Jira: {remote.status_name or remote.status_category}"
         + (f" ({remote.resolution})" if remote.resolution else "")

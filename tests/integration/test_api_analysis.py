@@ -103,7 +103,10 @@ def test_actions_lifecycle_and_history(api: ApiClient) -> None:
     done = api.patch(f"/api/v1/actions/{akey}", json={"status": "done"}).json
     assert done["completed_at"] is not None
     assert [h["to_status"] for h in done["history"]] == ["open", "in_progress", "done"]
-    verified = api.patch(f"/api/v1/actions/{akey}", json={"status": "verified"}).json
+    # verified by evidence, not by a status write (tests/integration/test_people.py)
+    assert api.patch(f"/api/v1/actions/{akey}", json={"status": "verified"}).status_code == 409
+    check = {"checked": "Game day: canary caught it", "result": "pass", "evidence": "https://x/1"}
+    verified = api.post(f"/api/v1/actions/{akey}/validations", json=check).json
     assert verified["verified_at"] is not None
     assert api.get("/api/v1/actions?status=verified").json["total"] == 1
     assert len(api.get(f"/api/v1/incidents/{key}/actions").json) == 1

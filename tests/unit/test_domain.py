@@ -63,8 +63,8 @@ def test_time_order_names_the_offending_field() -> None:
 
 def test_bootstrap_tokens_parse_and_reject_short_secrets() -> None:
     tokens = parse_bootstrap("bot:write+admin:abcdefghijklmnop, ro:read:0123456789abcdef")
-    assert {p.name for p in tokens.values()} == {"bot", "ro"}
-    assert next(p for p in tokens.values() if p.name == "bot").can(Scope.ADMIN)
+    assert {p.person for p in tokens.values()} == {"bot", "ro"}
+    assert next(p for p in tokens.values() if p.person == "bot").can(Scope.ADMIN)
     with pytest.raises(ValueError):
         parse_bootstrap("bot:write:short")
 

@@ -16,7 +16,7 @@ def test_complete_incident_passes() -> None:
 
 
 def test_timeline_without_detection_or_resolution() -> None:
-    base = incident()
+    base = replace(incident(), detected_at=None, resolved_at=None)
     no_detect = replace(base, timeline=tuple(t for t in base.timeline if t.kind != "alert"))
     no_resolve = replace(base, timeline=tuple(t for t in base.timeline if t.kind != "resolution"))
     assert "completeness.timeline_detection" in rules(run(no_detect))
@@ -29,11 +29,27 @@ def test_detection_kinds_are_policy() -> None:
         timeline=(
             TimelineView("INC-1/1", "escalation", "Paged the DB team"),
             TimelineView("INC-1/3", "resolution", "Recovered"),
-        )
+        ),
+        detected_at=None,
     )
     assert "completeness.timeline_detection" in rules(run(view))
     context = ctx(policy(completeness={"detection_kinds": ["escalation"]}))
     assert "completeness.timeline_detection" not in rules(run(view, context))
+
+
+def test_the_incidents_own_times_count_as_detection_and_resolution() -> None:
+    """A source (or a person) that set detected_at / resolved_at has recorded them already."""
+    bare = replace(incident(), timeline=())
+    assert {"completeness.timeline_detection", "completeness.timeline_resolution"}.isdisjoint(
+        rules(run(bare))
+    )
+    without = replace(bare, detected_at=None, resolved_at=None)
+    assert {"completeness.timeline_detection", "completeness.timeline_resolution"} <= rules(
+        run(without)
+    )
+    strict = ctx(policy(completeness={"incident_times_count": False}))
+    assert "completeness.timeline_detection" in rules(run(bare, strict))
+    assert "completeness.timeline_resolution" in rules(run(bare, strict))
 
 
 def test_incident_checks_wait_for_resolution() -> None:

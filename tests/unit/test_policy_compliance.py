@@ -121,3 +121,54 @@ def test_missing_clock_start_falls_back_and_says_so() -> None:
     )
     [finding] = [f for f in outcome.findings if f.rule == "compliance.due"]
     assert finding.details["clock_from"] == "started_at"
+
+
+def test_a_recorded_notification_meets_its_obligation_and_only_that_one() -> None:
+    """The timeline says the authority was told: no overdue blocker, no action to create."""
+    from app.rules.views import TimelineView
+
+    detected = NOW - timedelta(days=5)
+    told = TimelineView(
+        "INC-1/77",
+        "notification",
+        "DPO lodged the Art. 33 notice (ref 2026-114)",
+        at=detected + timedelta(hours=30),
+        obligation="gdpr.supervisory_authority",
+    )
+    late = _run(regulatory=("gdpr", "hipaa"), detected_at=detected, started_at=detected)
+    overdue = [f for f in late.findings if f.rule == "compliance.overdue"]
+    assert [f.entity_key for f in overdue] == ["INC-1/gdpr.supervisory_authority"]
+    met = _run(
+        regulatory=("gdpr", "hipaa"),
+        detected_at=detected,
+        started_at=detected,
+        timeline=(*incident().timeline, told),
+    )
+    keys = {f.entity_key for f in met.findings if f.rule.startswith("compliance.")}
+    assert keys == {"INC-1/hipaa.individual_notice"}  # the other obligation still runs
+    created = {c.values["compliance_rule"] for c in met.changes if c.rule.startswith("compl")}
+    assert created == {"hipaa.individual_notice"}
+    # A notification naming another obligation, or an ordinary communication, meets nothing.
+    for event in (
+        replace(told, obligation="hipaa.individual_notice"),
+        replace(told, kind="communication", obligation=None),
+    ):
+        still = _run(
+            regulatory=("gdpr",),
+            detected_at=detected,
+            started_at=detected,
+            timeline=(*incident().timeline, event),
+        )
+        assert "compliance.overdue" in rules(still)
+
+
+def test_a_done_action_linked_by_compliance_rule_meets_it() -> None:
+    detected = NOW - timedelta(days=5)
+    linked = action(key="ACT-4", compliance_rule="gdpr.supervisory_authority", status="done")
+    outcome = _run(
+        regulatory=("gdpr",),
+        detected_at=detected,
+        started_at=detected,
+        actions=(*incident().actions, linked),
+    )
+    assert not {r for r in rules(outcome) if r.startswith("compliance.")}

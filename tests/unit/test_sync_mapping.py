@@ -180,7 +180,7 @@ def test_only_fields_that_differ_from_the_agreed_value_are_sent() -> None:
     [
         ("open", "done", ["done"]),
         ("wont_do", "done", ["open", "done"]),  # Hindsight only reopens a wont_do
-        ("verified", "open", ["in_progress", "open"]),
+        ("verified", "open", ["open"]),  # with a reason (Jira's), a verified action reopens
         ("blocked", "done", ["open", "done"]),
         ("done", "done", []),
     ],
