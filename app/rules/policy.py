@@ -38,8 +38,8 @@ from app.settings import SettingsError
 
 from .catalogue import RULES
 from .follow_through import FollowThroughPolicy
-from .review import ReviewPolicy
 from .permissions import VerificationPolicy, WaiverPolicy
+from .review import ReviewPolicy
 
 FILE_NAME = "policy.yaml"
 LADDER = ("owner", "team_lead", "director")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.domain.errors import Conflict, Invalid, NotFound
+from app.domain.people import Principal, PrincipalKind
 from app.domain.vocabulary import Scope
 from app.models import User, WebSession, utcnow
 from app.runtime import Runtime
@@ -46,7 +47,8 @@ class Role(StrEnum):
 
     @property
     def can_waive(self) -> bool:
-        """Waiving a rule's finding is the facilitator's call (or an admin's), not everyone's."""
+        """Whether the page offers the waiver form. Only a hint: the waivers policy decides
+        (the incident's facilitator or an admin by default), and the service enforces it."""
         return self in {Role.FACILITATOR, Role.ADMIN}
 
 
@@ -71,9 +73,17 @@ class Person:
         return self.role.scope.grants(needed)
 
     @property
+    def principal(self) -> Principal:
+        """The same "who is acting" value a token fills, so permissions and the audit log
+        treat a signed-in person and a person's token alike (`via` keeps the account)."""
+        return Principal(
+            self.display_name, self.scopes, PrincipalKind.PERSON, f"user:{self.username}"
+        )
+
+    @property
     def actor(self) -> str:
-        """What the audit log records: the person, not a shared token."""
-        return f"user:{self.username}"
+        """What the audit log records: the person's name, as for a token's owner."""
+        return self.principal.actor
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,13 @@ from typing import Any
 from flask import Response, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from app.domain.errors import Conflict, DomainError
+from app.domain.errors import Conflict, DomainError, NotFound
 from app.domain.vocabulary import Scope
 from app.models import OutboxItem
 from app.runtime import current
-from app.services import token_admin, tracker_sync
-from app.services.tokens import create_token
+from app.services import tracker_sync
+from app.services.tokens import create_token, list_tokens
+from app.services.tokens import revoke_token as revoke
 from app.sync import outbox
 
 from . import bp
@@ -48,7 +49,7 @@ def _tokens_page(
 ) -> Response:
     html = render_template(
         "web/tokens.html.j2",
-        tokens=token_admin.list_tokens(current()),
+        tokens=list_tokens(current()),
         secret=secret,
         errors=errors or {},
         scopes=[s.value for s in Scope],
@@ -62,6 +63,7 @@ def tokens() -> Response:
     if request.method == "GET":
         return _tokens_page()
     name = request.form.get("name", "").strip()
+    owner = request.form.get("owner", "").strip() or person().display_name
     chosen = request.form.getlist("scopes")
     errors = {}
     if not name or len(name) > 100:
@@ -71,14 +73,21 @@ def tokens() -> Response:
     if errors:
         return _tokens_page(errors=errors, status=422)
     try:
-        secret = create_token(current(), name, [Scope(s) for s in chosen], actor=person().actor)
+        secret = create_token(
+            current(), name, [Scope(s) for s in chosen], actor=person().actor, owner=owner
+        )
     except Conflict as exc:
         return _tokens_page(errors={"name": exc.detail}, status=422)
     return _tokens_page(secret=secret, status=201)
 
 
-@bp.route("/admin/tokens/<id:token_id>/revoke", methods=["POST"])
+@bp.route("/admin/tokens/<name>/revoke", methods=["POST"])
 @needs(Scope.ADMIN)
-def revoke_token(token_id: int) -> Any:
-    token_admin.revoke_token(current(), token_id, person().actor)
+def revoke_token(name: str) -> Any:
+    try:
+        revoke(current(), name=name, actor=person().actor)
+    except DomainError as exc:  # unknown or already revoked: say so on the page
+        return _tokens_page(
+            errors={"name": exc.detail}, status=404 if isinstance(exc, NotFound) else 409
+        )
     return redirect(url_for("web.tokens"))

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, redirect, request, url_for
 from pydantic import BaseModel
 
-from app.domain.errors import Conflict, DomainError, Invalid
+from app.domain.errors import Conflict, DomainError, Forbidden, Invalid
 from app.domain.vocabulary import PostmortemStatus, Scope
 from app.runtime import current
 from app.schemas.actions import ActionCreate, ActionUpdate
@@ -200,10 +200,11 @@ def edit_action(key: str, action_key: str) -> Response:
 @needs(Scope.WRITE)
 def waive(key: str, finding_id: int) -> Response:
     def work() -> None:
-        if not person().role.can_waive:
-            raise FormErrors({"reason": "only a facilitator or an admin can waive a finding"})
         data = read(WaiverCreate, request.form)
-        finding_service.waive(current(), key, finding_id, data.reason, person().actor)
+        try:
+            finding_service.waive(current(), key, finding_id, data.reason, person().principal)
+        except Forbidden as exc:  # the waivers policy's refusal, in its words, beside the form
+            raise FormErrors({"reason": exc.detail}) from None
 
     return submit(key, f"waive-{finding_id}", f"finding-{finding_id}", work)
 

@@ -1,14 +1,14 @@
 """incidents.impact_currency: the ISO 4217 code of impact.revenue, so money shows its currency
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02 17:20:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -32,7 +32,7 @@ def test_user_create_then_sign_in(committed_database_url: str) -> None:
     try:
         signed = sign_in(rt, username="maya", password="a long enough password")
         assert signed is not None and signed.person.display_name == "Maya Okafor"
-        assert signed.person.team == "storefront" and signed.person.actor == "user:maya"
+        assert signed.person.team == "storefront" and signed.person.principal.via == "user:maya"
         assert sign_in(rt, username="maya", password="a long enough passwor") is None
     finally:
         rt.close()

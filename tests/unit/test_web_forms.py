@@ -107,7 +107,8 @@ def test_roles_carry_the_api_scopes() -> None:
     viewer = Person("v", "V", Role.VIEWER)
     assert viewer.can(Scope.READ) and not viewer.can(Scope.WRITE)
     assert Person("a", "A", Role.ADMIN).can(Scope.WRITE)
-    assert Person("m", "M", Role.MEMBER).actor == "user:m"
+    assert Person("m", "M", Role.MEMBER).actor == "M"
+    assert Person("m", "M", Role.MEMBER).principal.via == "user:m"
     assert Role.FACILITATOR.can_waive and not Role.MEMBER.can_waive
 
 
