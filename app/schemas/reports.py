@@ -9,7 +9,7 @@ from pydantic import Field
 
 from .common import Input, Output, Tag, Timestamp
 
-ReportFormat = Literal["json", "csv", "md"]
+ReportFormat = Literal["json", "csv", "md", "html"]
 
 
 class CompletionQuery(Input):
@@ -89,3 +89,22 @@ class LearningReport(Output):
         description="incidents selected that repeat an earlier one / incidents selected"
     )
     months: list[LearningPeriod]
+
+
+class CompletionChartQuery(Input):
+    chart: Literal["by_team", "by_service"] = "by_team"
+    team: Tag | None = None
+    service: Tag | None = None
+    since: Timestamp | None = Field(default=None, description="actions created at or after")
+    until: Timestamp | None = Field(default=None, description="actions created before")
+
+
+class LearningChartQuery(Input):
+    chart: Literal["trends"] = "trends"
+    service: Tag | None = None
+    since: Timestamp | None = Field(default=None, description="incidents started at or after")
+    until: Timestamp | None = Field(default=None, description="incidents started before")
+
+
+class RecurrenceChartQuery(Input):
+    chart: Literal["by_category", "by_service"] = "by_category"
