@@ -24,6 +24,7 @@ from app.schemas.analysis import EvidenceCreate, ParticipantCreate, TimelineEven
 from app.schemas.documents import ActionDoc, CauseDoc, EvidenceDoc, IncidentDocument, PostmortemDoc
 from app.schemas.incidents import Impact, IncidentCreate
 
+from . import redaction
 from .changes import incident_changed
 from .common import load_incident
 from .incidents import add_incident, open_postmortem
@@ -166,9 +167,16 @@ def import_document(runtime: Runtime, data: Any, actor: str) -> str:
         return incident.key or ""
 
 
-def export_document(runtime: Runtime, key: str) -> IncidentDocument:
+def export_document(runtime: Runtime, key: str, *, redact: bool = False) -> IncidentDocument:
+    """The incident as an import document; with `redact`, names become roles (for sharing,
+    so it no longer round-trips to the same people)."""
     with runtime.db.sessions() as session:
-        return to_document(load_incident(session, key))
+        incident = load_incident(session, key)
+        doc = to_document(incident)
+        if not redact:
+            return doc
+        redactor = redaction.for_incident(incident, runtime.catalog)
+        return IncidentDocument.model_validate(redactor.walk(doc.model_dump(mode="json")))
 
 
 def to_document(incident: Incident) -> IncidentDocument:

@@ -33,7 +33,8 @@ from app.runtime import Runtime
 
 from .common import load_incident
 from .documents import to_document
-from .postmortems import document, render
+from .postmortems import PostmortemDocument, document, render
+from .redaction import Redactor, for_incident
 
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 MANIFEST, MANIFEST_HASH, MANIFEST_SIG = "manifest.json", "manifest.sha256", "manifest.sig"
@@ -74,11 +75,20 @@ def _audit_entries(session: Session, incident: Incident) -> list[dict[str, Any]]
     ]
 
 
-def _incident_files(session: Session, incident: Incident) -> dict[str, bytes]:
+def _incident_files(
+    session: Session, incident: Incident, redactor: Redactor | None = None
+) -> dict[str, bytes]:
+    """The incident's files; with a redactor, names become roles before anything is hashed."""
     base = f"{incident.key}/"
-    files = {base + "document.json": _json(to_document(incident).model_dump(mode="json"))}
+
+    def shared(data: Any) -> Any:
+        return redactor.walk(data) if redactor else data
+
+    files = {base + "document.json": _json(shared(to_document(incident).model_dump(mode="json")))}
     if incident.postmortem is not None:
         doc = document(session, incident)
+        if redactor:
+            doc = PostmortemDocument.model_validate(redactor.walk(doc.model_dump(mode="json")))
         files[base + "postmortem.json"] = _json(doc.model_dump(mode="json"))
         files[base + "postmortem.md"] = render(doc, "md").encode()
     actions = [
@@ -105,8 +115,9 @@ def _incident_files(session: Session, incident: Incident) -> dict[str, bytes]:
         }
         for a in incident.actions
     ]
-    files[base + "actions.json"] = _json(actions)
-    lines = [json.dumps(e, sort_keys=True, default=str) for e in _audit_entries(session, incident)]
+    files[base + "actions.json"] = _json(shared(actions))
+    entries = shared(_audit_entries(session, incident))
+    lines = [json.dumps(e, sort_keys=True, default=str) for e in entries]
     files[base + "audit.jsonl"] = ("\n".join(lines) + "\n").encode() if lines else b""
     return files
 
@@ -116,6 +127,7 @@ class ExportScope:
     key: str | None = None
     start: date | None = None
     end: date | None = None
+    redact: bool = False
 
     def describe(self) -> str:
         return self.key or f"{self.start}..{self.end}"
@@ -145,7 +157,8 @@ def build_archive(runtime: Runtime, scope: ExportScope, signing_key: str | None 
         files: dict[str, bytes] = {}
         incidents = _incidents(session, scope)
         for incident in incidents:
-            files.update(_incident_files(session, incident))
+            redactor = for_incident(incident, runtime.catalog) if scope.redact else None
+            files.update(_incident_files(session, incident, redactor))
         chain = audit.verify(session)
         files["audit-chain.json"] = _json(
             {
@@ -161,6 +174,8 @@ def build_archive(runtime: Runtime, scope: ExportScope, signing_key: str | None 
         "incidents": [i.key for i in incidents],
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
+    if scope.redact:
+        manifest["redacted"] = "roles"
     files[MANIFEST] = _json(manifest)
     digest = hashlib.sha256(files[MANIFEST]).hexdigest()
     files[MANIFEST_HASH] = f"{digest}  {MANIFEST}\n".encode()
