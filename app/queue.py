@@ -25,7 +25,7 @@ from .db import JobRequest
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("sync", "rules", "default")  # every JobRequest.queue in use
+QUEUES = ("sync", "rules", "reports", "default")  # every JobRequest.queue in use
 _WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 

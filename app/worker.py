@@ -1,4 +1,4 @@
-"""The RQ worker: queues sync, rules and default.
+"""The RQ worker: queues sync, rules, reports and default.
 
 RQ forks a work horse per job; the forked child must not reuse the parent's
 database connections, so the pool is reset in the child before the job runs.

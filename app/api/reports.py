@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import urlencode
 
-from flask import Response
+from flask import Response, request
+from werkzeug.http import http_date
 
 from app.runtime import current
 from app.schemas.recurrence import RecurrenceQuery, RecurrenceReport
@@ -25,6 +27,7 @@ from app.schemas.reports import (
     RecurrenceChartQuery,
 )
 from app.services import recurrence as recurrence_service
+from app.services import report_cache as cache_service
 from app.services import report_charts as chart_service
 from app.services import reports as report_service
 
@@ -37,20 +40,41 @@ bp = ApiBlueprint("reports", __name__, url_prefix="/api/v1/reports")
 MIMETYPES = {"csv": "text/csv", "md": "text/markdown", "html": "text/html"}
 
 
+ACCEPTED = {
+    202: "refresh=true: a recompute is queued; the body is the cached report, poll Location"
+}
+PRODUCES = ("application/json", "text/csv", "text/markdown", "text/html")
+
+
+def _answer(name: str, query: Any, render: Callable[[Any, str], str]) -> Response:
+    """The cached report in the asked format, with how fresh it is (Age, Last-Modified)."""
+    now = datetime.now(UTC)
+    params = query.model_dump(mode="json", exclude={"format", "refresh"})
+    cached = cache_service.get_report(current(), name, params, now=now, refresh=query.refresh)
+    if query.format == "json":
+        response = Response(cached.report.model_dump_json(), mimetype="application/json")
+    else:
+        response = Response(render(cached.report, query.format), mimetype=MIMETYPES[query.format])
+    response.headers["Age"] = str(cached.age_seconds(now))
+    response.headers["Last-Modified"] = http_date(cached.computed_at)
+    if query.refresh:
+        response.status_code = 202
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "refresh"]
+        response.headers["Location"] = request.path + ("?" + urlencode(args) if args else "")
+    return response
+
+
 @bp.op(
     "GET",
     "/completion",
     summary="Action completion: totals by status, on-time rate, days to complete, breakdowns",
     query=CompletionQuery,
     response=CompletionReport,
-    produces=("application/json", "text/csv", "text/markdown", "text/html"),
+    produces=PRODUCES,
+    also=ACCEPTED,
 )
 def completion(query: CompletionQuery) -> object:
-    report = report_service.completion_report(current(), query, now=datetime.now(UTC))
-    if query.format == "json":
-        return report
-    text = report_service.render_completion(report, query.format)
-    return Response(text, mimetype=MIMETYPES[query.format])
+    return _answer("completion", query, report_service.render_completion)
 
 
 @bp.op(
@@ -59,15 +83,11 @@ def completion(query: CompletionQuery) -> object:
     summary="Learning metrics: MTTD, MTTA, MTTM, MTTR, time to postmortem, monthly trends",
     query=LearningQuery,
     response=LearningReport,
-    produces=("application/json", "text/csv", "text/markdown", "text/html"),
+    produces=PRODUCES,
+    also=ACCEPTED,
 )
 def learning(query: LearningQuery) -> object:
-    report = report_service.learning_report(current(), query, now=datetime.now(UTC))
-    if query.format == "json":
-        return report
-    return Response(
-        report_service.render_learning(report, query.format), mimetype=MIMETYPES[query.format]
-    )
+    return _answer("learning", query, report_service.render_learning)
 
 
 @bp.op(
@@ -76,14 +96,11 @@ def learning(query: LearningQuery) -> object:
     summary="Incidents that repeat an earlier one, and what the earlier actions did",
     query=RecurrenceQuery,
     response=RecurrenceReport,
-    produces=("application/json", "text/csv", "text/markdown", "text/html"),
+    produces=PRODUCES,
+    also=ACCEPTED,
 )
 def recurrence(query: RecurrenceQuery) -> object:
-    report = recurrence_service.recurrence_report(current(), now=datetime.now(UTC))
-    if query.format == "json":
-        return report
-    text = recurrence_service.render_recurrence(report, query.format)
-    return Response(text, mimetype=MIMETYPES[query.format])
+    return _answer("recurrence", query, recurrence_service.render_recurrence)
 
 
 def _chart_route(name: str, fmt: ChartFormat, query: type, draw: Callable[..., bytes]) -> None:

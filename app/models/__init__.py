@@ -14,6 +14,7 @@ from .ops import (
     Waiver,
     WebhookDelivery,
 )
+from .reports import ReportCache
 from .search import SearchDocument
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "OutboxItem",
     "Participant",
     "PendingEvaluation",
+    "ReportCache",
     "Postmortem",
     "SearchDocument",
     "SyncState",

@@ -18,6 +18,7 @@ class CompletionQuery(Input):
     since: Timestamp | None = Field(default=None, description="actions created at or after")
     until: Timestamp | None = Field(default=None, description="actions created before")
     format: ReportFormat = "json"
+    refresh: bool = Field(default=False, description="ask for a recompute: 202, poll Location")
 
 
 class CompletionFigures(Output):
@@ -56,6 +57,7 @@ class LearningQuery(Input):
     since: Timestamp | None = Field(default=None, description="incidents started at or after")
     until: Timestamp | None = Field(default=None, description="incidents started before")
     format: ReportFormat = "json"
+    refresh: bool = Field(default=False, description="ask for a recompute: 202, poll Location")
 
 
 class Stat(Output):
