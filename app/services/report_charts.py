@@ -1,4 +1,4 @@
-"""Report charts: compute the report the query selects, draw one of its charts as bytes."""
+"""Report charts: the report the query selects (from the report cache), one chart as bytes."""
 
 from __future__ import annotations
 
@@ -7,16 +7,9 @@ from datetime import datetime
 from app.reports import charts
 from app.reports.charts import CHARTS, MIMETYPES, ChartFormat
 from app.runtime import Runtime
-from app.schemas.reports import (
-    CompletionChartQuery,
-    CompletionQuery,
-    LearningChartQuery,
-    LearningQuery,
-    RecurrenceChartQuery,
-)
+from app.schemas.reports import CompletionChartQuery, LearningChartQuery, RecurrenceChartQuery
 
-from . import recurrence as recurrence_service
-from . import reports as report_service
+from .report_cache import get_report
 
 __all__ = ["CHARTS", "MIMETYPES", "completion", "learning", "recurrence"]
 
@@ -24,21 +17,21 @@ __all__ = ["CHARTS", "MIMETYPES", "completion", "learning", "recurrence"]
 def completion(
     runtime: Runtime, query: CompletionChartQuery, fmt: ChartFormat, *, now: datetime
 ) -> bytes:
-    report_query = CompletionQuery(**query.model_dump(exclude={"chart"}))
-    report = report_service.completion_report(runtime, report_query, now=now)
+    params = query.model_dump(mode="json", exclude={"chart"})
+    report = get_report(runtime, "completion", params, now=now).report
     return charts.render(charts.completion_chart(report, query.chart), fmt)
 
 
 def learning(
     runtime: Runtime, query: LearningChartQuery, fmt: ChartFormat, *, now: datetime
 ) -> bytes:
-    report_query = LearningQuery(**query.model_dump(exclude={"chart"}))
-    report = report_service.learning_report(runtime, report_query, now=now)
+    params = query.model_dump(mode="json", exclude={"chart"})
+    report = get_report(runtime, "learning", params, now=now).report
     return charts.render(charts.learning_chart(report, query.chart), fmt)
 
 
 def recurrence(
     runtime: Runtime, query: RecurrenceChartQuery, fmt: ChartFormat, *, now: datetime
 ) -> bytes:
-    report = recurrence_service.recurrence_report(runtime, now=now)
+    report = get_report(runtime, "recurrence", {}, now=now).report
     return charts.render(charts.recurrence_chart(report, query.chart), fmt)
