@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import re
 
+import pytest
+
+from app.cli import main
 from app.runtime import Runtime
 from tests.conftest import ApiClient
 
@@ -64,3 +67,18 @@ def test_markdown_and_html_embed_the_charts(api: ApiClient, rt: Runtime) -> None
         assert "<img alt=" in page and "data:image/svg+xml;base64," in page
     spec = api.get("/openapi.json").get_json()["paths"]
     assert "image/png" in str(spec["/api/v1/reports/recurrence/chart.png"])
+
+
+def test_cli_html_report_embeds_charts(
+    committed_rt: Runtime,
+    committed_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    load_actions(committed_rt)
+    monkeypatch.setenv("HINDSIGHT_DATABASE_URL", committed_database_url)
+    monkeypatch.delenv("HINDSIGHT_REDIS_URL", raising=False)
+    assert main(["report", "completion", "--format", "html", "--team", "db"]) == 0
+    page = capsys.readouterr().out
+    assert page.startswith("<!doctype html>") and page.count("data:image/svg+xml;base64,") == 2
+    assert "<td>db</td>" in page and "<td>web</td>" not in page
