@@ -10,8 +10,8 @@ parameters and kept in `report_cache` with the time it was computed:
   on the `reports` queue (RQ with Redis, the background thread without);
   `Cached.pending` says so, and the API answers 202 with a Location to poll.
 
-A lost job loses nothing: the old body stays, and the next read of a stale body,
-or the next refresh, asks again.
+A refresh asked for is a row (`refresh_requested_at`), not only a queue entry: the
+sweep re-dispatches requests a lost job left behind, and the old body stays meanwhile.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import JobRequest
@@ -123,6 +124,19 @@ def _store(runtime: Runtime, name: str, params: dict[str, Any], body: str, now: 
                 return
             except IntegrityError:
                 session.rollback()
+
+
+def redispatch_refreshes(runtime: Runtime, *, older_than: datetime) -> int:
+    """For the sweep: recomputes asked for before `older_than` whose job never stored a body."""
+    with runtime.db.sessions() as session:
+        rows = session.execute(
+            select(ReportCache.name, ReportCache.params).where(
+                ReportCache.refresh_requested_at <= older_than
+            )
+        ).all()
+    if rows:
+        runtime.queue.dispatch([refresh_job(name, params) for name, params in rows])
+    return len(rows)
 
 
 def refresh_report_job(name: str, params: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ the database rows are the truth. The worker calls `sweep` on start and then
 every HINDSIGHT_SYNC_SWEEP_SECONDS (`hindsight serve` does the same on a
 thread when there is no worker), so stored incident-source and Jira
 deliveries, requested evaluations, due outbox rows and the scheduled
-reconcile all resume on their own.
+reconcile and asked-for report recomputes all resume on their own.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from app.db import JobRequest
 from app.runtime import Runtime
 from app.sync import outbox
 
-from . import deliveries, evaluation, intake, tracker_inbound, tracker_reconcile
+from . import deliveries, evaluation, intake, report_cache, tracker_inbound, tracker_reconcile
 from .tracker_sync import DRAIN_JOB
 
 log = logging.getLogger(__name__)
 DELIVERY_GRACE = timedelta(seconds=5)  # let the request's own enqueue go first
 EVALUATION_GRACE = timedelta(seconds=30)  # the background queue may defer one up to 2 s
+REPORT_GRACE = timedelta(minutes=10)  # a recompute of a large report takes a while
 
 
 @dataclass
@@ -32,6 +33,7 @@ class SweepReport:
     deliveries: int = 0
     intake: int = 0
     evaluations: int = 0
+    reports: int = 0
     reconcile: bool = False
 
 
@@ -48,6 +50,7 @@ def sweep(runtime: Runtime) -> SweepReport:
     report.evaluations = evaluation.redispatch_pending(
         runtime, grace_seconds=EVALUATION_GRACE.total_seconds()
     )
+    report.reports = report_cache.redispatch_refreshes(runtime, older_than=now - REPORT_GRACE)
     if not runtime.settings.jira_enabled:
         return report
     with runtime.db.sessions() as session, session.begin():

@@ -11,9 +11,9 @@ from redis import Redis
 from rq import Queue
 
 from app.factory import create_app
-from app.models import Action, Incident
+from app.models import Action, Incident, ReportCache
 from app.runtime import Runtime
-from app.services.report_cache import get_report
+from app.services.report_cache import get_report, params_hash, redispatch_refreshes
 from app.worker import run_worker
 from tests.conftest import ApiClient, make_settings, runtime, settle
 
@@ -100,3 +100,20 @@ def test_with_redis_the_worker_recomputes_on_the_reports_queue(
         conn.close()
     finally:
         rt.close()
+
+
+def test_a_refresh_whose_job_was_lost_is_sent_again_by_the_sweep(app: Flask, rt: Runtime) -> None:
+    load_actions(rt)
+    get_report(rt, "completion", {}, now=NOW)
+    add_action(rt)
+    with rt.db.sessions() as session:  # a refresh was asked for, and its job lost
+        row = session.get(ReportCache, ("completion", params_hash({})))
+        assert row is not None
+        row.refresh_requested_at = NOW
+        session.commit()
+    assert redispatch_refreshes(rt, older_than=NOW - timedelta(seconds=1)) == 0
+    assert redispatch_refreshes(rt, older_than=NOW) == 1
+    settle(app)
+    fresh = get_report(rt, "completion", {}, now=NOW + timedelta(seconds=1))
+    assert fresh.report.totals.total == 9 and not fresh.pending
+    assert redispatch_refreshes(rt, older_than=NOW + timedelta(days=365)) == 0
