@@ -16,7 +16,9 @@ class ReportCache(Base):
 
     `body` is the report's JSON text exactly as computed (Text, not JSONB, so the
     answer's field order is the model's); `refresh_requested_at` is set while a
-    recompute job is asked for and cleared when it stores a new body.
+    recompute job is asked for and cleared when it stores a new body; `data_version` is
+    the audit chain's last sequence number when the computation began (every write is
+    audited, so a higher one means the data changed since).
     """
 
     __tablename__ = "report_cache"
@@ -26,6 +28,7 @@ class ReportCache(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSONType)
     body: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    data_version: Mapped[int] = mapped_column(default=0)  # the audit chain's last seq it read
     refresh_requested_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(timezone=True), nullable=True
     )

@@ -4,8 +4,9 @@ A report reads every incident and action, so it is computed once per name and
 parameters and kept in `report_cache` with the time it was computed:
 
 - no cached body yet: computed in the request and stored (the first reader waits once);
-- a cached body younger than `report_max_age_seconds`: answered as it is;
-- older, or `refresh=True`: the cached body is answered and a recompute job is
+- a cached body younger than `report_max_age_seconds`, and no write since (the audit
+  chain's last seq is the one it read): answered as it is;
+- older, written to since, or `refresh=True`: the cached body is answered and a recompute job is
   requested (job id `report-<name>-<hash>`, so a burst of refreshes queues one job)
   on the `reports` queue (RQ with Redis, the background thread without);
   `Cached.pending` says so, and the API answers 202 with a Location to poll.
@@ -26,9 +27,10 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app.db import JobRequest
-from app.models import ReportCache
+from app.models import AuditHead, ReportCache
 from app.runtime import Runtime, current
 from app.schemas.recurrence import RecurrenceReport
 from app.schemas.reports import CompletionQuery, CompletionReport, LearningQuery, LearningReport
@@ -83,14 +85,18 @@ def get_report(
     """The cached report (computed now if there is none), and whether a recompute is on its way."""
     compute, model = REPORTS[name]
     with runtime.db.sessions() as session:
+        version = _data_version(session)
         row = session.get(ReportCache, (name, params_hash(params)))
-        cached = (row.body, row.computed_at, row.refresh_requested_at) if row else None
+        cached = (
+            (row.body, row.computed_at, row.refresh_requested_at, row.data_version) if row else None
+        )
     if cached is None:
         report = compute(runtime, params, now)
-        _store(runtime, name, params, report.model_dump_json(), now)
+        _store(runtime, name, params, report.model_dump_json(), now, version)
         return Cached(report, now, pending=False)
-    body, computed_at, requested = cached
-    stale = (now - computed_at).total_seconds() > runtime.settings.report_max_age_seconds
+    body, computed_at, requested, read_version = cached
+    too_old = (now - computed_at).total_seconds() > runtime.settings.report_max_age_seconds
+    stale = too_old or read_version != version
     pending = requested is not None
     if refresh or stale:  # one job id per report: repeated asks queue one job
         _request_refresh(runtime, name, params, now)
@@ -107,7 +113,14 @@ def _request_refresh(runtime: Runtime, name: str, params: dict[str, Any], now: d
         uow.commit()
 
 
-def _store(runtime: Runtime, name: str, params: dict[str, Any], body: str, now: datetime) -> None:
+def _data_version(session: Session) -> int:
+    head = session.get(AuditHead, 1)
+    return head.last_seq if head else 0
+
+
+def _store(
+    runtime: Runtime, name: str, params: dict[str, Any], body: str, now: datetime, version: int
+) -> None:
     """Insert or replace; a concurrent first computation of the same report may win the insert."""
     key = (name, params_hash(params))
     for _ in range(2):
@@ -119,6 +132,7 @@ def _store(runtime: Runtime, name: str, params: dict[str, Any], body: str, now: 
             elif row.computed_at > now:
                 return  # a later computation already stored its body
             row.body, row.computed_at, row.refresh_requested_at = body, now, None
+            row.data_version = version
             try:
                 session.commit()
                 return
@@ -144,4 +158,6 @@ def refresh_report_job(name: str, params: dict[str, Any]) -> None:
     runtime = current()
     now = datetime.now(UTC)
     compute, _ = REPORTS[name]
-    _store(runtime, name, params, compute(runtime, params, now).model_dump_json(), now)
+    with runtime.db.sessions() as session:
+        version = _data_version(session)  # read first: a write during the computation is seen
+    _store(runtime, name, params, compute(runtime, params, now).model_dump_json(), now, version)

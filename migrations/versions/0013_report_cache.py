@@ -22,6 +22,7 @@ def upgrade() -> None:
     sa.Column('params', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('computed_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('data_version', sa.Integer(), nullable=False),
     sa.Column('refresh_requested_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('name', 'params_hash')
     )

@@ -117,3 +117,18 @@ def test_a_refresh_whose_job_was_lost_is_sent_again_by_the_sweep(app: Flask, rt:
     fresh = get_report(rt, "completion", {}, now=NOW + timedelta(seconds=1))
     assert fresh.report.totals.total == 9 and not fresh.pending
     assert redispatch_refreshes(rt, older_than=NOW + timedelta(days=365)) == 0
+
+
+def test_after_a_write_the_cached_body_is_answered_once_and_recomputed(
+    api: ApiClient, rt: Runtime
+) -> None:
+    load_actions(rt)
+    assert totals(api.get(URL)) == 4
+    created = api.post(
+        "/api/v1/incidents/INC-1/actions", json={"title": "Add a canary stage", "type": "detect"}
+    )
+    assert created.status_code == 201, created.get_json()
+    # The write is audited: the next read answers the body it has and queues a recompute,
+    # which the client waits for; the read after it is fresh.
+    assert totals(api.get(URL)) == 4
+    assert totals(api.get(URL)) == 5
