@@ -25,7 +25,7 @@ from .db import JobRequest
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("sync", "rules", "escalations", "notify", "default")  # every JobRequest.queue in use
+QUEUES = ("sync", "rules", "escalations", "notify", "reports", "default")  # every JobRequest.queue
 _WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default="basic",
         description="basic: user + API token (Cloud) or password; bearer: a Data Center PAT.",
     )
+    report_max_age_seconds: int = Field(
+        default=3600,
+        gt=0,
+        description="A cached report older than this is answered and recomputed in a job.",
+    )
     sync_lease_seconds: float = Field(
         default=60.0, gt=0, description="How long a crashed pusher blocks the outbox."
     )

@@ -1,4 +1,5 @@
-"""The RQ worker: every queue in app.queue.QUEUES (sync, rules, escalations, notify, default).
+"""The RQ worker: every queue in app.queue.QUEUES (sync, rules, escalations, notify, reports,
+default).
 
 RQ forks a work horse per job; the forked child must not reuse the parent's
 database connections, so the pool is reset in the child before the job runs.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Literal
+
 from flask import Response
 from pydantic import ConfigDict, Field, JsonValue, model_validator
 
@@ -42,17 +45,25 @@ class ExportCreate(Input):
         return self
 
 
+class ExportOptions(Input):
+    redact: Literal["roles"] | None = Field(
+        default=None, description="'roles': personal names replaced by their roles, for sharing"
+    )
+
+
 @bp.op(
     "POST",
     "",
     summary="Build a tamper-evident compliance archive (zip)",
     scope=Scope.ADMIN,
     body=ExportCreate,
+    query=ExportOptions,
     produces=("application/zip",),
     response=bytes,
 )
-def create_export(body: ExportCreate) -> Response:
-    scope = ExportScope(key=body.incident, start=body.start, end=body.end)
+def create_export(body: ExportCreate, query: ExportOptions) -> Response:
+    redact = query.redact == "roles"
+    scope = ExportScope(key=body.incident, start=body.start, end=body.end, redact=redact)
     data = build_archive(current(), scope)
     name = f"hindsight-{scope.describe().replace('..', '_')}.zip"
     return Response(

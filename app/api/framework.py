@@ -50,6 +50,7 @@ class Operation:
     status: int
     tag: str
     produces: tuple[str, ...] = ("application/json",)
+    also: dict[int, str] | None = None  # other success statuses with the same body, and why
 
 
 class ApiBlueprint(Blueprint):
@@ -69,9 +70,10 @@ class ApiBlueprint(Blueprint):
         response: Any = None,
         status: int = 200,
         produces: tuple[str, ...] = ("application/json",),
+        also: dict[int, str] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         operation = Operation(
-            method, rule, summary, scope, body, query, response, status, self.name, produces
+            method, rule, summary, scope, body, query, response, status, self.name, produces, also
         )
         self.operations.append(operation)
 

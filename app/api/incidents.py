@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from flask import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.domain.people import Principal
 from app.domain.vocabulary import Scope
@@ -176,6 +176,9 @@ def create_action(key: str, body: ActionCreate, actor: Principal) -> ActionRead:
 
 class PostmortemFormat(Input):
     format: Literal["json", "md", "html"] = "json"
+    redact: Literal["roles"] | None = Field(
+        default=None, description="'roles': every personal name replaced by its role, for sharing"
+    )
 
 
 @bp.op(
@@ -187,7 +190,7 @@ class PostmortemFormat(Input):
     produces=("application/json", "text/markdown", "text/html"),
 )
 def get_postmortem(key: str, query: PostmortemFormat) -> object:
-    doc = postmortem_service.get_document(current(), key)
+    doc = postmortem_service.get_document(current(), key, redact=query.redact == "roles")
     if query.format == "json":
         return doc
     mimetype = "text/markdown" if query.format == "md" else "text/html"

@@ -117,6 +117,8 @@ def _operation(op: Operation, defs: dict[str, Any]) -> dict[str, Any]:
             for ct in op.produces
         }
         out["responses"][str(op.status)] = {"description": "Success", "content": content}
+        for status, why in (op.also or {}).items():
+            out["responses"][str(status)] = {"description": why, "content": content}
     return out
 
 

@@ -56,6 +56,7 @@ def import_file(settings: Settings, file: Path) -> int:
 @click.option("--to", "end", type=DATE, metavar="YYYY-MM-DD", help="period end, implies --archive")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--redact", is_flag=True, help="replace personal names with their roles (sharing)")
 @with_settings
 def export(
     settings: Settings,
@@ -65,6 +66,7 @@ def export(
     end: datetime | None,
     fmt: str,
     output: Path | None,
+    redact: bool,
 ) -> int:
     """Export an incident document, or a compliance zip.
 
@@ -73,14 +75,18 @@ def export(
     incident that started in the period.
     """
     if archive is not None or start or end:
-        scope = ExportScope(key, start.date() if start else None, end.date() if end else None)
+        scope = ExportScope(
+            key, start.date() if start else None, end.date() if end else None, redact=redact
+        )
         path = Path(archive or f"hindsight-{scope.describe().replace('..', '_')}.zip")
         path.write_bytes(build_archive(runtime.build(settings), scope))
         click.echo(f"wrote {path}")
         return 0
     if not key:
         raise click.UsageError("give KEY, or --from and --to", click.get_current_context())
-    doc = export_document(runtime.build(settings), key).model_dump(mode="json", exclude_none=True)
+    doc = export_document(runtime.build(settings), key, redact=redact).model_dump(
+        mode="json", exclude_none=True
+    )
     text = json.dumps(doc, indent=2) if fmt == "json" else yaml.safe_dump(doc, sort_keys=False)
     if output:
         output.write_text(text, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""`hindsight report completion|learning|recurrence`: as JSON, CSV or Markdown."""
+"""`hindsight report completion|learning|recurrence`: as JSON, CSV, Markdown or HTML."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from app.settings import Settings
 from .common import with_settings
 
 DATE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"])
-FORMAT = click.Choice(["json", "csv", "md"])
+FORMAT = click.Choice(["json", "csv", "md", "html"])
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 
 import click
@@ -57,6 +58,7 @@ def search(
     )
     found = search_service.search_incidents(rt, query)
     for hit in found.results:
-        click.echo(f"{hit.incident:<10} {hit.kind:<9} {hit.rank:>9.4f}  {hit.snippet}")
+        text = html.unescape(hit.snippet)  # a terminal shows text: the entities read as typed
+        click.echo(f"{hit.incident:<10} {hit.kind:<9} {hit.rank:>9.4f}  {text}")
     click.echo(f"{len(found.results)} of {found.total} matches")
     return 0

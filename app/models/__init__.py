@@ -16,6 +16,7 @@ from .ops import (
     WebhookDelivery,
 )
 from .review import PostmortemReview
+from .reports import ReportCache
 from .search import SearchDocument
 from .user import User, WebSession
 
@@ -36,6 +37,7 @@ __all__ = [
     "OutboxItem",
     "Participant",
     "PendingEvaluation",
+    "ReportCache",
     "Postmortem",
     "ScheduleRun",
     "PostmortemReview",

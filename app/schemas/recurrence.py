@@ -12,6 +12,7 @@ from .reports import ReportFormat
 
 class RecurrenceQuery(Input):
     format: ReportFormat = "json"
+    refresh: bool = Field(default=False, description="ask for a recompute: 202, poll Location")
 
 
 class EarlierAction(Output):

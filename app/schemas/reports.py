@@ -9,7 +9,7 @@ from pydantic import Field
 
 from .common import Input, Output, Tag, Timestamp
 
-ReportFormat = Literal["json", "csv", "md"]
+ReportFormat = Literal["json", "csv", "md", "html"]
 
 
 class CompletionQuery(Input):
@@ -20,6 +20,7 @@ class CompletionQuery(Input):
         default=None, description="actions created before (must be after since)"
     )
     format: ReportFormat = "json"
+    refresh: bool = Field(default=False, description="ask for a recompute: 202, poll Location")
 
 
 class CompletionFigures(Output):
@@ -60,6 +61,7 @@ class LearningQuery(Input):
         default=None, description="incidents started before (must be after since)"
     )
     format: ReportFormat = "json"
+    refresh: bool = Field(default=False, description="ask for a recompute: 202, poll Location")
 
 
 class Stat(Output):
@@ -93,3 +95,22 @@ class LearningReport(Output):
         description="incidents selected that repeat an earlier one / incidents selected"
     )
     months: list[LearningPeriod]
+
+
+class CompletionChartQuery(Input):
+    chart: Literal["by_team", "by_service"] = "by_team"
+    team: Tag | None = None
+    service: Tag | None = None
+    since: Timestamp | None = Field(default=None, description="actions created at or after")
+    until: Timestamp | None = Field(default=None, description="actions created before")
+
+
+class LearningChartQuery(Input):
+    chart: Literal["trends"] = "trends"
+    service: Tag | None = None
+    since: Timestamp | None = Field(default=None, description="incidents started at or after")
+    until: Timestamp | None = Field(default=None, description="incidents started before")
+
+
+class RecurrenceChartQuery(Input):
+    chart: Literal["by_category", "by_service"] = "by_category"

@@ -5,11 +5,12 @@ GIN index, `ts_rank` and `ts_headline`. SQLite: FTS5 (porter stemming, bm25 rank
 `snippet()`), built for the query over the documents the filters leave, in a
 TEMP table of the query's own connection (a table in the main schema would
 show in schema comparisons and table wipes that know nothing of FTS5 shadow
-tables). Matches are marked `<mark>...</mark>`.
+tables). Matches are marked `<mark>...</mark>`; the rest of a snippet is HTML-escaped.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,10 @@ from app.models import Cause, Incident, SearchDocument
 
 DOCS, INCIDENTS, CAUSES = SearchDocument.__table__, Incident.__table__, Cause.__table__
 MARK = ("<mark>", "</mark>")
+# The database marks matches with two private-use characters, not with the tags: the
+# snippet is then HTML-escaped whole and only these become <mark>, so a field's own
+# text can never reach a page as markup.
+SENTINEL = ("\ue000", "\ue001")
 WORD = re.compile(r"\w+", re.UNICODE)
 HITS = table("search_hits", column("rowid"), column("body"), schema="temp")
 
@@ -103,7 +108,7 @@ def _postgresql(
     match = where & vec.op("@@")(tsq)
     total = session.scalar(select(func.count()).select_from(_source()).where(match)) or 0
     rank = func.ts_rank(vec, tsq)
-    options = f"StartSel={MARK[0]}, StopSel={MARK[1]}, MaxWords=25, MinWords=8"
+    options = f"StartSel={SENTINEL[0]}, StopSel={SENTINEL[1]}, MaxWords=25, MinWords=8"
     snippet = func.ts_headline(literal_column("'english'"), DOCS.c.body, tsq, options)
     rows = session.execute(
         select(INCIDENTS.c.key, DOCS.c.kind, snippet.label("snippet"), rank.label("rank"))
@@ -143,12 +148,18 @@ def _sqlite(session: Session, q: str, where: ColumnElement[bool], limit: int, of
                 "WHERE search_hits MATCH :q ORDER BY bm25(search_hits), d.id "
                 "LIMIT :limit OFFSET :offset"
             ),
-            {**params, "s": MARK[0], "e": MARK[1]},
+            {**params, "s": SENTINEL[0], "e": SENTINEL[1]},
         )
         return Found(total=total, results=[_hit(r) for r in rows])
     finally:
         session.execute(text("DROP TABLE IF EXISTS temp.search_hits"))
 
 
+def marked(snippet: str) -> str:
+    """The snippet as safe HTML: everything escaped, the matches in <mark>."""
+    out = html.escape(snippet, quote=True)
+    return out.replace(SENTINEL[0], MARK[0]).replace(SENTINEL[1], MARK[1])
+
+
 def _hit(row: Any) -> Hit:
-    return Hit(incident=row[0], kind=row[1], snippet=row[2], rank=round(float(row[3]), 6))
+    return Hit(incident=row[0], kind=row[1], snippet=marked(row[2]), rank=round(float(row[3]), 6))

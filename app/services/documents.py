@@ -31,6 +31,7 @@ from app.schemas.documents import (
 )
 from app.schemas.incidents import Impact, IncidentCreate
 
+from . import redaction
 from .changes import incident_changed
 from .common import load_incident
 from .document_checks import document_errors
@@ -133,9 +134,16 @@ def import_or_update(runtime: Runtime, data: Any, *, actor: str) -> ImportResult
         return result
 
 
-def export_document(runtime: Runtime, key: str) -> IncidentDocument:
+def export_document(runtime: Runtime, key: str, *, redact: bool = False) -> IncidentDocument:
+    """The incident as an import document; with `redact`, names become roles (for sharing,
+    so it no longer round-trips to the same people)."""
     with runtime.db.sessions() as session:
-        return to_document(load_incident(session, key))
+        incident = load_incident(session, key)
+        doc = to_document(incident)
+        if not redact:
+            return doc
+        redactor = redaction.for_incident(incident, runtime.catalog)
+        return IncidentDocument.model_validate(redactor.walk(doc.model_dump(mode="json")))
 
 
 def to_document(incident: Incident) -> IncidentDocument:

@@ -39,7 +39,8 @@ from .common import load_incident
 from .documents import to_document
 from .evidence_files import blob_path, check_blob
 from .keys import signing_key
-from .postmortems import document, render
+from .postmortems import PostmortemDocument, document, render
+from .redaction import Redactor, for_incident
 
 
 def _json(data: Any) -> bytes:
@@ -105,11 +106,20 @@ def _evidence_files(settings: Settings, incident: Incident) -> dict[str, bytes]:
     return files
 
 
-def _incident_files(session: Session, incident: Incident) -> dict[str, bytes]:
+def _incident_files(
+    session: Session, incident: Incident, redactor: Redactor | None = None
+) -> dict[str, bytes]:
+    """The incident's files; with a redactor, names become roles before anything is hashed."""
     base = f"{incident.key}/"
-    files = {base + "document.json": _json(to_document(incident).model_dump(mode="json"))}
+
+    def shared(data: Any) -> Any:
+        return redactor.walk(data) if redactor else data
+
+    files = {base + "document.json": _json(shared(to_document(incident).model_dump(mode="json")))}
     if incident.postmortem is not None:
         doc = document(session, incident)
+        if redactor:
+            doc = PostmortemDocument.model_validate(redactor.walk(doc.model_dump(mode="json")))
         files[base + "postmortem.json"] = _json(doc.model_dump(mode="json"))
         files[base + "postmortem.md"] = render(doc, "md").encode()
     actions = [
@@ -147,8 +157,9 @@ def _incident_files(session: Session, incident: Incident) -> dict[str, bytes]:
         }
         for a in incident.actions
     ]
-    files[base + "actions.json"] = _json(actions)
-    lines = [json.dumps(e, sort_keys=True, default=str) for e in _audit_entries(session, incident)]
+    files[base + "actions.json"] = _json(shared(actions))
+    entries = shared(_audit_entries(session, incident))
+    lines = [json.dumps(e, sort_keys=True, default=str) for e in entries]
     files[base + "audit.jsonl"] = ("\n".join(lines) + "\n").encode() if lines else b""
     return files
 
@@ -158,6 +169,7 @@ class ExportScope:
     key: str | None = None
     start: date | None = None
     end: date | None = None
+    redact: bool = False
 
     def describe(self) -> str:
         return self.key or f"{self.start}..{self.end}"
@@ -213,7 +225,8 @@ def build_archive(runtime: Runtime, scope: ExportScope) -> bytes:
         files = _chain_files(runtime, session, key)
         incidents = _incidents(session, scope)
         for incident in incidents:
-            files.update(_incident_files(session, incident))
+            redactor = for_incident(incident, runtime.catalog) if scope.redact else None
+            files.update(_incident_files(session, incident, redactor))
             files.update(_evidence_files(runtime.settings, incident))
     manifest = {
         "format": FORMAT,
@@ -223,6 +236,8 @@ def build_archive(runtime: Runtime, scope: ExportScope) -> bytes:
         "key_id": signing.key_id(key),
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
+    if scope.redact:
+        manifest["redacted"] = "roles"
     files[MANIFEST] = _json(manifest)
     digest = hashlib.sha256(files[MANIFEST]).hexdigest()
     files[MANIFEST_HASH] = f"{digest}  {MANIFEST}\n".encode()

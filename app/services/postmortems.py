@@ -22,6 +22,7 @@ from app.schemas.postmortems import PostmortemRead, PostmortemUpdate
 
 from . import actions as action_service
 from . import incidents as incident_service
+from . import redaction
 from .changes import postmortem_changed
 from .common import changed, load_incident, reject_nulls, snapshot
 from .evaluation import blocker_report, publish_blockers
@@ -69,9 +70,15 @@ def document(session: Session, incident: Incident) -> PostmortemDocument:
     )
 
 
-def get_document(runtime: Runtime, key: str) -> PostmortemDocument:
+def get_document(runtime: Runtime, key: str, *, redact: bool = False) -> PostmortemDocument:
+    """The postmortem; with `redact`, every personal name replaced by its role."""
     with runtime.db.sessions() as session:
-        return document(session, load_incident(session, key))
+        incident = load_incident(session, key)
+        doc = document(session, incident)
+        if not redact:
+            return doc
+        redactor = redaction.for_incident(incident, runtime.catalog)
+        return PostmortemDocument.model_validate(redactor.walk(doc.model_dump(mode="json")))
 
 
 def update_postmortem(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.domain.errors import NotFound
 from app.models import Action, Incident
-from app.reports import render
+from app.reports import charts, render
 from app.reports.recurrence import actions_of, judge
 from app.runtime import Runtime
 from app.schemas.recurrence import (
@@ -90,7 +90,8 @@ def render_recurrence(report: RecurrenceReport, fmt: str) -> str:
         f"Computed at {report.computed_at.isoformat()}; {rates.repeats} incidents repeat an "
         f"earlier one; {rates.after_actions_done} came back after every earlier action was done.",
     ]
-    return render.to_markdown("Recurrence report", lines, header, rows)
+    drawn = [charts.recurrence_chart(report, c) for c in charts.CHARTS["recurrence"]]
+    return render.to_document(fmt, "Recurrence report", lines, header, rows, drawn)
 
 
 def _profiles_and_key(runtime: Runtime, key: str) -> list[Profile]:

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 from app.domain.errors import field_error
-from app.reports import render
+from app.reports import charts, render
 from app.reports.completion import CompletionFilter, completion
 from app.reports.learning import METRICS, LearningFilter, learning
 from app.runtime import Runtime
@@ -47,7 +47,7 @@ def completion_report(
 
 
 def render_completion(report: CompletionReport, fmt: str) -> str:
-    """CSV or Markdown of the report: one row for all actions, then one per group."""
+    """CSV, Markdown or HTML of the report: one row for all actions, then one per group."""
     data = report.model_dump()
     rows = render.table_rows(data["totals"], data["by"], COMPLETION_COLUMNS)
     header = ["breakdown", "key", *COMPLETION_COLUMNS]
@@ -60,7 +60,8 @@ def render_completion(report: CompletionReport, fmt: str) -> str:
         f"since={f.since.isoformat() if f.since else 'any'}, "
         f"until={f.until.isoformat() if f.until else 'any'}.",
     ]
-    return render.to_markdown("Action completion report", lines, header, rows)
+    drawn = [charts.completion_chart(report, c) for c in charts.CHARTS["completion"]]
+    return render.to_document(fmt, "Action completion report", lines, header, rows, drawn)
 
 
 def learning_report(runtime: Runtime, query: LearningQuery, *, now: datetime) -> LearningReport:
@@ -83,7 +84,7 @@ def learning_report(runtime: Runtime, query: LearningQuery, *, now: datetime) ->
 
 
 def render_learning(report: LearningReport, fmt: str) -> str:
-    """CSV or Markdown: one row per period (all, then each month) and metric."""
+    """CSV, Markdown or HTML: one row per period (all, then each month) and metric."""
     header = ["period", "incidents", "metric", "count", "mean_minutes", "median_minutes"]
     periods = [("all", report.incidents, report.metrics)] + [
         (p.month or "", p.incidents, p.metrics) for p in report.months
@@ -103,4 +104,5 @@ def render_learning(report: LearningReport, fmt: str) -> str:
         f"{'n/a' if rate is None else f'{rate:.1%}'}. Repeat rate: "
         f"{'n/a' if report.repeat_rate is None else f'{report.repeat_rate:.1%}'}.",
     ]
-    return render.to_markdown("Learning metrics", lines, header, rows)
+    drawn = [charts.learning_chart(report)]
+    return render.to_document(fmt, "Learning metrics", lines, header, rows, drawn)

@@ -4,9 +4,10 @@ Enqueueing happens after commit and may fail (Redis down, worker killed);
 the database rows are the truth. The worker calls `sweep` on start and then
 every HINDSIGHT_SYNC_SWEEP_SECONDS (`hindsight serve` does the same on a
 thread when there is no worker), so stored incident-source and Jira
-deliveries, requested evaluations, due outbox rows and due notifications all
-resume on their own. It also ticks the schedule (app/services/schedule.py),
-which runs the Jira reconcile, the re-evaluation and the follow-through sweep.
+deliveries, requested evaluations, due outbox rows, due notifications and
+asked-for report recomputes all resume on their own. It also ticks the schedule
+(app/services/schedule.py), which runs the Jira reconcile, the re-evaluation, the
+follow-through sweep and the audit checkpoint.
 """
 
 from __future__ import annotations
@@ -19,12 +20,21 @@ from app.db import JobRequest
 from app.runtime import Runtime
 from app.sync import outbox
 
-from . import deliveries, evaluation, intake, notifications, schedule, tracker_inbound
+from . import (
+    deliveries,
+    evaluation,
+    intake,
+    notifications,
+    report_cache,
+    schedule,
+    tracker_inbound,
+)
 from .tracker_sync import DRAIN_JOB
 
 log = logging.getLogger(__name__)
 DELIVERY_GRACE = timedelta(seconds=5)  # let the request's own enqueue go first
 EVALUATION_GRACE = timedelta(seconds=30)  # the background queue may defer one up to 2 s
+REPORT_GRACE = timedelta(minutes=10)  # a recompute of a large report takes a while
 
 
 @dataclass
@@ -35,6 +45,7 @@ class SweepReport:
     evaluations: int = 0
     notifications_due: int = 0
     scheduled: list[str] = field(default_factory=list)
+    reports: int = 0
 
 
 def sweep(runtime: Runtime) -> SweepReport:
@@ -56,6 +67,7 @@ def sweep(runtime: Runtime) -> SweepReport:
         runtime.queue.dispatch([notifications.NOTIFY_JOB])
     if runtime.settings.schedule_enabled:
         report.scheduled = schedule.tick(runtime)
+    report.reports = report_cache.redispatch_refreshes(runtime, older_than=now - REPORT_GRACE)
     if not runtime.settings.jira_enabled:
         return report
     with runtime.db.sessions() as session, session.begin():

@@ -190,3 +190,21 @@ def test_concurrent_writes_never_double_the_documents(
     results = find(api, "q=cluster")["results"]  # only the incident's own text says "cluster"
     assert [(r["incident"], r["kind"]) for r in results] == [(key, "incident")]
     assert find(api, "q=disk")["total"] == 5
+
+
+def test_snippets_carry_no_raw_html_from_a_field(api: ApiClient) -> None:
+    key = incident(
+        api,
+        title="Cache <script>alert(1)</script> stampede",
+        severity="SEV3",
+        summary='Stampede & <img src=x onerror="alert(2)"> <mark>fake</mark> tags.',
+    )
+    results = find(api, "q=stampede")["results"]
+    assert results and all(r["incident"] == key for r in results)
+    for r in results:
+        s = r["snippet"]
+        assert "<script" not in s and "<img" not in s and "<mark>fake" not in s
+        assert s.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+        assert "<mark>stampede</mark>" in s.lower()
+    # PostgreSQL's ts_headline drops what it parses as tags; SQLite keeps them, escaped.
+    assert "Stampede</mark> &amp; " in " ".join(r["snippet"] for r in results)
