@@ -15,8 +15,8 @@ from .ops import (
     Waiver,
     WebhookDelivery,
 )
-from .review import PostmortemReview
 from .reports import ReportCache
+from .review import PostmortemReview
 from .search import SearchDocument
 from .user import User, WebSession
 

@@ -1,7 +1,7 @@
 """report cache: each report (name + parameter hash) with its body and computed_at
 
 Revision ID: 0013
-Revises: 0004
+Revises: 0011
 Create Date: 2026-12-02 18:00:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ import app.models.base
 from sqlalchemy.dialects import postgresql
 
 revision = '0013'
-down_revision = '0004'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
