@@ -48,6 +48,7 @@ COMMANDS = {
     "user": "app.cli.users:user",
     "deliveries": "app.cli.deliveries:deliveries_group",
     "report": "app.cli.reports:report",
+    "digest": "app.cli.digest:digest",
     "search": "app.cli.search:search",
     "schedule": "app.cli.followthrough:schedule",
     "escalations": "app.cli.followthrough:escalations",

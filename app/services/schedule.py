@@ -4,7 +4,7 @@
 there: a name, a function `(runtime, now) -> summary`, a default interval and
 a queue. config/policy.yaml's `schedule:` block overrides an interval (or
 turns a job "off"). Other modules add theirs the same way, e.g.
-`ScheduledJob("learning-digest", digest.scheduled, "1d")`.
+`ScheduledJob("learning-digest", digest.send_digest, "7d", "reports")`.
 
 `tick(runtime, now)` is called by every worker's maintenance hook and by the
 in-process sweeper of `hindsight serve` (through the sweep). For each job it
@@ -36,7 +36,7 @@ from app.models import ScheduleRun
 from app.rules.policy import PolicyError, interval_seconds
 from app.runtime import Runtime, current
 
-from . import checkpoints, escalations, reevaluation, tracker_reconcile
+from . import checkpoints, digest, escalations, reevaluation, tracker_reconcile
 
 log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -87,6 +87,7 @@ def _audit_checkpoint(runtime: Runtime, now: datetime) -> str:
 JOBS: list[ScheduledJob] = [
     ScheduledJob("reevaluate", reevaluation.reevaluate_open, "15m", "rules"),
     ScheduledJob("audit-checkpoint", _audit_checkpoint, "1h"),
+    ScheduledJob("learning-digest", digest.send_digest, "7d", "reports"),
     ScheduledJob("follow-through", _follow_through, "15m", "escalations"),
     ScheduledJob(
         "jira-reconcile",

@@ -52,13 +52,21 @@ def test_each_slot_runs_once_however_many_ticks_and_failures_show(
         counts = dict(
             session.execute(select(ScheduleRun.job, func.count()).group_by(ScheduleRun.job)).all()
         )
-    assert counts == {"reevaluate": 2, "follow-through": 2, "audit-checkpoint": 1, failing_job: 1}
+    assert counts == {
+        "reevaluate": 2,
+        "follow-through": 2,
+        "audit-checkpoint": 1,
+        "learning-digest": 1,
+        failing_job: 1,
+    }
     body = api.get("/api/v1/schedule").json
     jobs = {j["name"]: j for j in body["jobs"]}
     assert jobs["follow-through"]["last_run"]["outcome"] == "ok"
     assert jobs["follow-through"]["every_seconds"] == 900
     assert "examined" in jobs["follow-through"]["last_run"]["summary"]
     assert jobs["audit-checkpoint"]["last_run"]["outcome"] == "ok"  # the anchor outside the db
+    assert jobs["learning-digest"]["last_run"]["outcome"] == "ok"
+    assert jobs["learning-digest"]["every_seconds"] == 7 * 86400
     assert jobs[failing_job]["last_failure"]["error"].endswith("the digest template is missing")
     assert [f["job"] for f in body["failures"]] == [failing_job]
     assert jobs["jira-reconcile"]["enabled"] is False  # no Jira configured
