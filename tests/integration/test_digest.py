@@ -70,7 +70,7 @@ def test_sending_twice_in_a_week_queues_one_message_per_team(rt: Runtime) -> Non
             )
     finally:
         rt.queue.resume()
-    # one per team whose routing has a webhook (a Jira-comment-only team has no action to comment on)
+    # one per team routed to a webhook (a Jira-comment-only team has no action to comment on)
     assert rows == len([team for team in rt.catalog.teams if "webhook" in team.notify.channels])
     assert 0 < rows < len(rt.catalog.teams)
 
