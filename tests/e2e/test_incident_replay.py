@@ -2,12 +2,15 @@
 
 Real processes and sockets: `hindsight serve` and an RQ worker (`hindsight worker`) on
 PostgreSQL or SQLite and Redis, the Jira test server on a socket (Hindsight mirrors the
-postmortems into it, and its webhooks carry the Jira-run incident), the deliveries
-signed the way each source signs them from the payloads in its documentation.
+postmortems into it, and its webhooks carry the Jira-run incident), a local SMTP server
+and a Slack-compatible webhook receiver (the postmortem's announcement goes out through
+the notification outbox), the deliveries signed the way each source signs them from the
+payloads in its documentation.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,12 +25,14 @@ from tests.conftest import ADMIN_TOKEN, BOOTSTRAP
 from tests.e2e import sources
 from tests.e2e.conftest import ROOT, free_port, hindsight, wait_http
 from tests.e2e.test_service_and_worker import poll
+from tests.integration.receivers import SmtpReceiver, WebhookReceiver
 from tests.integration.sync.seed import catalog_users
 from tests.jira_server import JiraTestServer
 from tests.jira_server.model import ManualClock
 
 pytestmark = pytest.mark.slow
 HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+PUBLIC_URL = "https://hindsight.example.com"
 JIRA_START = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
 EXPECTED = {  # source -> (timings in minutes, first and last timeline kinds)
     "pagerduty": {"detect": 0, "acknowledge": 8, "mitigate": None, "resolve": 75},
@@ -44,6 +49,14 @@ def jira() -> Iterator[JiraTestServer]:
     srv.start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def receivers() -> Iterator[tuple[WebhookReceiver, SmtpReceiver]]:
+    hook, smtp = WebhookReceiver().start(), SmtpReceiver().start()
+    yield hook, smtp
+    hook.stop()
+    smtp.stop()
 
 
 def _start(env: dict[str, str], args: list[str], procs: list[subprocess.Popen[str]]) -> None:
@@ -98,6 +111,10 @@ def _get(base: str, path: str) -> Any:
 
 
 def _settled(base: str) -> bool:
+    unsent = _get(base, "/api/v1/notifications?status=pending")["total"]
+    unsent += _get(base, "/api/v1/notifications?status=sending")["total"]
+    if unsent:
+        return False
     pending = _get(base, "/api/v1/deliveries?status=pending")["total"]
     busy = _get(base, "/api/v1/deliveries?status=processing")["total"]
     incidents = _get(base, "/api/v1/incidents?limit=100")["items"]
@@ -131,6 +148,13 @@ def _state(base: str, database_url: str) -> dict[str, Any]:
             ).scalars()
         )
         out["outbox_rows"] = conn.execute(sa.text("SELECT count(*) FROM outbox")).scalar()
+        rows = conn.execute(
+            sa.text(
+                "SELECT incident_key, channel, recipient, status FROM notifications"
+                " WHERE incident_key IS NOT NULL ORDER BY id"
+            )
+        )
+        out["notifications"] = [tuple(r) for r in rows]
     engine.dispose()
     return out
 
@@ -141,7 +165,9 @@ def test_each_source_replays_into_a_postmortem_and_twice_changes_nothing(
     database_url: str,
     redis_url: str,
     jira: JiraTestServer,
+    receivers: tuple[WebhookReceiver, SmtpReceiver],
 ) -> None:
+    hook, smtp = receivers
     user, token = jira.credentials()
     env.update(
         sources.ENV,
@@ -154,13 +180,18 @@ def test_each_source_replays_into_a_postmortem_and_twice_changes_nothing(
         HINDSIGHT_JIRA_PROJECT="OPS",
         HINDSIGHT_JIRA_WEBHOOK_SECRET=sources.JIRA_SECRET,
         HINDSIGHT_SYNC_BACKOFF_BASE_SECONDS="0.2",
-        HINDSIGHT_PUBLIC_URL="https://hindsight.example.com",
+        HINDSIGHT_PUBLIC_URL=PUBLIC_URL,
+        HINDSIGHT_SMTP_URL=smtp.url,
+        HINDSIGHT_NOTIFY_WEBHOOK_URL=hook.url,
+        HINDSIGHT_NOTIFY_BACKOFF_BASE_SECONDS="0.3",
+        HINDSIGHT_NOTIFY_BACKOFF_CAP_SECONDS="1",
+        HINDSIGHT_OUTBOUND_TIMEOUT_SECONDS="3",
     )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     _start(env, ["serve", "--port", str(port)], processes)
     wait_http(base + "/healthz", processes[0])
-    _start(env, ["worker"], processes)
+    _start(env, ["worker"], processes)  # every queue, `notify` among them
     jira.subscribe(base + "/webhooks/jira", sources.JIRA_SECRET)
 
     assert set(_post_all(base)) == {202}
@@ -168,6 +199,7 @@ def test_each_source_replays_into_a_postmortem_and_twice_changes_nothing(
     assert poll(lambda: _settled(base), bool, timeout=120), "the worker did not settle"
     first = _state(base, database_url)
     _check_postmortems(base, first, jira)
+    sent = _check_announcements(first, hook, smtp)
 
     for _ in range(2):  # every delivery, twice more: all duplicates, nothing new
         assert set(_post_all(base)) == {200}
@@ -175,6 +207,7 @@ def test_each_source_replays_into_a_postmortem_and_twice_changes_nothing(
             jira.webhooks.replay(delivery)
     assert poll(lambda: _settled(base), bool, timeout=60)
     assert _state(base, database_url) == first
+    assert _announcements(first, hook, smtp) == sent  # the replays sent nothing more
 
 
 def _check_postmortems(base: str, state: dict[str, Any], jira: JiraTestServer) -> None:
@@ -208,3 +241,48 @@ def _check_postmortems(base: str, state: dict[str, Any], jira: JiraTestServer) -
         "resolution",
     ]
     assert run_in_jira["review"]["due"] == "2026-12-07"  # Monday 30 Nov + 5 business days
+
+
+def _check_announcements(
+    state: dict[str, Any], hook: WebhookReceiver, smtp: SmtpReceiver
+) -> tuple[list[str], list[tuple[list[str], str]]]:
+    """One e-mail per suggested participant with the invitation attached, one chat message."""
+    incidents = {k: v for k, v in state.items() if k.startswith("INC-")}
+    for key, s in incidents.items():
+        review = s["review"]
+        [served] = icalendar.Calendar.from_ical(s["ics"]).walk("VEVENT")
+        addresses = {p["email"].lower() for p in review["participants"] if p.get("email")}
+        assert addresses, (key, review["participants"])
+        for address in addresses:
+            [mail] = [m for m in smtp.to(address) if _names(key, m["Subject"])]
+            [ics] = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
+            assert str(ics.get_filename()).endswith(".ics")
+            body = ics.get_payload(decode=True)
+            assert isinstance(body, bytes)
+            [event] = icalendar.Calendar.from_ical(body).walk("VEVENT")
+            assert str(event["UID"]) == str(served["UID"]) == review["invitation_uid"]
+            assert key in str(event["SUMMARY"]) and "Agenda:" in str(event["DESCRIPTION"])
+        mailed = {a for rcpts, m in smtp.messages if _names(key, m["Subject"]) for a in rcpts}
+        assert mailed == addresses, key  # nobody else is told
+        link = f"{PUBLIC_URL}/api/v1/incidents/{key}/postmortem?format=html"
+        [message] = [b for b in hook.bodies if _names(key, b["text"])]
+        assert link in message["text"]
+    return _announcements(state, hook, smtp)
+
+
+def _announcements(
+    state: dict[str, Any], hook: WebhookReceiver, smtp: SmtpReceiver
+) -> tuple[list[str], list[tuple[list[str], str]]]:
+    """What arrived naming an incident (the weekly learning digest, say, names none)."""
+    keys = [k for k in state if k.startswith("INC-")]
+    chats = sorted(b["text"] for b in hook.bodies if any(_names(k, b["text"]) for k in keys))
+    mails = sorted(
+        (rcpts, str(m["Subject"]))
+        for rcpts, m in smtp.messages
+        if any(_names(k, m["Subject"]) for k in keys)
+    )
+    return chats, mails
+
+
+def _names(key: str, text: object) -> bool:
+    return re.search(rf"\b{re.escape(key)}\b", str(text)) is not None
