@@ -174,6 +174,13 @@ class JiraMapping(BaseModel):
         rule = self.statuses[entity_type].get(status)
         return rule.target() if rule else StatusTarget("new")
 
+    @property
+    def resolution_names(self) -> tuple[str, ...]:
+        """Every resolution the mapping names, both ways: a screenless transition named
+        after one of them sets that one, so it is never taken to reach another."""
+        names = {r.resolution for rules in self.statuses.values() for r in rules.values()}
+        return tuple(sorted({n for n in names if n} | set(self.inbound.resolutions)))
+
     def jira_priority(self, value: str | None) -> str | None:
         return self.priorities.get(value) if value else None
 
