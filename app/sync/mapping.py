@@ -133,6 +133,9 @@ class JiraMapping(BaseModel):
     statuses: dict[EntityType, dict[str, StatusRule]] = Field(default_factory=_default_statuses)
     inbound: Inbound = Field(default_factory=Inbound)
     custom_fields: list[CustomField] = Field(default_factory=list)
+    # Done, verified and won't-do actions are mirrored in their final state; false skips
+    # closed actions that have no issue yet (an import of old history, say).
+    mirror_closed_actions: bool = True
     defaults: dict[EntityType, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("labels")
