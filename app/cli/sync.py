@@ -84,6 +84,8 @@ def status(settings: Settings) -> int:
     )
     deliveries = ", ".join(f"{s} {n}" for s, n in counts.deliveries.items())
     click.echo("deliveries: " + (deliveries or "none"))
+    missing = ", ".join(f"{t} {n}" for t, n in counts.not_mirrored.items() if n)
+    click.echo("not in Jira yet: " + (missing or "nothing"))
     return 0
 
 

@@ -10,7 +10,7 @@ from app.models import Action, Incident, Postmortem
 from app.runtime import current
 
 from .evaluation import request_evaluation
-from .tracker_sync import record_change
+from .tracker_sync import record_change, record_tree
 
 
 def evaluate_later(uow: UnitOfWork, incident_id: int) -> None:
@@ -19,8 +19,9 @@ def evaluate_later(uow: UnitOfWork, incident_id: int) -> None:
 
 
 def incident_changed(uow: UnitOfWork, incident: Incident) -> None:
+    """Rules again, and the tracker: the incident, and whatever of it is not mirrored yet."""
     evaluate_later(uow, incident.id)
-    record_change(uow, current().settings, "incident", incident.id, incident.key or "")
+    record_tree(uow, current(), incident)
 
 
 def action_changed(uow: UnitOfWork, action: Action) -> None:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from app.db import JobRequest, UnitOfWork
 from app.domain.errors import Conflict, NotFound
@@ -62,6 +62,22 @@ def record_change(
         return
     outbox.add(uow.session, entity_type, entity_id, entity_key)
     uow.after_commit(DRAIN_JOB)
+
+
+def record_tree(uow: UnitOfWork, runtime: Runtime, incident: Incident) -> None:
+    """The incident's row, plus one for each of its entities not in the tracker and not on
+    its way there: so an import, the demo, a webhook-opened postmortem, or any path still
+    to be written mirrors everything, with no `sync push --backfill`."""
+    settings = runtime.settings
+    if not settings.jira_enabled:
+        return
+    record_change(uow, settings, "incident", incident.id, incident.key or "")
+    uow.session.flush()
+    closed = runtime.jira_mapping.mirror_closed_actions
+    for entity_type, entity_id, key in outbox.unmirrored(
+        uow.session, incident, closed_actions=closed
+    ):
+        outbox.add(uow.session, entity_type, entity_id, key)
 
 
 def open_context(runtime: Runtime, *, refresh: bool = False) -> SyncContext:
@@ -173,7 +189,12 @@ def backfill(runtime: Runtime) -> int:
         rows += [
             ("action", i, k)
             for i, k in session.execute(
-                select(Action.id, Action.key).where(Action.tracker_deleted.is_(False))
+                select(Action.id, Action.key).where(
+                    Action.tracker_deleted.is_(False),
+                    true()
+                    if runtime.jira_mapping.mirror_closed_actions
+                    else Action.status.not_in(outbox.CLOSED_ACTIONS),
+                )
             )
         ]
         todo = [(t, i, k) for t, i, k in rows if (t, i) not in mirrored]
@@ -212,6 +233,8 @@ def check(runtime: Runtime) -> CheckReport:
 class SyncStatus:
     outbox: dict[str, int]
     deliveries: dict[str, int]
+    not_mirrored: dict[str, int] = field(default_factory=dict)
+    tracker: dict[str, object] = field(default_factory=dict)
 
 
 def status(runtime: Runtime) -> SyncStatus:
@@ -223,7 +246,10 @@ def status(runtime: Runtime) -> SyncStatus:
         hooks = session.execute(
             select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
         ).all()
-    return SyncStatus({s: n for s, n in rows}, {s: n for s, n in hooks})
+        missing = outbox.not_mirrored(
+            session, closed_actions=runtime.jira_mapping.mirror_closed_actions
+        )
+    return SyncStatus({s: n for s, n in rows}, {s: n for s, n in hooks}, missing)
 
 
 def retry_failure(runtime: Runtime, failure_id: int) -> OutboxItem:

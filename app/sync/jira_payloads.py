@@ -216,16 +216,22 @@ def _int(value: Any) -> int:
 
 
 def transition_options(raw: list[dict[str, Any]]) -> list[TransitionOption]:
+    """GET /transitions?expand=transitions.fields: where each leads, and whether its screen
+    sets the resolution (and to which values)."""
     out = []
     for t in raw:
         to = t.get("to") or {}
+        screen = (t.get("fields") or {}).get("resolution")
+        allowed = (screen or {}).get("allowedValues") or [] if isinstance(screen, dict) else []
         out.append(
             TransitionOption(
                 id=str(t["id"]),
                 to_id=str(to.get("id")),
                 to_name=str(to.get("name")),
                 to_category=(to.get("statusCategory") or {}).get("key"),
-                takes_resolution="resolution" in (t.get("fields") or {}),
+                takes_resolution=screen is not None,
+                name=str(t.get("name") or ""),
+                resolutions=tuple(str(a.get("name")) for a in allowed if isinstance(a, dict)),
             )
         )
     return out

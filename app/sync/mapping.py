@@ -142,6 +142,9 @@ class JiraMapping(BaseModel):
     statuses: dict[EntityType, dict[str, StatusRule]] = Field(default_factory=_default_statuses)
     inbound: Inbound = Field(default_factory=Inbound)
     custom_fields: list[CustomField] = Field(default_factory=list)
+    # Done, verified and won't-do actions are mirrored in their final state; false skips
+    # closed actions that have no issue yet (an import of old history, say).
+    mirror_closed_actions: bool = True
     defaults: dict[EntityType, dict[str, Any]] = Field(default_factory=dict)
     incident_source: IncidentSource = Field(default_factory=IncidentSource)
 
@@ -183,6 +186,13 @@ class JiraMapping(BaseModel):
     def status_target(self, entity_type: EntityType, status: str) -> StatusTarget:
         rule = self.statuses[entity_type].get(status)
         return rule.target() if rule else StatusTarget("new")
+
+    @property
+    def resolution_names(self) -> tuple[str, ...]:
+        """Every resolution the mapping names, both ways: a screenless transition named
+        after one of them sets that one, so it is never taken to reach another."""
+        names = {r.resolution for rules in self.statuses.values() for r in rules.values()}
+        return tuple(sorted({n for n in names if n} | set(self.inbound.resolutions)))
 
     def jira_priority(self, value: str | None) -> str | None:
         return self.priorities.get(value) if value else None

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from app.models import OutboxItem
+from app.models import Action, Incident, OutboxItem, Postmortem
 
 from .retry import Backoff
 from .state import rowcount
@@ -24,6 +24,62 @@ PENDING, PROCESSING, DONE, DEAD = "pending", "processing", "done", "dead"
 def add(session: Session, entity_type: str, entity_id: int, entity_key: str) -> None:
     """A reminder that the entity changed, in the caller's transaction."""
     session.add(OutboxItem(entity_type=entity_type, entity_id=entity_id, entity_key=entity_key))
+
+
+CLOSED_ACTIONS = ("done", "verified", "wont_do")
+
+
+def _queued(session: Session, entity_type: str) -> set[int]:
+    return set(
+        session.scalars(
+            select(OutboxItem.entity_id).where(
+                OutboxItem.entity_type == entity_type,
+                OutboxItem.status.in_([PENDING, PROCESSING]),
+            )
+        )
+    )
+
+
+def unmirrored(
+    session: Session, incident: Incident, *, closed_actions: bool = True
+) -> list[tuple[str, int, str]]:
+    """The incident's entities with no tracker issue and no row on its way: whatever path
+    created them (an import, the demo, a webhook that opened the postmortem), the next
+    change of the incident queues them. Closed actions only if `closed_actions`."""
+    out: list[tuple[str, int, str]] = []
+    pm: Postmortem | None = incident.postmortem
+    if (
+        pm is not None
+        and pm.id is not None
+        and pm.tracker_key is None
+        and pm.id not in _queued(session, "postmortem")
+    ):
+        out.append(("postmortem", pm.id, incident.key or ""))
+    actions = [
+        a
+        for a in incident.actions
+        if a.id is not None
+        and a.tracker_key is None
+        and not a.tracker_deleted
+        and (closed_actions or a.status not in CLOSED_ACTIONS)
+    ]
+    if actions:
+        queued = _queued(session, "action")
+        out += [("action", a.id, a.key or "") for a in actions if a.id not in queued]
+    return out
+
+
+def not_mirrored(session: Session, *, closed_actions: bool = True) -> dict[str, int]:
+    """For `sync status`: entities with no tracker issue yet, by type."""
+    counts = {}
+    for name, model in (("incident", Incident), ("postmortem", Postmortem), ("action", Action)):
+        stmt = select(func.count(model.id)).where(model.tracker_key.is_(None))
+        if model is Action:
+            stmt = stmt.where(Action.tracker_deleted.is_(False))
+            if not closed_actions:
+                stmt = stmt.where(Action.status.not_in(CLOSED_ACTIONS))
+        counts[name] = session.scalar(stmt) or 0
+    return counts
 
 
 def due_rows(session: Session, limit: int, now: datetime | None = None) -> list[OutboxItem]:

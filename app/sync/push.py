@@ -83,7 +83,8 @@ class Pusher:
         self.items: dict[EntityRef, Item] = {}
         self.failed: set[EntityRef] = set()  # items whose call failed transiently
         self.delay = 0.0  # back-off for the rows of a round that ended early
-        self.initial_transitions: dict[str, list[TransitionOption]] = {}
+        # (issue type, status id or "initial") -> what the workflow offers from there
+        self.offered: dict[tuple[str, str], list[TransitionOption]] = {}
 
     def push(self, rows: list[RowRef]) -> None:
         with self.db.sessions() as session, session.begin():

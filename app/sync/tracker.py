@@ -64,18 +64,9 @@ class TransitionOption:
     to_id: str
     to_name: str
     to_category: str | None
-    takes_resolution: bool = False
-
-
-def choose_transition(
-    options: Sequence[TransitionOption], target: StatusTarget
-) -> TransitionOption | None:
-    """A preferred status name wins; otherwise the first transition into the category."""
-    if target.status_name:
-        named = next((o for o in options if o.to_name == target.status_name), None)
-        if named is not None:
-            return named
-    return next((o for o in options if o.to_category == target.category), None)
+    takes_resolution: bool = False  # its screen has a resolution field
+    name: str = ""  # the transition's own name ("Won't Do", "Resolve Issue")
+    resolutions: tuple[str, ...] = ()  # the screen's allowed resolutions (empty: any)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from app.models import Action
 
 from .items import Item, load_entity
 from .mapping import changed_fields
-from .tracker import Link, StatusTarget, TrackerError, choose_transition
+from .tracker import Link, StatusTarget, TrackerError, TransitionOption
+from .workflow import MAX_HOPS, UNKNOWN, NoPath, Step, describe, next_step
 
 if TYPE_CHECKING:
     from .push import Pusher
@@ -57,31 +58,69 @@ def update(p: Pusher, item: Item) -> None:
 
 
 def _move(p: Pusher, item: Item, key: str, target: StatusTarget) -> None:
-    """Transition; issues created in this round all start in their workflow's initial
-    status, so the offered transitions are fetched once per issue type, not per issue."""
-    tracker = p.ctx.tracker
-    cache_key = item.issue_type if item.fresh else None
-    options = p.initial_transitions.get(cache_key) if cache_key else None
+    """Walk the workflow to the target status and resolution, one offered hop at a time
+    (`workflow.next_step`). What a status offers is the same for every issue of a type, so
+    it is fetched once per (issue type, status) in a round: issues created in this round
+    start in their workflow's initial status, and each hop lands on a known status."""
+    tracker, known = p.ctx.tracker, p.ctx.mapping.resolution_names
+    status: str | None = "initial" if item.fresh else None
+    visited: set[str] = set()
+    retried = False
+    hops = 0
+    while hops <= MAX_HOPS:
+        options = _offered(p, item, key, status)
+        try:
+            step = next_step(options, target, visited, known, hops)
+        except NoPath:
+            if hops == 0 and _already_there(p, item, key, target):
+                return
+            raise
+        try:
+            p.call(partial(tracker.transition, key, step.option, target.resolution), [item])
+        except TrackerError as exc:
+            # 400 "not valid for this issue": the status moved under us (a person, or our
+            # own earlier attempt whose answer was lost). Ask again what is offered now.
+            if exc.status != 400 or retried:
+                raise
+            retried, status = True, None
+            continue
+        hops += 1
+        visited.add(step.option.to_id)
+        status = step.option.to_id
+        if step.final:
+            if step.certainty == UNKNOWN:
+                _check_landed(p, item, key, target, step)
+            return
+    raise NoPath(f"{describe(target)} not reached within {MAX_HOPS} transitions")
+
+
+def _offered(p: Pusher, item: Item, key: str, status: str | None) -> list[TransitionOption]:
+    cache_key = (item.issue_type, status) if status else None
+    options = p.offered.get(cache_key) if cache_key else None
     if options is None:
+        tracker = p.ctx.tracker
         options = p.call(lambda: tracker.transitions(key), [item])
         if cache_key:
-            p.initial_transitions[cache_key] = options
-    for fetched_now in (cache_key is None, True):
-        option = choose_transition(options, target)
-        if option is None:
-            log.info(
-                "%s: no transition into %s offered; treating it as reached", key, target.token()
-            )
-            return
-        try:
-            p.call(partial(tracker.transition, key, option, target.resolution), [item])
-            return
-        except TrackerError as exc:
-            # 400 "not valid for this issue": the status moved under us, e.g. our own
-            # earlier attempt whose response was lost. Ask again what is offered now.
-            if exc.status != 400 or fetched_now:
-                raise
-            options = p.call(lambda: tracker.transitions(key), [item])
+            p.offered[cache_key] = options
+    return options
+
+
+def _already_there(p: Pusher, item: Item, key: str, target: StatusTarget) -> bool:
+    """No path from here may mean we are there already (a person moved it)."""
+    issue = p.call(lambda: p.ctx.tracker.issue(key), [item])
+    return issue.status_token() == StatusTarget(target.category, target.resolution).token() and (
+        not target.status_name or issue.status_name == target.status_name
+    )
+
+
+def _check_landed(p: Pusher, item: Item, key: str, target: StatusTarget, step: Step) -> None:
+    """A screenless transition whose resolution we could not tell: look at what it set."""
+    issue = p.call(lambda: p.ctx.tracker.issue(key), [item])
+    if (issue.resolution or None) != (target.resolution or None):
+        raise NoPath(
+            f"transition {step.option.name or step.option.id!r} set resolution "
+            f"{issue.resolution!r}, not {target.resolution!r}"
+        )
 
 
 def _link(p: Pusher, item: Item, key: str, target: str) -> None:

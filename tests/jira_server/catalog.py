@@ -92,7 +92,27 @@ WORKFLOWS = [
             ),
         ),
     ),
+    # A team-managed-style simplified workflow that broke category-only choosers: from To
+    # Do the first done-category transition offered is "Won't Do" (no screen; a
+    # post-function sets the resolution), and Done is only reachable via In Progress.
+    Workflow(
+        "wontdo-first",
+        initial="10000",
+        transitions=(
+            Transition("41", "Won't Do", "10001", frozenset({"10000", "3"}), (), "Won't Do"),
+            Transition("21", "In Progress", "3", frozenset({"10000"})),
+            Transition("31", "Done", "10001", frozenset({"3"}), (), "Done"),
+            Transition(
+                "11", "Back to To Do", "10000", frozenset({"3", "10001"}), clears_resolution=True
+            ),
+            Transition("51", "Reopen", "3", frozenset({"10001"}), clears_resolution=True),
+        ),
+    ),
 ]
+# The workflows a test may bind an issue type to (`JiraTestServer(workflows={"Task": ..})`):
+# "classic" is Data Center's default jira workflow (Open, In Progress, Resolved, Closed,
+# Reopened; Resolve and Close take a resolution on their screen).
+WORKFLOW_NAMES = tuple(w.name for w in WORKFLOWS)
 
 ISSUE_TYPES = [
     IssueType("10002", "Task", "simplified", "A small, distinct piece of work."),

@@ -387,7 +387,11 @@ def sort_key(st: JiraState, issue: Issue, name: str) -> Any:
 def run(jql: str, st: JiraState, actor: User | None) -> tuple[Query, list[Issue]]:
     """Parse, filter and order; the default order (newest first) keeps paging stable."""
     q = _Parser(jql or "", st, actor).query()
-    found = [i for i in st.issues_by_id.values() if q.predicate is None or q.predicate(i)]
+    found = [
+        i
+        for i in st.issues_by_id.values()
+        if st.indexed(i) and (q.predicate is None or q.predicate(i))
+    ]
     found.sort(key=lambda i: -i.id)
     for name, desc in reversed(q.order):
         present = [i for i in found if sort_key(st, i, name) is not None]

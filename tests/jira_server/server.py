@@ -85,6 +85,8 @@ class JiraTestServer:
         clock: Clock = utcnow,
         strict_auth: bool = False,
         settings: Settings | None = None,
+        workflows: Mapping[str, str] | None = None,
+        search_lag_seconds: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -95,6 +97,9 @@ class JiraTestServer:
         self.clock = clock
         self.state = JiraState(mode, users=specs, projects=projects, clock=clock)
         self.bot: User = self.user(bot_user)
+        for issuetype, workflow in (workflows or {}).items():
+            self.state.bind_workflow(issuetype, workflow)
+        self.state.search_lag_seconds = search_lag_seconds
         for issuetype, fields in (required_fields or {}).items():
             self.state.set_required(issuetype, fields)
         self.faults = FaultInjector()
@@ -251,6 +256,7 @@ class JiraTestServer:
         fields: Mapping[str, Any] | None = None,
         comment: str | None = None,
         delete: bool = False,
+        via: str | None = None,
     ) -> list[Change]:
         """Apply a change as ``user`` would in the UI and send the webhooks it causes."""
         with self.state.lock:
@@ -268,6 +274,7 @@ class JiraTestServer:
                 fields=fields,
                 comment=comment,
                 delete=delete,
+                via=via,
             )
         self.webhooks.emit(changes)
         return changes

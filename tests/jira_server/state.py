@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from . import render
@@ -62,6 +63,7 @@ class JiraState:
         self.clock = clock
         self.base_url = base_url
         self.catalog = catalog or Catalog()
+        self.search_lag_seconds = 0.0  # see `indexed`
         self.users: list[User] = []
         self.users_by_id: dict[str, User] = {}
         for spec in users:
@@ -191,6 +193,21 @@ class JiraState:
             ),
             None,
         )
+
+    def bind_workflow(self, issuetype: str, workflow: str) -> None:
+        """Give an issue type another workflow (before any issue of it exists)."""
+        if not any(w.name == workflow for w in self.catalog.workflows):
+            raise KeyError(f"unknown workflow {workflow!r}")
+        self.catalog.issue_types = [
+            replace(t, workflow=workflow) if t.name == issuetype else t
+            for t in self.catalog.issue_types
+        ]
+
+    def indexed(self, issue: Issue) -> bool:
+        """The search index lags behind writes (Cloud: seconds, sometimes a minute): an
+        issue is found by JQL only `search_lag_seconds` after it was created."""
+        lag = self.search_lag_seconds
+        return lag <= 0 or (self.clock() - issue.created).total_seconds() >= lag
 
     def workflow_of_type(self, it: IssueType) -> Workflow:
         return next(w for w in self.catalog.workflows if w.name == it.workflow)

@@ -48,17 +48,26 @@ def user_edit(
     fields: Mapping[str, Any] | None = None,
     comment: str | None = None,
     delete: bool = False,
+    via: str | None = None,
 ) -> list[Change]:
-    """Transition first (one event), then one Edit-dialog save, then comment, then delete."""
+    """Transition first (one event: the transition named `via`, else the first into
+    `status`), then one Edit-dialog save, then comment, then delete."""
     changes: list[Change] = []
     if status is not None:
         target = st.status_by_name(status)
-        t = next((x for x in st.transitions(issue) if target and x.to == target.id), None)
+        t = next(
+            (
+                x
+                for x in st.transitions(issue)
+                if target and x.to == target.id and via in (None, x.name)
+            ),
+            None,
+        )
         if t is None:
             offered = [f"{x.name} -> {st.status(x.to).name}" for x in st.transitions(issue)]
             raise ValueError(f"{issue.key}: no transition to {status!r}; offered: {offered}")
         payload: dict[str, Any] = {"transition": {"id": t.id}}
-        if resolution is not None:
+        if resolution is not None and "resolution" in t.screen:
             payload["fields"] = {"resolution": {"name": resolution}}
         changes += ops.transition(st, actor, issue, payload, "2")
     edit: dict[str, Any] = dict(fields or {})

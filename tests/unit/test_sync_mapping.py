@@ -29,8 +29,8 @@ from app.sync.tracker import (
     StatusTarget,
     TransitionOption,
     UserRef,
-    choose_transition,
 )
+from app.sync.workflow import choose_transition
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 MAPPING = load_mapping(CONFIG)
