@@ -2,7 +2,7 @@
 
 `hindsight demo` imports six incidents with their postmortems and actions (26 of the
 actions already done or verified). With Jira connected, the import alone must mirror
-all 62 entities, closed actions in their final status and resolution, with no
+every entity (60 today), closed actions in their final status and resolution, with no
 `sync push --backfill`; a full reconcile afterwards must change nothing in Hindsight,
 also where the workflow offers "Won't Do" before the right transition.
 """
@@ -46,8 +46,10 @@ def test_demo_import_mirrors_every_entity_and_reconcile_changes_nothing(
         before = {a.key: a.status for a in session.scalars(select(Action))}
         audit_before = session.scalar(select(func.count(AuditEntry.id)))
     total = sum(counts.values())
-    assert total == 62, counts
-    assert mirrored == 62, f"{mirrored} of {total} mirrored"
+    # 62 when the issue was filed; 60 since the trading incident's timeline records its SEC
+    # notices (two compliance actions fewer). Every one of them is mirrored, whatever the count.
+    assert counts["Incident"] == counts["Postmortem"] == 6 and counts["Action"] >= 40, counts
+    assert mirrored == total, f"{mirrored} of {total} mirrored"
     with srv.state.lock:
         labels = Counter(
             lb
@@ -55,7 +57,7 @@ def test_demo_import_mirrors_every_entity_and_reconcile_changes_nothing(
             for lb in i.values.get("labels", [])
             if lb.startswith("hs-")
         )
-    assert len(labels) == 62 and set(labels.values()) == {1}
+    assert len(labels) == total and set(labels.values()) == {1}
     assert tracker_sync.status(rt).not_mirrored == {"incident": 0, "postmortem": 0, "action": 0}
 
     mapping = load_mapping(CONFIG_DIR, "OPS")
@@ -72,7 +74,7 @@ def test_demo_import_mirrors_every_entity_and_reconcile_changes_nothing(
         assert (category, res) == (target.category, target.resolution), key
 
     report = tracker_reconcile.reconcile(rt, full=True)
-    assert report.seen == 62
+    assert report.seen == total
     assert report.applied == 0
     with rt.db.sessions() as session:
         after = {a.key: a.status for a in session.scalars(select(Action))}
