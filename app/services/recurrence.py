@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.domain.errors import NotFound
 from app.models import Action, Incident
 from app.reports import charts, render
 from app.reports.recurrence import actions_of, judge
@@ -24,6 +23,8 @@ from app.schemas.recurrence import (
     Suggestion,
 )
 from app.search.similarity import Pair, Profile, load_profiles, repeats, similar_to
+
+from .common import load_incident
 
 MIN_SIMILARITY = 0.2
 
@@ -94,15 +95,17 @@ def render_recurrence(report: RecurrenceReport, fmt: str) -> str:
     return render.to_document(fmt, "Recurrence report", lines, header, rows, drawn)
 
 
-def _profiles_and_key(runtime: Runtime, key: str) -> list[Profile]:
+def _profiles_and_key(runtime: Runtime, key: str) -> tuple[list[Profile], str]:
+    """Every profile and the incident's stored key (`inc-1` names INC-1, as elsewhere)."""
     with runtime.db.sessions() as session:
-        if session.scalar(select(Incident.id).where(Incident.key == key)) is None:
-            raise NotFound(f"no incident {key}")
-        return load_profiles(session)
+        # NotFound, also for keys no row can hold (NUL, too long)
+        stored = load_incident(session, key).key or key
+        return load_profiles(session), stored
 
 
 def similar(runtime: Runtime, key: str, limit: int = 10) -> SimilarIncidents:
-    pairs = similar_to(_profiles_and_key(runtime, key), key, limit)
+    profiles, key = _profiles_and_key(runtime, key)
+    pairs = similar_to(profiles, key, limit)
     return SimilarIncidents(
         similar=[
             Similar(incident=p.repeat_of, score=p.score, reasons=list(p.reasons))
@@ -124,7 +127,7 @@ def _evidence(action: Action, came_back: list[datetime]) -> tuple[str, str]:
 
 def suggested_actions(runtime: Runtime, key: str) -> SuggestedActions:
     """Actions of similar past incidents, those that worked first: advice, never a write."""
-    profiles = _profiles_and_key(runtime, key)
+    profiles, key = _profiles_and_key(runtime, key)
     me = next(p for p in profiles if p.key == key)
     started = {p.key: p.started for p in profiles}
     past: list[Pair] = [

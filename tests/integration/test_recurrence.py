@@ -133,3 +133,14 @@ def api_learning(rt: Runtime) -> tuple[float | None, float | None]:
     every = learning_report(rt, LearningQuery(), now=now).repeat_rate
     search = learning_report(rt, LearningQuery(service="search"), now=now).repeat_rate
     return every, search
+
+
+@pytest.mark.parametrize("path", ["similar", "suggested-actions"])
+def test_similar_and_suggestions_read_a_key_as_every_route_does(
+    api: ApiClient, rt: Runtime, path: str
+) -> None:
+    """Lower case names the incident; NUL or an over-long key is a 404, never a 500."""
+    load(rt)
+    assert api.get(f"/api/v1/incidents/inc-13/{path}").status_code == 200
+    assert api.get(f"/api/v1/incidents/INC-%00/{path}").status_code == 404
+    assert api.get(f"/api/v1/incidents/INC-{'9' * 80}/{path}").status_code == 404
