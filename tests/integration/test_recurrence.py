@@ -133,3 +133,18 @@ def api_learning(rt: Runtime) -> tuple[float | None, float | None]:
     every = learning_report(rt, LearningQuery(), now=now).repeat_rate
     search = learning_report(rt, LearningQuery(service="search"), now=now).repeat_rate
     return every, search
+
+
+def test_earlier_actions_read_in_chunks(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunked reads (large reports stay under PostgreSQL's bound-parameter limit) lose nothing."""
+    from app.reports import recurrence
+
+    load(rt)
+    keys = ["INC-11", "INC-12", "INC-13", "INC-99"]
+    with rt.db.sessions() as session:
+        whole = recurrence.actions_of(session, keys)
+        monkeypatch.setattr(recurrence, "CHUNK", 1)
+        chunked = recurrence.actions_of(session, keys)
+    assert chunked == whole
+    assert [a.key for a in whole["INC-11"]] == ["ACT-a", "ACT-b", "ACT-c"]
+    assert whole["INC-11"][1].history == ((t(1, 10), "in_progress"), (t(2, 10), "done"))
