@@ -42,33 +42,46 @@ class Judged:
     verdict: str
 
 
+CHUNK = 5000  # incident keys per query: far below PostgreSQL's 65,535 bound parameters
+
+
 def actions_of(db: Executor, incident_keys: Iterable[str]) -> dict[str, list[ActionState]]:
-    """Each named incident's actions with their status history (two queries)."""
+    """Each named incident's actions with their status history (two queries per chunk).
+
+    The keys go in chunks and the history is selected by a subquery, not a list of
+    action ids: a large report (tens of thousands of repeats) would otherwise bind more
+    parameters than PostgreSQL accepts in one statement.
+    """
     keys = sorted(set(incident_keys))
-    if not keys:
-        return {}
+    out: dict[str, list[ActionState]] = defaultdict(list)
+    for start in range(0, len(keys), CHUNK):
+        _chunk(db, keys[start : start + CHUNK], out)
+    return dict(out)
+
+
+def _chunk(db: Executor, keys: list[str], out: dict[str, list[ActionState]]) -> None:
+    named = Incident.key.in_(keys)
     rows = db.execute(
         select(Incident.key.label("incident"), Action.id, Action.key, Action.status)
         .add_columns(Action.created_at, Action.completed_at)
         .join(Incident, Incident.id == Action.incident_id)
-        .where(Incident.key.in_(keys))
+        .where(named)
         .order_by(Action.id)
     ).all()
+    ids = select(Action.id).join(Incident, Incident.id == Action.incident_id).where(named)
     history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     changes = db.execute(
         select(ActionStatusChange.action_id, ActionStatusChange.at, ActionStatusChange.to_status)
-        .where(ActionStatusChange.action_id.in_([r.id for r in rows]))
+        .where(ActionStatusChange.action_id.in_(ids))
         .order_by(ActionStatusChange.at, ActionStatusChange.id)
     )
     for change in changes:
         history[change.action_id].append((change.at, change.to_status))
-    out: dict[str, list[ActionState]] = defaultdict(list)
     for r in rows:
         state = ActionState(
             r.key or f"#{r.id}", r.status, r.created_at, r.completed_at, tuple(history[r.id])
         )
         out[r.incident].append(state)
-    return dict(out)
 
 
 def judge(action: ActionState, repeat_started: datetime) -> Judged:

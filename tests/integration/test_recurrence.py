@@ -144,3 +144,18 @@ def test_similar_and_suggestions_read_a_key_as_every_route_does(
     assert api.get(f"/api/v1/incidents/inc-13/{path}").status_code == 200
     assert api.get(f"/api/v1/incidents/INC-%00/{path}").status_code == 404
     assert api.get(f"/api/v1/incidents/INC-{'9' * 80}/{path}").status_code == 404
+
+
+def test_earlier_actions_read_in_chunks(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunked reads (large reports stay under PostgreSQL's bound-parameter limit) lose nothing."""
+    from app.reports import recurrence
+
+    load(rt)
+    keys = ["INC-11", "INC-12", "INC-13", "INC-99"]
+    with rt.db.sessions() as session:
+        whole = recurrence.actions_of(session, keys)
+        monkeypatch.setattr(recurrence, "CHUNK", 1)
+        chunked = recurrence.actions_of(session, keys)
+    assert chunked == whole
+    assert [a.key for a in whole["INC-11"]] == ["ACT-a", "ACT-b", "ACT-c"]
+    assert whole["INC-11"][1].history == ((t(1, 10), "in_progress"), (t(2, 10), "done"))
