@@ -7,10 +7,12 @@ pre-commit hook or a docs CI job pays for parsing Markdown and nothing else.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from app.catalog import Catalog, CatalogError, load_catalog
 from app.rules.lint import as_records, lint_file, render_text
 from app.rules.model import FindingDraft
 from app.rules.policy import Policy, load_policy, parse_policy
@@ -36,6 +38,10 @@ restored/resolved the resolution ("[detection]" / "[resolution]" tags win) and
 and ISO times "Detected:", "Resolved:", "Review held:" are read anywhere.
 "_None recorded._" is no value.
 \b
+Hindsight's own export (its head says "Generated: TIME by Hindsight") carries every
+fact the rules read and is judged by every rule family with the config dir's catalog,
+as of its generated time unless --as-of names another: the findings are the service's.
+\b
 Exit status: 0 no blockers, 1 blockers found, 2 a file could not be read."""
 
 
@@ -47,19 +53,34 @@ Exit status: 0 no blockers, 1 blockers found, 2 a file could not be read."""
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="policy.yaml to use (default: the config dir's)",
 )
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    help="judge deadlines at this UTC time (default: an export's generated time, else now)",
+)
 @with_settings
-def lint(settings: Settings, files: tuple[str, ...], fmt: str, policy: Path | None) -> int:
+def lint(
+    settings: Settings,
+    files: tuple[str, ...],
+    fmt: str,
+    policy: Path | None,
+    as_of: datetime | None,
+) -> int:
     """Check postmortems written in Markdown.
 
-    Completeness and blameless language, as in Hindsight itself. Prints
-    `file:line: severity [rule] message`. A file that cannot be read is
-    reported on one line and the others are still checked.
+    Completeness and blameless language, as in Hindsight itself; on Hindsight's
+    own export every rule family. Prints `file:line: severity [rule] message`.
+    A file that cannot be read is reported on one line and the others are
+    still checked.
     """
     rules = _policy(policy) if policy else load_policy(settings.config_dir)
+    catalog = _catalog(settings)
+    when = as_of.replace(tzinfo=UTC) if as_of else None
     status = 0
     records: list[dict[str, object]] = []
     for name in files:
-        findings = _lint_one(name, rules)
+        findings = _lint_one(name, rules, catalog, when)
         if findings is None:
             status = 2
             continue
@@ -85,10 +106,19 @@ def _policy(path: Path) -> Policy:
         ) from None
 
 
-def _lint_one(name: str, policy: Policy) -> list[FindingDraft] | None:
+def _catalog(settings: Settings) -> Catalog:
+    try:
+        return load_catalog(settings.config_dir)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _lint_one(
+    name: str, policy: Policy, catalog: Catalog, as_of: datetime | None
+) -> list[FindingDraft] | None:
     """The file's findings, or None (after one line on stderr) when it cannot be read."""
     try:
-        return lint_file(Path(name), policy)
+        return lint_file(Path(name), policy, catalog, as_of)
     except (OSError, UnicodeDecodeError) as exc:
         click.echo(f"hindsight lint: cannot read {name}: {_reason(exc)}", err=True)
         return None

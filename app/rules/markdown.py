@@ -35,7 +35,6 @@ from .views import (
     ActionView,
     CauseView,
     IncidentView,
-    ParticipantView,
     PostmortemView,
     TimelineView,
 )
@@ -95,21 +94,6 @@ _RESOLVE = re.compile(
 _PRIORITIES = {"P0", "P1", "P2", "P3"}
 _DECISION = re.compile(r"\bdecision\s*:|\bdecided\s+to\b", re.I)
 _RATIONALE = re.compile(r"\brationale\s*:\s*(\S.*)|\bbecause\s+(\S.*)", re.I | re.S)
-_ROLES = (
-    ("facilitator", re.compile(r"facilitat", re.I)),
-    ("incident_commander", re.compile(r"incident\s+commander|\bIC\b")),
-    ("customer_support", re.compile(r"support", re.I)),
-    ("communications", re.compile(r"comm(unication)?s\b|\bPR\b", re.I)),
-    (
-        "business_stakeholder",
-        re.compile(r"business|product|stakeholder|account|legal|\bPM\b", re.I),
-    ),
-    (
-        "subject_matter_expert",
-        re.compile(r"expert|\bSME\b|engineer|\bSRE\b|developer|\bDBA\b", re.I),
-    ),
-    ("responder", re.compile(r"respond|on-?call|operator", re.I)),
-)
 
 
 @dataclass
@@ -127,6 +111,7 @@ class Document:
     severity: str | None = None
     facilitator: str | None = None
     times: dict[str, datetime] = field(default_factory=dict)
+    head: dict[str, tuple[str, int]] = field(default_factory=dict)  # "Key: value" before sections
     headings: dict[str, int] = field(default_factory=dict)
     blocks: dict[str, list[Block]] = field(default_factory=dict)
 
@@ -155,6 +140,8 @@ def parse(source: str) -> Document:
             blocks = [b for b in _blocks(tokens[i : end + 1], source) if not _empty(b)]
             for block in blocks:
                 _metadata(doc, block.text)
+                if section is None and block.cells is None and (kv := _KV.match(block.text)):
+                    doc.head.setdefault(kv.group(1).strip().lower(), (kv.group(2), block.line))
             if section:
                 doc.blocks.setdefault(section[0], []).extend(blocks)
             i = end + 1
@@ -219,7 +206,7 @@ def _rows(tokens: list[Token]) -> list[Block]:
         if tok.type == "tr_open":
             row, line = [], _line(tok)
         elif tok.type == "inline":
-            row.append(items.unescape(tok.content.strip()))
+            row.append(items.unescape_cell(tok.content.strip()))
         elif tok.type == "tr_close":
             if not header:
                 header = row
@@ -278,7 +265,9 @@ def to_view(doc: Document, key: str) -> IncidentView:
         timeline=tuple(_event(b, n) for n, b in enumerate(doc.blocks.get("timeline", []), 1)),
         causes=_causes(doc),
         actions=tuple(_action(b, n) for n, b in enumerate(doc.blocks.get("actions", []), 1)),
-        participants=tuple(_participant(b) for b in doc.blocks.get("participants", [])),
+        participants=tuple(
+            items.participant_view(b.text) for b in doc.blocks.get("participants", [])
+        ),
         postmortem=PostmortemView(
             facilitator=doc.facilitator,
             review_held_at=doc.times.get("review_held_at"),
@@ -381,13 +370,3 @@ def _action(block: Block, n: int) -> ActionView:
         cause_keys=tuple(f"RC{int(x)}" for x in _RC.findall(f.get("addresses", ""))),
         line=block.line,
     )
-
-
-def _participant(block: Block) -> ParticipantView:
-    text = block.text
-    role, name = items.participant(text)
-    if role is not None:
-        return ParticipantView(role=role, name=name)
-    role = next((r for r, rx in _ROLES if rx.search(text)), "responder")
-    name = re.split(r"\s+[-\u2014\u2013(]\s*|\s*[:,(]\s*", text, maxsplit=1)[0].strip("* ")
-    return ParticipantView(role=role, name=name or None)

@@ -24,11 +24,14 @@ from datetime import UTC, datetime
 
 from app.domain.vocabulary import ActionStatus, CauseCategory, ParticipantRole, TimelineKind
 
+from .views import ParticipantView
+
 _PLACEHOLDER = re.compile(
     r"^[_*\s]*(none(\s+(recorded|yet|given))?|nothing(\s+recorded)?|not\s+(yet\s+)?"
     r"(recorded|described|set)|n/?a|[\u2014\u2013-])[.\s_*]*$",
     re.I,
 )
+_BREAK = re.compile(r"<br\s*/?>", re.I)
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _KEY = re.compile(r"^\s*\**\s*([A-Z][A-Z0-9]*-\d+)\s*\**\s*[:.\u2014-]\s*")
 _RC_HEAD = re.compile(
@@ -39,6 +42,21 @@ _CAUSE_KEYS = {"why": "why", "explains": "parent", "evidence": "evidence"}
 _KINDS = {k.value for k in TimelineKind}
 _CATEGORIES = {c.value for c in CauseCategory}
 _ROLE_LABELS = {r.value.replace("_", " "): r.value for r in ParticipantRole}
+_ROLES = (
+    ("facilitator", re.compile(r"facilitat", re.I)),
+    ("incident_commander", re.compile(r"incident\s+commander|\bIC\b")),
+    ("customer_support", re.compile(r"support", re.I)),
+    ("communications", re.compile(r"comm(unication)?s\b|\bPR\b", re.I)),
+    (
+        "business_stakeholder",
+        re.compile(r"business|product|stakeholder|account|legal|\bPM\b", re.I),
+    ),
+    (
+        "subject_matter_expert",
+        re.compile(r"expert|\bSME\b|engineer|\bSRE\b|developer|\bDBA\b", re.I),
+    ),
+    ("responder", re.compile(r"respond|on-?call|operator", re.I)),
+)
 _TIME = re.compile(
     r"^(started|detected|acknowledged|mitigated|resolved|closed|review\s+held)(\s+at)?$", re.I
 )
@@ -47,6 +65,11 @@ _TIME = re.compile(
 def unescape(text: str) -> str:
     """What a renderer shows for the source text (a backslash escape, then an entity)."""
     return html.unescape(_ESCAPE.sub(r"\1", text))
+
+
+def unescape_cell(text: str) -> str:
+    """A table cell as shown: `<br>` is its line break (typed `<br>` arrives as `&lt;br&gt;`)."""
+    return unescape(_BREAK.sub("\n", text))
 
 
 def is_placeholder(text: str | None) -> bool:
@@ -139,14 +162,29 @@ def participant(text: str) -> tuple[str | None, str | None]:
     return role, value(name)
 
 
-def time_field(key: str, text: str) -> tuple[str, datetime] | None:
-    """("detected_at", time) from a "Detected: 2025-11-28T14:31:00Z" line; None otherwise."""
-    m = _TIME.match(key.strip())
-    if not m:
-        return None
+def participant_view(text: str) -> ParticipantView:
+    """A participant line: "role: name (team)" exactly, else the role guessed from its words."""
+    role, name = participant(text)
+    if role is not None:
+        return ParticipantView(role=role, name=name)
+    role = next((r for r, rx in _ROLES if rx.search(text)), "responder")
+    name = re.split(r"\s+[-\u2014\u2013(]\s*|\s*[:,(]\s*", text, maxsplit=1)[0].strip("* ")
+    return ParticipantView(role=role, name=name or None)
+
+
+def parse_time(text: str) -> datetime | None:
+    """An ISO 8601 time as the export writes it ("Z" or an offset; naive means UTC)."""
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    name = re.sub(r"\s+", "_", m.group(1).lower()) + "_at"
-    return name, when if when.tzinfo else when.replace(tzinfo=UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def time_field(key: str, text: str) -> tuple[str, datetime] | None:
+    """("detected_at", time) from a "Detected: 2025-11-28T14:31:00Z" line; None otherwise."""
+    m = _TIME.match(key.strip())
+    when = parse_time(text) if m else None
+    if m is None or when is None:
+        return None
+    return re.sub(r"\s+", "_", m.group(1).lower()) + "_at", when

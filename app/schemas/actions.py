@@ -125,6 +125,9 @@ class ActionRead(Output):
     verified_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    last_activity_at: datetime = Field(
+        description="the last change by anyone: deadlines.stale counts idle days from it"
+    )
     history: list[StatusChangeRead]
     validations: list[ValidationRead] = Field(
         default_factory=list, description="every validation record, oldest first"

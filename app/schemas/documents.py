@@ -6,16 +6,17 @@ round-trips. Refs are checked by the import service, which can name the
 field path of every dangling one.
 
 History travels with the record: an action's `created_at`, `completed_at`,
-`verified_at` and status `history`, the postmortem's `published_at`, the
-incident's `created_at` and times. `incident.key` (an incident of this
-database) or `incident.source` + `incident.external_id` name the incident
-an import updates instead of creating one; `actions[].key` names the action.
+`verified_at`, status `history` and `validations` (every check, the failed
+ones too), the postmortem's `published_at`, the incident's `created_at` and
+times. `incident.key` (an incident of this database) or `incident.source` +
+`incident.external_id` name the incident an import updates instead of
+creating one; `actions[].key` names the action.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -71,6 +72,19 @@ class CauseDoc(Input):
     evidence: list[Ref] = Field(default_factory=list)
 
 
+class ValidationDoc(Input):
+    """One validation record, as `POST /actions/{key}/validations` stored it: the evidence
+    `verified` rests on travels with the action, failed checks too."""
+
+    checked: LongText = Field(min_length=1, description="what was checked, and how")
+    result: Literal["pass", "fail"]
+    evidence: str = Field(min_length=1, max_length=2000, description="a link to the evidence")
+    checked_at: Timestamp
+    checked_by: Name
+    note: LongText | None = None
+    recorded_at: Timestamp | None = Field(default=None, description="when it was recorded")
+
+
 class ActionDoc(ActionFields):
     key: IncidentKey | None = Field(default=None, description="update this action")
     status: ActionStatus = ActionStatus.OPEN
@@ -80,6 +94,9 @@ class ActionDoc(ActionFields):
     completed_at: Timestamp | None = None
     verified_at: Timestamp | None = None
     history: list[StatusChangeDoc] = Field(default_factory=list, max_length=1000)
+    validations: list[ValidationDoc] = Field(
+        default_factory=list, max_length=1000, description="every validation record, oldest first"
+    )
 
 
 class PostmortemDoc(Input):

@@ -11,7 +11,8 @@ or by its own workflow, so an import never changes it:
 - timeline events (same time, kind and text), evidence (kind and URI),
   participants (role, name, team), causes (kind and statement) and actions
   (`key`, else the same title) already there are matched, not duplicated;
-  the rest is added, with the document's history;
+  the rest is added, with the document's history; an action's validation
+  records (same time, result, check, checker and evidence) likewise;
 - statuses (incident, action, postmortem) and an action's history are never
   moved or rewritten by an import: the workflow moves them (kept if they
   differ); a link from an action to a cause is added, never removed.
@@ -41,8 +42,10 @@ from .document_store import (
     add_evidence,
     add_participant,
     add_timeline,
+    add_validation,
     fill_postmortem,
     parents_first,
+    validation_identity,
 )
 from .incidents import open_postmortem
 
@@ -283,10 +286,22 @@ def _merge_actions(m: _Merge, doc: IncidentDocument, causes: dict[str, Cause], a
             if causes[ref] not in found.causes:
                 found.causes.append(causes[ref])
                 m.result.filled.append(f"actions[{i}].addresses")
+        _merge_validations(m, found, a)
         stored = [(h.from_status, h.to_status, h.at) for h in found.history]
         given = [(_plain(h.from_status), h.to_status.value, h.at) for h in a.history]
         if a.history and given != stored:
             m.result.kept.append(f"actions[{i}].history")
+
+
+def _merge_validations(m: _Merge, action: Action, a: ActionDoc) -> None:
+    """Checks not on record yet are added; a record is never changed or removed by an import
+    (the action's status is the workflow's, so a check arriving this way does not move it)."""
+    seen = {validation_identity(v) for v in action.validations}
+    for v in a.validations:
+        if validation_identity(v) not in seen:
+            add_validation(action, v)
+            seen.add(validation_identity(v))
+            m.count("validations")
 
 
 def _match_action(inc: Incident, free: list[Action], a: ActionDoc, i: int) -> Action | None:

@@ -18,6 +18,7 @@ from app.domain.vocabulary import ActionStatus
 from app.models import (
     Action,
     ActionStatusChange,
+    ActionValidation,
     Cause,
     Evidence,
     Incident,
@@ -26,7 +27,7 @@ from app.models import (
 )
 from app.schemas.actions import ActionCreate
 from app.schemas.analysis import ParticipantCreate, TimelineEventCreate
-from app.schemas.documents import ActionDoc, CauseDoc, EvidenceDoc, PostmortemDoc
+from app.schemas.documents import ActionDoc, CauseDoc, EvidenceDoc, PostmortemDoc, ValidationDoc
 
 from .records import add_action
 
@@ -39,6 +40,7 @@ _DOC_ONLY = {
     "completed_at",
     "verified_at",
     "history",
+    "validations",
 }
 
 
@@ -112,7 +114,29 @@ def add_action_with_history(
         action.verified_at = action.completed_at
     if doc.history:
         action.last_activity_at = max(action.last_activity_at, doc.history[-1].at)
+    for v in doc.validations:
+        add_validation(action, v)
     return action
+
+
+def add_validation(action: Action, doc: ValidationDoc) -> None:
+    """The record as it was: who checked, when, and when it was written down."""
+    action.validations.append(
+        ActionValidation(
+            checked=doc.checked,
+            result=doc.result,
+            checked_at=doc.checked_at,
+            checked_by=doc.checked_by,
+            evidence=doc.evidence,
+            note=doc.note,
+            created_at=doc.recorded_at or doc.checked_at,
+        )
+    )
+
+
+def validation_identity(v: ActionValidation | ValidationDoc) -> tuple[object, ...]:
+    """What makes two records the same check (an import matches on it, never duplicates)."""
+    return (v.checked_at, v.result, v.checked, v.checked_by, v.evidence)
 
 
 def _completed_at(doc: ActionDoc, fallback: datetime | None) -> datetime | None:

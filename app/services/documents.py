@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.domain.errors import Invalid, Malformed, from_validation
 from app.domain.vocabulary import ActionStatus
-from app.models import Action, Cause, Incident
+from app.models import Action, ActionValidation, Cause, Incident
 from app.runtime import Runtime
 from app.schemas.analysis import EvidenceCreate, ParticipantCreate, TimelineEventCreate
 from app.schemas.documents import (
@@ -28,6 +28,7 @@ from app.schemas.documents import (
     IncidentDocument,
     PostmortemDoc,
     StatusChangeDoc,
+    ValidationDoc,
 )
 from app.schemas.incidents import Impact, IncidentCreate
 
@@ -252,6 +253,19 @@ def _action_part(action: Action, cause_ref: dict[int, str]) -> ActionDoc:
             )
             for h in action.history
         ],
+        validations=[validation_part(v) for v in action.validations],
+    )
+
+
+def validation_part(v: ActionValidation) -> ValidationDoc:
+    return ValidationDoc(
+        checked=v.checked,
+        result=v.result,  # type: ignore[arg-type]
+        evidence=v.evidence,
+        checked_at=v.checked_at,
+        checked_by=v.checked_by,
+        note=v.note,  # type: ignore[arg-type]
+        recorded_at=v.created_at,
     )
 
 

@@ -106,6 +106,12 @@ def _evidence_files(settings: Settings, incident: Incident) -> dict[str, bytes]:
     return files
 
 
+def _last_change(incident: Incident) -> datetime:
+    """The "now" an archived postmortem is generated at (and lint judges it at): the record's
+    last change, so the same data packs to the same bytes."""
+    return max([incident.updated_at, *(a.updated_at for a in incident.actions)])
+
+
 def _incident_files(
     session: Session, incident: Incident, redactor: Redactor | None = None
 ) -> dict[str, bytes]:
@@ -117,7 +123,7 @@ def _incident_files(
 
     files = {base + "document.json": _json(shared(to_document(incident).model_dump(mode="json")))}
     if incident.postmortem is not None:
-        doc = document(session, incident)
+        doc = document(session, incident, at=_last_change(incident))
         if redactor:
             doc = PostmortemDocument.model_validate(redactor.walk(doc.model_dump(mode="json")))
         files[base + "postmortem.json"] = _json(doc.model_dump(mode="json"))

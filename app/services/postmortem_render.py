@@ -25,11 +25,16 @@ NONE = "None recorded."
 _BLOCK_START = re.compile(r"^(\s*)(?:(\d+)(?=[.)])|([#+*=_`~|-]))")
 
 
+_CELL_BREAK = "\x1e"  # a line break inside a table cell, until `_markdown_text` writes <br>
+
+
 def _markdown_text(value: Any) -> Any:
     """Text people typed, made inert in Markdown: a wiki that renders the export must not
-    run `<script>` or `<img onerror>` from a timeline entry. Entities read the same."""
+    run `<script>` or `<img onerror>` from a timeline entry. Entities read the same. The
+    one tag written is `<br>`, the line break of a table cell (GFM), from `md_cell`."""
     if isinstance(value, str):
-        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return value.replace(_CELL_BREAK, "<br>")
     return value
 
 
@@ -54,8 +59,10 @@ def md_item(value: Any, indent: int = 2) -> str:
 
 
 def md_cell(value: Any) -> str:
-    """A value inside a table cell: one line, pipes escaped."""
-    return " ".join(str(value).replace("\\", "\\\\").split("\n")).replace("|", "\\|")
+    """A value inside a table cell: pipes escaped, each line break a `<br>` (lint reads it
+    back as one), so a multi-line timeline entry is the same text in every format."""
+    text = str(value).replace(_CELL_BREAK, "").replace("\\", "\\\\").replace("|", "\\|")
+    return _CELL_BREAK.join(text.split("\n"))
 
 
 def money(amount: float | None, currency: str | None) -> str:
@@ -65,10 +72,12 @@ def money(amount: float | None, currency: str | None) -> str:
 
 
 def stamp(value: Any) -> str:
-    """ISO 8601 in UTC, the form lint and import read back."""
+    """ISO 8601 in UTC, the form lint and import read back; microseconds only when there
+    are any, so lint reads back the very instant the rules compared."""
     if value is None:
         return NONE
-    return str(value.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    fraction = f".{value.microsecond:06d}" if value.microsecond else ""
+    return str(value.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z")
 
 
 def label(value: Any) -> str:

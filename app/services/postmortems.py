@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -13,6 +13,7 @@ from app.domain.errors import Conflict, NotFound, field_error
 from app.domain.transitions import TransitionError, check_postmortem_transition
 from app.domain.vocabulary import PostmortemStatus
 from app.models import Incident, Postmortem
+from app.rules.snapshot import related
 from app.runtime import Runtime, current
 from app.schemas.actions import ActionRead
 from app.schemas.analysis import CauseRead, EvidenceRead, ParticipantRead, TimelineEventRead
@@ -30,7 +31,22 @@ from .findings import findings_for
 from .postmortem_render import render_document
 
 
+class RelatedIncidentRead(BaseModel):
+    """An earlier incident priority scoring counted: it shares a service with this one."""
+
+    key: str
+    services: list[str]
+    categories: list[str]
+
+
 class PostmortemDocument(BaseModel):
+    """Everything the rules read, so every format can carry it (and lint read it back).
+
+    `generated_at` is the "now" the record was read at: the related incidents of
+    scoring's window are those of that moment, and lint judges deadlines at it.
+    """
+
+    generated_at: datetime
     incident: IncidentRead
     postmortem: PostmortemRead
     timeline: list[TimelineEventRead]
@@ -39,6 +55,7 @@ class PostmortemDocument(BaseModel):
     causes: list[CauseRead]
     actions: list[ActionRead]
     findings: list[FindingRead]
+    related: list[RelatedIncidentRead]
 
 
 def to_read(postmortem: Postmortem) -> PostmortemRead:
@@ -57,8 +74,19 @@ def _postmortem(incident: Incident) -> Postmortem:
     return incident.postmortem
 
 
-def document(session: Session, incident: Incident) -> PostmortemDocument:
+def document(
+    session: Session, incident: Incident, at: datetime | None = None
+) -> PostmortemDocument:
+    now = at or current().clock()
+    window = timedelta(days=current().policy.scoring.window_days)
     return PostmortemDocument(
+        generated_at=now,
+        related=[
+            RelatedIncidentRead(
+                key=r.key, services=sorted(r.services), categories=sorted(r.categories)
+            )
+            for r in related(session, incident, since=now - window)
+        ],
         incident=incident_service.to_read(session, incident),
         postmortem=to_read(_postmortem(incident)),
         timeline=[TimelineEventRead.model_validate(t) for t in incident.timeline],
@@ -66,15 +94,18 @@ def document(session: Session, incident: Incident) -> PostmortemDocument:
         evidence=[EvidenceRead.model_validate(e) for e in incident.evidence],
         causes=[CauseRead.model_validate(c) for c in incident.causes],
         actions=[action_service.to_read(a) for a in incident.actions],
-        findings=findings_for(session, incident, current().clock()),
+        findings=findings_for(session, incident, now),
     )
 
 
-def get_document(runtime: Runtime, key: str, *, redact: bool = False) -> PostmortemDocument:
-    """The postmortem; with `redact`, every personal name replaced by its role."""
+def get_document(
+    runtime: Runtime, key: str, *, redact: bool = False, at: datetime | None = None
+) -> PostmortemDocument:
+    """The postmortem as of `at` (default: now); with `redact`, every personal name replaced
+    by its role."""
     with runtime.db.sessions() as session:
         incident = load_incident(session, key)
-        doc = document(session, incident)
+        doc = document(session, incident, at)
         if not redact:
             return doc
         redactor = redaction.for_incident(incident, runtime.catalog)

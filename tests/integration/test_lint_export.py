@@ -1,15 +1,18 @@
 """One truth in every format: lint on Hindsight's own Markdown finds what the service found.
 
-Lint runs the rules a document can be judged by (completeness and blameless
-language; ownership, deadlines, scoring and compliance need the catalog, the
-clock and the history of other incidents), so the service's findings of those
-families are the ones compared, by rule, entity type and subject. Subjects are
-named in the Markdown the way the service names them: the incident by its key,
-causes RC<id>, timeline events T<id>, actions by their key.
+The export carries every fact the rules read (owners, dates, priorities,
+scores, validation records, the timeline's notifications, the incident's times
+and flags, the earlier incidents scoring counted), so lint judges it by every
+rule family, with the service's catalog, at the moment it was generated. The
+comparison is of whole findings: rule, severity, subject, fingerprint,
+message, suggestion and details (all but the line, which only lint knows).
+The service is asked at the same clock the export is generated at.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +23,14 @@ from app.demo import DEMO_DIR
 from app.queue import BackgroundQueue
 from app.rules import markdown
 from app.rules.lint import lint_text
+from app.rules.model import FindingDraft
 from app.runtime import Runtime
+from app.services.common import load_incident
 from app.services.documents import import_document
+from app.services.evaluation import evaluate_and_store
 from app.services.findings import list_findings
 from app.services.postmortems import get_document, render
 from tests.conftest import ApiClient
-
-LINT_FAMILIES = ("completeness", "language")
 
 
 def _settle(rt: Runtime) -> None:
@@ -34,32 +38,133 @@ def _settle(rt: Runtime) -> None:
         assert rt.queue.wait_idle(60)
 
 
-def _subject(entity_type: str, key: str) -> str:
-    """The service's `INC-3/17` for cause 17 is `RC17` in the Markdown, timeline event 17 `T17`."""
-    prefix = {"cause": "RC", "timeline_event": "T"}.get(entity_type)
-    return prefix + key.rsplit("/", 1)[1] if prefix else key
+Compared = tuple[str, str, str, str, str, str, str, str]
+
+
+def _plain(details: dict[str, Any]) -> str:
+    return json.dumps(
+        {k: v for k, v in details.items() if k != "line"}, sort_keys=True, default=str
+    )
+
+
+def _service(rt: Runtime, key: str, now: datetime) -> list[Compared]:
+    """The service's stored findings after an evaluation at `now`."""
+    _settle(rt)
+    with rt.db.sessions() as session:
+        incident_id = load_incident(session, key).id
+    evaluate_and_store(rt, incident_id, now=now)
+    return sorted(
+        (
+            f.rule,
+            f.severity.value,
+            f.entity_type,
+            f.entity_key,
+            f.fingerprint,
+            f.message,
+            f.suggestion,
+            _plain(f.details),
+        )
+        for f in list_findings(rt, key)
+    )
+
+
+def _diff(a: list[Compared], b: list[Compared]) -> str:
+    return "\n".join(
+        [
+            "lint only:",
+            *map(str, sorted(set(a) - set(b))),
+            "service only:",
+            *map(str, sorted(set(b) - set(a))),
+        ]
+    )
+
+
+def _compared(found: list[FindingDraft]) -> list[Compared]:
+    return sorted(
+        (
+            f.rule,
+            f.severity,
+            f.entity_type,
+            f.entity_key,
+            f.fingerprint,
+            f.message,
+            f.suggestion,
+            _plain(f.details),
+        )
+        for f in found
+    )
+
+
+def _export(rt: Runtime, key: str, now: datetime) -> str:
+    return render(get_document(rt, key, at=now), "md")
+
+
+def _assert_lines(text: str, found: list[FindingDraft]) -> None:
+    """Every finding points at the line it is about, never at line 1."""
+    lines = text.splitlines()
+    for f in found:
+        assert f.line is not None and f.line > 1, f
+        line = lines[f.line - 1]
+        if f.rule.startswith("language."):
+            assert f.details["phrase"].split()[0] in line, (f.details["phrase"], line)
+        elif f.entity_type == "action":
+            assert line.startswith(f"- **{f.entity_key}**"), (f, line)
+        elif f.entity_type == "cause":
+            assert line.startswith(f"- **RC{f.entity_key.rsplit('/', 1)[1]}**"), (f, line)
+        elif f.entity_type == "timeline_event":
+            assert line.startswith(f"| T{f.entity_key.rsplit('/', 1)[1]} |"), (f, line)
+        elif f.entity_type == "obligation":
+            assert line.startswith("| Regulatory |"), (f, line)
 
 
 @pytest.mark.parametrize("path", sorted(DEMO_DIR.glob("*.yaml")), ids=lambda p: p.stem[:2])
 def test_lint_on_the_markdown_export_equals_the_service(rt: Runtime, path: Path) -> None:
     key = import_document(rt, yaml.safe_load(path.read_text()), actor="test")
-    _settle(rt)
-    service = sorted(
-        (f.rule, f.entity_type, _subject(f.entity_type, f.entity_key))
-        for f in list_findings(rt, key)
-        if f.rule.partition(".")[0] in LINT_FAMILIES
+    now = rt.clock()
+    service = _service(rt, key, now)
+    text = _export(rt, key, now)
+    found = lint_text(text, "export.md", rt.policy, rt.catalog)
+    assert _compared(found) == service, _diff(_compared(found), service)
+    assert service, "every demo incident has findings to compare"
+    _assert_lines(text, found)
+
+
+def test_every_rule_family_is_read_back_from_the_export(rt: Runtime) -> None:
+    """The demo incidents between them raise findings of every family; lint raises each."""
+    families: set[str] = set()
+    for path in sorted(DEMO_DIR.glob("*.yaml")):
+        key = import_document(rt, yaml.safe_load(path.read_text()), actor="test")
+        now = rt.clock()
+        service = _service(rt, key, now)
+        found = lint_text(_export(rt, key, now), "export.md", rt.policy, rt.catalog)
+        assert _compared(found) == service, path.name
+        families |= {f.rule.partition(".")[0] for f in found}
+    assert families == {
+        "ownership",
+        "deadlines",
+        "priority",
+        "completeness",
+        "language",
+        "compliance",
+        "verification",
+    }, families
+
+
+def test_deadlines_are_judged_at_the_clock_given(rt: Runtime) -> None:
+    """Generated later, or linted --as-of later, an open action falls overdue the same way."""
+    key = import_document(
+        rt, yaml.safe_load(sorted(DEMO_DIR.glob("*.yaml"))[0].read_text()), actor="test"
     )
-    text = render(get_document(rt, key), "md")
-    found = lint_text(text, key, rt.policy)
-    assert sorted((f.rule, f.entity_type, f.entity_key) for f in found) == service
-    lines = text.splitlines()
-    for f in found:  # every finding points at its own line, not line 1
-        assert f.line is not None and f.line > 1, f
-        line = lines[f.line - 1]
-        if f.rule.startswith("language."):
-            assert f.details["phrase"].split()[0] in line, (f.details["phrase"], line)
-        elif f.entity_type in {"action", "cause", "timeline_event"}:
-            assert f"{f.entity_key}**" in line or f"| {f.entity_key} |" in line, (f, line)
+    later = rt.clock() + timedelta(days=400)
+    service = _service(rt, key, later)
+    assert any(f[0] == "deadlines.overdue" for f in service)
+    text = _export(rt, key, later)
+    assert _compared(lint_text(text, "export.md", rt.policy, rt.catalog)) == service
+    earlier = _export(rt, key, rt.clock())
+    as_of = lint_text(earlier, "export.md", rt.policy, rt.catalog, as_of=later)
+    assert {f.fingerprint for f in as_of if f.rule == "deadlines.overdue"} == {
+        f[4] for f in service if f[0] == "deadlines.overdue"
+    }
 
 
 def _incident(api: ApiClient, **extra: Any) -> str:
@@ -185,16 +290,13 @@ def test_lint_equals_the_service_on_text_that_looks_like_markup(rt: Runtime) -> 
         "postmortem": {"summary": "The engineer messed up.", "lessons": [NASTY]},
     }
     key = import_document(rt, doc, actor="test")
-    _settle(rt)
-    service = sorted(
-        (f.rule, f.entity_type, _subject(f.entity_type, f.entity_key))
-        for f in list_findings(rt, key)
-        if f.rule.partition(".")[0] in LINT_FAMILIES
-    )
-    text = render(get_document(rt, key), "md")
-    found = lint_text(text, key, rt.policy)
-    assert sorted((f.rule, f.entity_type, f.entity_key) for f in found) == service
-    assert any(rule == "completeness.cause_unaddressed" for rule, _, _ in service)  # won't do
+    now = rt.clock()
+    service = _service(rt, key, now)
+    text = _export(rt, key, now)
+    found = lint_text(text, key, rt.policy, rt.catalog)
+    assert _compared(found) == service, _diff(_compared(found), service)
+    _assert_lines(text, found)
+    assert any(f[0] == "completeness.cause_unaddressed" for f in service)  # won't do
     view = markdown.to_view(markdown.parse(text), key)
     assert view.summary == NASTY and view.postmortem is not None
     assert view.postmortem.lessons == (NASTY,)
