@@ -18,7 +18,9 @@ on (documented in `hindsight lint --help`):
   "Rationale:" (or "because ...");
 * Hindsight's own export names everything explicitly (cause ids and kinds,
   action keys and statuses, timeline kinds, the incident's times), which
-  `markdown_items.py` reads, so lint judges an export as the service did.
+  `markdown_items.py` reads; the facts only an export carries (owners' teams,
+  dates, scores, validation records, notifications, the generated time) are
+  read by `markdown_export.py`, so lint judges an export as the service did.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ import re
 from dataclasses import replace
 from datetime import date, datetime
 
+from app.domain.vocabulary import ActionType, Effort, Priority
+
 from . import markdown_items as items
 from .markdown import Block, Document
 from .views import ActionView, IncidentView, RelatedIncident, TimelineView
@@ -53,6 +55,9 @@ _ACTION_KEYS = {
     "validation",
 }
 _RECORD_KEYS = {"checked", "evidence", "note", "recorded"}
+_TYPES = {t.value for t in ActionType}
+_EFFORTS = {e.value for e in Effort}
+_PRIORITIES = {p.value for p in Priority}
 
 
 def generated_at(doc: Document) -> datetime | None:
@@ -104,6 +109,26 @@ def _time(text: str | None) -> datetime | None:
     return items.parse_time(found) if found else None
 
 
+def _date(text: str | None) -> date | None:
+    """A day as the export writes it; an edited, unreadable one is no value (lint says so)."""
+    try:
+        return date.fromisoformat(text.strip()) if text else None
+    except ValueError:
+        return None
+
+
+def _one_of(text: str | None, allowed: set[str]) -> str | None:
+    """A value of the vocabulary, or none: a hand-edited "P9" must not stop the rules."""
+    return text if text in allowed else None
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
 def enrich(view: IncidentView, doc: Document) -> IncidentView:
     """The view `markdown.to_view` read, completed with what only an export carries."""
     key = doc.title.partition(":")[0].strip() or view.key
@@ -111,11 +136,10 @@ def enrich(view: IncidentView, doc: Document) -> IncidentView:
     causes = {c.key: f"{key}/{c.key[2:]}" for c in view.causes if c.key.startswith("RC")}
     postmortem = view.postmortem
     if postmortem is not None:
-        due = _head(doc, "review due")
         postmortem = replace(
             postmortem,
             status=status.group(2) if status else postmortem.status,
-            review_due=date.fromisoformat(due) if due else None,
+            review_due=_date(_head(doc, "review due")),
         )
     return replace(
         view,
@@ -161,13 +185,13 @@ def _action(action: ActionView, block: Block, causes: dict[str, str]) -> ActionV
     compliance = _COMPLIANCE.match(f.get("compliance") or "")
     return replace(
         action,
-        type=f.get("type") or action.type,
+        type=_one_of(f.get("type"), _TYPES) or action.type,
         owner=f.get("owner"),
         team=f.get("team"),
-        due_date=date.fromisoformat(due) if (due := f.get("due")) else None,
-        priority=f.get("priority"),
-        effort=f.get("effort"),
-        score=float(score) if (score := f.get("score")) else None,
+        due_date=_date(f.get("due")),
+        priority=_one_of(f.get("priority"), _PRIORITIES),
+        effort=_one_of(f.get("effort"), _EFFORTS),
+        score=_number(f.get("score")),
         success_criteria=f.get("success criteria"),
         validation_method=f.get("validation"),
         is_compliance=bool(compliance and compliance.group(1) == "yes"),

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from app.cli import main
 from app.demo import DEMO_DIR
 from app.queue import BackgroundQueue
 from app.rules import markdown
@@ -165,6 +166,31 @@ def test_deadlines_are_judged_at_the_clock_given(rt: Runtime) -> None:
     assert {f.fingerprint for f in as_of if f.rule == "deadlines.overdue"} == {
         f[4] for f in service if f[0] == "deadlines.overdue"
     }
+
+
+def test_the_cli_lints_an_export_as_the_service_judged_it(
+    rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hindsight lint FILE.md` on a saved export: the config dir's policy and catalog, the
+    export's generated time; `--as-of` moves the clock."""
+    key = import_document(
+        rt, yaml.safe_load((DEMO_DIR / "03-healthcare-ehr-outage.yaml").read_text()), actor="test"
+    )
+    now = rt.clock()
+    service = _service(rt, key, now)
+    saved = tmp_path / f"{key}.md"
+    saved.write_text(_export(rt, key, now), encoding="utf-8")
+    monkeypatch.setenv("HINDSIGHT_CONFIG_DIR", str(rt.settings.config_dir))
+    status = main(["lint", "--format", "json", str(saved)])
+    records = json.loads(capsys.readouterr().out)
+    shown = sorted((r["rule"], r["severity"], r["fingerprint"], r["message"]) for r in records)
+    assert shown == sorted((f[0], f[1], f[4], f[5]) for f in service)
+    assert status == (1 if any(f[1] == "blocker" for f in service) else 0)
+    later = now + timedelta(days=400)
+    moved = main(["lint", "--format", "json", "--as-of", f"{later:%Y-%m-%dT%H:%M:%SZ}", str(saved)])
+    overdue = [r for r in json.loads(capsys.readouterr().out) if r["rule"] == "deadlines.overdue"]
+    assert moved == status  # the same blockers: deadlines.overdue warns, it does not block
+    assert overdue and all(r["line"] > 1 for r in overdue)
 
 
 def _incident(api: ApiClient, **extra: Any) -> str:
