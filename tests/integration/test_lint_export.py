@@ -100,6 +100,16 @@ def _export(rt: Runtime, key: str, now: datetime) -> str:
     return render(get_document(rt, key, at=now), "md")
 
 
+_SECTION_OF = {
+    "completeness.timeline_detection": "## Timeline",
+    "completeness.timeline_resolution": "## Timeline",
+    "completeness.root_cause": "## Causes",
+    "completeness.facilitator": "## Participants",
+    "completeness.technical_role": "## Participants",
+    "completeness.business_role": "## Participants",
+}
+
+
 def _assert_lines(text: str, found: list[FindingDraft]) -> None:
     """Every finding points at the line it is about, never at line 1."""
     lines = text.splitlines()
@@ -116,6 +126,11 @@ def _assert_lines(text: str, found: list[FindingDraft]) -> None:
             assert line.startswith(f"| T{f.entity_key.rsplit('/', 1)[1]} |"), (f, line)
         elif f.entity_type == "obligation":
             assert line.startswith("| Regulatory |"), (f, line)
+        elif f.rule == "completeness.review_late":
+            assert line.startswith("| Review held |"), (f, line)
+        else:  # about the whole incident: the heading of the section it concerns
+            section = _SECTION_OF.get(f.rule, "## Summary")
+            assert line == section, (f, line)
 
 
 @pytest.mark.parametrize("path", sorted(DEMO_DIR.glob("*.yaml")), ids=lambda p: p.stem[:2])
