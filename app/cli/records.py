@@ -13,6 +13,7 @@ from app import runtime
 from app.services.archives import verify_archive
 from app.services.documents import export_document, import_or_update, parse_file
 from app.services.exports import ExportScope, build_archive
+from app.services.postmortems import get_document, render
 from app.settings import Settings
 
 from .common import load_public_key, public_key_option, with_settings
@@ -54,7 +55,13 @@ def import_file(settings: Settings, file: Path) -> int:
     "--from", "start", type=DATE, metavar="YYYY-MM-DD", help="period start, implies --archive"
 )
 @click.option("--to", "end", type=DATE, metavar="YYYY-MM-DD", help="period end, implies --archive")
-@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json", "md", "html"]),
+    default="yaml",
+    help="the document (yaml, json) or the postmortem (md: what `hindsight lint` reads; html)",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--redact", is_flag=True, help="replace personal names with their roles (sharing)")
 @with_settings
@@ -84,15 +91,19 @@ def export(
         return 0
     if not key:
         raise click.UsageError("give KEY, or --from and --to", click.get_current_context())
-    doc = export_document(runtime.build(settings), key, redact=redact).model_dump(
-        mode="json", exclude_none=True
-    )
-    text = json.dumps(doc, indent=2) if fmt == "json" else yaml.safe_dump(doc, sort_keys=False)
+    text = _document_text(runtime.build(settings), key, fmt, redact)
     if output:
         output.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
     return 0
+
+
+def _document_text(rt: runtime.Runtime, key: str, fmt: str, redact: bool) -> str:
+    if fmt in {"md", "html"}:
+        return render(get_document(rt, key, redact=redact), fmt)
+    doc = export_document(rt, key, redact=redact).model_dump(mode="json", exclude_none=True)
+    return json.dumps(doc, indent=2) if fmt == "json" else yaml.safe_dump(doc, sort_keys=False)
 
 
 @click.command()

@@ -27,7 +27,7 @@ from app.rules.lint import lint_text
 from app.rules.model import FindingDraft
 from app.runtime import Runtime
 from app.services.common import load_incident
-from app.services.documents import import_document
+from app.services.documents import import_document, import_file_once
 from app.services.evaluation import evaluate_and_store
 from app.services.findings import list_findings
 from app.services.postmortems import get_document, render
@@ -135,7 +135,9 @@ def _assert_lines(text: str, found: list[FindingDraft]) -> None:
 
 @pytest.mark.parametrize("path", sorted(DEMO_DIR.glob("*.yaml")), ids=lambda p: p.stem[:2])
 def test_lint_on_the_markdown_export_equals_the_service(rt: Runtime, path: Path) -> None:
-    key = import_document(rt, yaml.safe_load(path.read_text()), actor="test")
+    """Loaded as `hindsight demo` loads it (source demo), exported, linted: the same findings."""
+    key, created = import_file_once(rt, path, source="demo", actor="demo")
+    assert created
     now = rt.clock()
     service = _service(rt, key, now)
     text = _export(rt, key, now)
