@@ -140,6 +140,8 @@ def enrich(view: IncidentView, doc: Document) -> IncidentView:
             postmortem,
             status=status.group(2) if status else postmortem.status,
             review_due=_date(_head(doc, "review due")),
+            review_held_at=_time(_head(doc, "review held")),
+            facilitator=_head(doc, "facilitator"),
         )
     return replace(
         view,
@@ -149,6 +151,11 @@ def enrich(view: IncidentView, doc: Document) -> IncidentView:
         services=_list(_head(doc, "services")),
         regulatory=_list(_head(doc, "regulatory")),
         created_at=_time(_head(doc, "created")),
+        # The head's own rows, not a "Detected: ..." typed into a summary further down.
+        started_at=_time(_head(doc, "started")),
+        detected_at=_time(_head(doc, "detected")),
+        resolved_at=_time(_head(doc, "resolved")),
+        closed_at=_time(_head(doc, "closed")),
         related=_related(_head(doc, "related incidents")),
         backfilled=_head(doc, "source") in {"import", "demo"},
         causes=tuple(replace(c, key=causes.get(c.key, c.key)) for c in view.causes),

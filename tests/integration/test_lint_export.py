@@ -269,6 +269,10 @@ def test_every_format_carries_what_the_rules_read(api: ApiClient) -> None:
     for text in (md, html):
         for part in (f"RC{cause['id']}", act, "No pool waits at 2x peak", "Load test"):
             assert part in text, part
+        for label in ("Generated", "Related incidents", "Regulatory", "Created", "Source"):
+            assert label in text, label
+        for label in ("Raised", "Last activity", "Effort", "Score", "Validation records"):
+            assert label in text, label
     [view_action] = markdown.to_view(markdown.parse(md), key).actions
     assert view_action.key == act and view_action.cause_keys == (f"RC{cause['id']}",)
     # Empty sections read the same in both formats.

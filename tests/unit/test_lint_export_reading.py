@@ -179,6 +179,15 @@ def test_an_edited_export_with_unreadable_values_is_still_linted() -> None:
     assert lint_text(garbled, "file.md", Policy(), Catalog()) is not None
 
 
+def test_the_incidents_times_are_the_heads_not_text_that_looks_like_one() -> None:
+    text = EXPORT.replace("| Resolved | 2026-03-01T11:00:00Z |", "| Resolved | _None recorded._ |")
+    text = text.replace(
+        "Checkout failed for an hour.", "Checkout failed.\nResolved: 2026-03-01T11:00:00Z"
+    )
+    assert _view(text).resolved_at is None
+    assert _view().resolved_at == datetime(2026, 3, 1, 11, tzinfo=UTC)
+
+
 def test_fields_start_only_at_the_items_own_indentation() -> None:
     lines = ["Owner: Ana", "  Due: not a field", "Due: 2026-01-01", "", "  more"]
     assert keyed(lines, 0, {"owner", "due"}) == {
