@@ -76,7 +76,9 @@ def lint_text(
         view, scope = markdown_export.enrich(view, doc), "all"
     known = catalog if generated is not None and catalog is not None else Catalog()
     ctx = Context(policy, known, as_of or generated or datetime.now(UTC))
-    rows = {t.key: t.line for t in view.timeline}  # a table row: its cells are one line
+    # A timeline table row is one line however many lines its cells hold (`<br>`).
+    blocks = doc.blocks.get("timeline", [])
+    rows = {t.key: t.line for t, b in zip(view.timeline, blocks, strict=False) if b.cells}
     for finding in evaluate([view], ctx, scope=scope)[view.key].findings:
         line = _line(doc, finding)
         if finding.entity_type == "timeline_event" and rows.get(finding.entity_key):

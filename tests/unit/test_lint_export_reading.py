@@ -194,3 +194,15 @@ def test_fields_start_only_at_the_items_own_indentation() -> None:
         "owner": "Ana\nDue: not a field",
         "due": "2026-01-01\n\nmore",
     }
+
+
+def test_a_hand_written_timeline_item_keeps_each_phrase_on_its_own_line() -> None:
+    """Only a table row is one line whatever its cells hold; a list item spans its lines."""
+    text = (
+        "# Outage\n\n## Summary\n\nCheckout failed.\n\n## Timeline\n\n"
+        "- 10:00 alert fired\n  and then Bob forgot to run the canary\n- 11:00 service restored\n\n"
+        "## Root causes\n\n- RC1: The pool was too small.\n\n## Action items\n\n"
+        "- Size the pool. Addresses: RC1\n  Success criteria: no waits. Validation: load test.\n"
+    )
+    [blame] = [f for f in lint_text(text, "d.md", Policy()) if f.entity_type == "timeline_event"]
+    assert "Bob" in text.splitlines()[blame.line - 1] and blame.line == 10
