@@ -72,9 +72,10 @@ def lint_text(
     view = markdown.to_view(doc, name)
     generated = markdown_export.generated_at(doc)
     scope: Scope = "lint"
+    exported = generated is not None and not markdown_export.is_redacted(doc)
     if generated is not None:
-        view, scope = markdown_export.enrich(view, doc), "all"
-    known = catalog if generated is not None and catalog is not None else Catalog()
+        view, scope = markdown_export.enrich(view, doc), "all" if exported else "lint"
+    known = catalog if exported and catalog is not None else Catalog()
     ctx = Context(policy, known, as_of or generated or datetime.now(UTC))
     # A timeline table row is one line however many lines its cells hold (`<br>`).
     blocks = doc.blocks.get("timeline", [])

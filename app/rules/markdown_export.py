@@ -67,6 +67,12 @@ def generated_at(doc: Document) -> datetime | None:
     return items.parse_time(m.group(1)) if m else None
 
 
+def is_redacted(doc: Document) -> bool:
+    """A shared export: names are roles, so owners, participants and escalation targets are no
+    longer the record's, and only the rules that need no people (completeness, language) apply."""
+    return "redacted" in doc.head
+
+
 def head_line(doc: Document, name: str) -> int | None:
     found = doc.head.get(name)
     return found[1] if found else None
@@ -168,6 +174,11 @@ def enrich(view: IncidentView, doc: Document) -> IncidentView:
             for action, block in zip(view.actions, doc.blocks.get("actions", []), strict=True)
         ),
         postmortem=postmortem,
+        # Redacted, a participant's "name" is their role ("the incident commander"): not a
+        # person the blame detector should look for.
+        participants=tuple(replace(p, name=None) for p in view.participants)
+        if is_redacted(doc)
+        else view.participants,
     )
 
 

@@ -125,7 +125,8 @@ def _incident_files(
     if incident.postmortem is not None:
         doc = document(session, incident, at=_last_change(incident))
         if redactor:
-            doc = PostmortemDocument.model_validate(redactor.walk(doc.model_dump(mode="json")))
+            shared_doc = redactor.walk(doc.model_dump(mode="json"))
+            doc = PostmortemDocument.model_validate({**shared_doc, "redacted": True})
         files[base + "postmortem.json"] = _json(doc.model_dump(mode="json"))
         files[base + "postmortem.md"] = render(doc, "md").encode()
     actions = [

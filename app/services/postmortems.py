@@ -47,6 +47,7 @@ class PostmortemDocument(BaseModel):
     """
 
     generated_at: datetime
+    redacted: bool = False  # names replaced by roles: the people facts are no longer the record's
     incident: IncidentRead
     postmortem: PostmortemRead
     timeline: list[TimelineEventRead]
@@ -109,7 +110,8 @@ def get_document(
         if not redact:
             return doc
         redactor = redaction.for_incident(incident, runtime.catalog)
-        return PostmortemDocument.model_validate(redactor.walk(doc.model_dump(mode="json")))
+        shared = redactor.walk(doc.model_dump(mode="json"))
+        return PostmortemDocument.model_validate({**shared, "redacted": True})
 
 
 def update_postmortem(

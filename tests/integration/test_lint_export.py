@@ -210,6 +210,23 @@ def test_the_cli_lints_an_export_as_the_service_judged_it(
     assert overdue and all(r["line"] > 1 for r in overdue)
 
 
+@pytest.mark.parametrize("path", sorted(DEMO_DIR.glob("*.yaml"))[:3], ids=lambda p: p.stem[:2])
+def test_a_redacted_export_is_judged_by_the_rules_that_need_no_names(
+    rt: Runtime, path: Path
+) -> None:
+    """Names replaced by roles are no longer the record's people: lint applies completeness
+    (the same findings as the service) and language, never ownership, deadlines or scoring."""
+    key = import_document(rt, yaml.safe_load(path.read_text()), actor="test")
+    now = rt.clock()
+    service = [f for f in _service(rt, key, now) if f[0].startswith("completeness.")]
+    text = render(get_document(rt, key, redact=True, at=now), "md")
+    assert "| Redacted |" in text
+    found = lint_text(text, "shared.md", rt.policy, rt.catalog)
+    assert {f.rule.partition(".")[0] for f in found} <= {"completeness", "language"}
+    completeness = [f for f in found if f.rule.startswith("completeness.")]
+    assert _compared(completeness) == service, _diff(_compared(completeness), service)
+
+
 def _incident(api: ApiClient, **extra: Any) -> str:
     body = {
         "title": "Checkout <b>errors</b>",
