@@ -18,7 +18,6 @@ from typing import Protocol
 
 from redis import Redis
 from rq import Queue
-from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from .db import JobRequest
@@ -212,10 +211,12 @@ class RQQueue:
         one follow-up copy under a second id, itself coalesced.
         """
         for candidate in (job_id, f"{job_id}-again"):
-            try:
-                status = Job.fetch(candidate, connection=self.redis).get_status()
-            except NoSuchJobError:
+            # One HGET of the stored status: `Job.fetch(...).get_status()` reads the whole
+            # job and then its status again, two round trips on every dispatch.
+            stored = self.redis.hget(Job.key_for(candidate), "status")
+            if not stored:
                 return candidate
+            status = JobStatus(stored.decode() if isinstance(stored, bytes) else str(stored))
             if status in _WAITING:
                 return None
             if status != JobStatus.STARTED:
