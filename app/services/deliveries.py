@@ -59,8 +59,9 @@ def store_delivery(
     (this is most of what a delivery costs). No row back means the delivery was
     already stored (a retry, or the same delivery racing in on another
     connection, which the insert waits for): its id is looked up. The job is
-    dispatched only after the insert returns, i.e. after the commit; a lost
-    dispatch is found again by the sweep, as before.
+    dispatched only after the insert returns, i.e. after the commit, and without
+    the request waiting on the queue (`dispatch_soon`); a lost dispatch is found
+    again by the sweep, as before.
     """
     row = {
         "source": source,
@@ -76,7 +77,7 @@ def store_delivery(
         if found is None:  # stored and gone again between the two statements: refuse
             raise Conflict(f"delivery {source}/{identifier} could not be stored; retry it")
         return found, True
-    runtime.queue.dispatch([job(new_id)])
+    runtime.queue.dispatch_soon([job(new_id)])
     return int(new_id), False
 
 
