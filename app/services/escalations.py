@@ -7,7 +7,8 @@ has come (plus any never measured, or whose due date moved: that clears the
 column). A step is an `escalations` row unique on (action, step): however
 many sweeps run at once, a rung is taken once, and only the sweep that wrote
 the row sends its notifications, in the same transaction. One sweep runs at
-a time (a lease), in chunks, each its own transaction.
+a time (a lease), in chunks, each its own transaction; a chunk's steps are
+written together, a few statements per chunk (`escalation_steps.StepBatch`).
 
 Stops: an action that is done, verified or won't do is no longer open; a
 waiver (with its reason) of the action's overdue or stale finding, or of its
