@@ -25,7 +25,8 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import Engine, Table, bindparam, select, text
 from sqlalchemy.orm import Session
@@ -35,8 +36,6 @@ from .models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 HASH_VERSION = 2
-# Core statements on the table, not the ORM: the same two statements run on every write,
-# and the ORM's bulk-update machinery would cost more than the write itself.
 _HEAD_TABLE: Table = AuditHead.__table__  # type: ignore[assignment]
 _HEAD = (
     select(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash)
@@ -45,7 +44,6 @@ _HEAD = (
 )
 _READ_HEAD = select(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash).where(_HEAD_TABLE.c.id == 1)
 _ENTRY_TABLE: Table = AuditEntry.__table__  # type: ignore[assignment]
-_ENTRY_COLUMNS = [c.name for c in _ENTRY_TABLE.columns if c.name != "id"]
 _INSERT = _ENTRY_TABLE.insert()
 # Written before it is read: on SQLite the driver opens the write transaction only at the
 # first write, so a head read first could be stale by the time the entry is inserted (two
@@ -136,36 +134,49 @@ def digest(entry: Any) -> str:
     return _DIGESTS[entry.hash_version](entry)
 
 
-def record(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    entity_type: str,
-    entity_key: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> AuditEntry:
+class Entry(TypedDict):
+    """One entry to append: `record_many` appends several under one take of the head."""
+
+    actor: str
+    action: str
+    entity_type: str
+    entity_key: str
+    before: NotRequired[dict[str, Any] | None]
+    after: NotRequired[dict[str, Any] | None]
+
+
+def record(session: Session, **entry: Unpack[Entry]) -> None:
     """Append one entry inside the caller's transaction (locks the head row)."""
+    record_many(session, [entry])
+
+
+def record_many(session: Session, entries: list[Entry]) -> None:
+    """Append entries in order inside the caller's transaction: one head lock, one insert.
+
+    Each entry's hash still covers its content and the previous entry's hash,
+    computed here in order, so the chain is the one `record` would have written
+    one by one; a batch costs four statements however long it is.
+    """
+    if not entries:
+        return
     session.execute(_TAKE_HEAD)
-    last_seq, last_hash = session.execute(_HEAD).one()
-    entry = AuditEntry(
-        seq=last_seq + 1,
-        at=datetime.now(UTC),
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_key=entity_key,
-        before=_stored_form(before),
-        after=_stored_form(after),
-        prev_hash=last_hash,
-        hash_version=HASH_VERSION,
-    )
-    entry.hash = _digest_v2(entry)
-    # Core, not the ORM unit of work: the same two statements on every write, cheap to repeat.
-    session.execute(_INSERT, {c: getattr(entry, c) for c in _ENTRY_COLUMNS})
-    session.execute(_MOVE_HEAD, {"seq": entry.seq, "hash": entry.hash})
-    return entry
+    seq, prev = session.execute(_HEAD).one()
+    rows = []
+    for item in entries:
+        seq += 1
+        row = {
+            **item,
+            "seq": seq,
+            "at": datetime.now(UTC),
+            "before": _stored_form(item.get("before")),
+            "after": _stored_form(item.get("after")),
+            "prev_hash": prev,
+            "hash_version": HASH_VERSION,
+        }
+        row["hash"] = prev = _digest_v2(SimpleNamespace(**row))
+        rows.append(row)
+    session.execute(_INSERT, rows)  # Core, one executemany: the ORM would cost more than it
+    session.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
 
 
 @dataclass(frozen=True)

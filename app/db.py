@@ -7,13 +7,16 @@ work that refers to rows another process cannot see yet).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .settings import Settings
@@ -41,7 +44,36 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    event.listen(engine, "checkin", _note_idle)
+    event.listen(engine, "checkout", _ping_if_idle(engine))
+    return engine
+
+
+# A connection handed back less than this long ago is used without a ping. `pool_pre_ping`
+# pings on every checkout: one more round trip for every request and job, the largest
+# single cost of a stored webhook delivery. A connection that sat in the pool longer (where
+# a database restart or an idle timeout would have killed it) is pinged, and a dead one is
+# replaced before anyone uses it, as with pre-ping; one used moments ago is alive unless the
+# server went away in those moments, and then the error invalidates the pool's connections.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _note_idle(_dbapi_conn: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Callable[[Any, Any, Any], None]:
+    def ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the pool retries the checkout on a fresh connection
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
+
+    return ping
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -69,6 +101,24 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection whose every statement commits on its own, for a one-statement write.
+
+        BEGIN and COMMIT are each a round trip on PostgreSQL; a single INSERT in autocommit
+        is as atomic and as durable in one. When the sessions are bound to a connection
+        rather than to the engine (a caller holding an outer transaction, as the tests'
+        rolled-back fixture does), the statement runs in a transaction of a session from
+        them instead, so it lands where every other write does.
+        """
+        bind = self.sessions.kw.get("bind")
+        if isinstance(bind, Engine):
+            with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                yield conn
+            return
+        with self.sessions() as session, session.begin():
+            yield session.connection()
 
 
 @dataclass

@@ -18,7 +18,6 @@ from typing import Protocol
 
 from redis import Redis
 from rq import Queue
-from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from .db import JobRequest
@@ -31,6 +30,8 @@ _WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 class JobQueue(Protocol):
     def dispatch(self, jobs: list[JobRequest]) -> None: ...
+
+    def dispatch_soon(self, jobs: list[JobRequest]) -> None: ...
 
     def healthy(self) -> bool: ...
 
@@ -95,6 +96,10 @@ class BackgroundQueue:
                 )
                 self._thread.start()
             self._cv.notify_all()
+
+    def dispatch_soon(self, jobs: list[JobRequest]) -> None:
+        """Queueing here is already a dictionary insert: the same as `dispatch`."""
+        self.dispatch(jobs)
 
     def _next(self) -> JobRequest | None:
         with self._cv:
@@ -184,43 +189,87 @@ class RQQueue:
 
     def __init__(self, redis_url: str) -> None:
         self.redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        self._soon: list[JobRequest] = []
+        self._soon_cv = threading.Condition()
+        self._soon_thread: threading.Thread | None = None
+        self._closed = False
+
+    def dispatch_soon(self, jobs: list[JobRequest]) -> None:
+        """Enqueue from this process's dispatcher thread: the caller does not wait on Redis.
+
+        For work whose rows are committed and found again by the sweep when a job is
+        lost (a stored webhook delivery): the webhook answers once its row is stored,
+        and the two or three Redis round trips of an enqueue leave its path. A process
+        that dies with jobs still here loses only the jobs, never the rows.
+        """
+        with self._soon_cv:
+            if self._closed:
+                log.warning("queue closed; %d job(s) left for the sweep", len(jobs))
+                return
+            self._soon.extend(jobs)
+            if self._soon_thread is None or not self._soon_thread.is_alive():
+                self._soon_thread = threading.Thread(
+                    target=self._dispatch_loop, name="hindsight-enqueue", daemon=True
+                )
+                self._soon_thread.start()
+            self._soon_cv.notify()
+
+    def _dispatch_loop(self) -> None:
+        while True:
+            with self._soon_cv:
+                self._soon_cv.wait_for(lambda: self._soon or self._closed)
+                batch, self._soon = self._soon, []
+                if not batch and self._closed:
+                    return
+            self.dispatch(batch)
 
     def bind(self, activate: Callable[[], None]) -> None:
         """The worker activates its runtime in each work horse; nothing to do here."""
 
     def dispatch(self, jobs: list[JobRequest]) -> None:
-        """Enqueue, coalescing by job id; failures are logged: the sweep re-enqueues."""
-        for job in jobs:
-            try:
-                job_id = self._coalesced_id(job.job_id)
-                if job_id is None:
-                    continue
-                Queue(job.queue, connection=self.redis).enqueue(
-                    job.func,
-                    *job.args,
-                    job_id=job_id,
-                    failure_ttl=7 * 24 * 3600,
-                )
-            except Exception:
-                log.exception("could not enqueue %s; the sweep will retry", job.job_id)
+        """Enqueue, coalescing by job id; failures are logged: the sweep re-enqueues.
 
-    def _coalesced_id(self, job_id: str) -> str | None:
-        """The id to enqueue under, or None when the same job is already waiting.
+        Two round trips for the whole batch, however many jobs: one pipeline reads
+        every candidate id's status, one enqueues them all (`Queue.enqueue_many`).
+        """
+        wanted = list({job.job_id: job for job in jobs}.values())
+        if not wanted:
+            return
+        try:
+            chosen = self._coalesced_ids([job.job_id for job in wanted])
+            with self.redis.pipeline() as pipe:
+                for name in dict.fromkeys(job.queue for job in wanted):
+                    data = [
+                        Queue.prepare_data(
+                            job.func, job.args, job_id=job_id, failure_ttl=7 * 24 * 3600
+                        )
+                        for job, job_id in zip(wanted, chosen, strict=True)
+                        if job.queue == name and job_id is not None
+                    ]
+                    if data:
+                        Queue(name, connection=self.redis).enqueue_many(data, pipeline=pipe)
+                pipe.execute()
+        except Exception:
+            ids = ", ".join(job.job_id for job in wanted[:5])
+            log.exception("could not enqueue %s; the sweep will retry", ids)
+
+    def _coalesced_ids(self, job_ids: list[str]) -> list[str | None]:
+        """The id to enqueue each job under, or None when the same job is already waiting.
 
         One waiting copy per id is enough (it will read the latest rows when it
         runs); a job that is running now may have read them too early, so it gets
-        one follow-up copy under a second id, itself coalesced.
+        one follow-up copy under a second id, itself coalesced. The stored status
+        field is all that is read (`Job.fetch(...).get_status()` reads the whole job
+        and then its status again).
         """
-        for candidate in (job_id, f"{job_id}-again"):
-            try:
-                status = Job.fetch(candidate, connection=self.redis).get_status()
-            except NoSuchJobError:
-                return candidate
-            if status in _WAITING:
-                return None
-            if status != JobStatus.STARTED:
-                return candidate
-        return None
+        with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.hget(Job.key_for(job_id), "status")
+                pipe.hget(Job.key_for(f"{job_id}-again"), "status")
+            stored = pipe.execute()
+        return [
+            _choose(job_id, stored[2 * i], stored[2 * i + 1]) for i, job_id in enumerate(job_ids)
+        ]
 
     def healthy(self) -> bool:
         try:
@@ -229,4 +278,34 @@ class RQQueue:
             return False
 
     def close(self) -> None:
+        """Hand what the dispatcher thread still holds to Redis, then disconnect."""
+        with self._soon_cv:
+            self._closed = True
+            self._soon_cv.notify()
+            thread = self._soon_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(10)
+        with self._soon_cv:
+            left, self._soon = self._soon, []
+        if left:
+            self.dispatch(left)
         self.redis.close()
+
+
+def _status(stored: object) -> JobStatus | None:
+    if not stored:
+        return None
+    return JobStatus(stored.decode() if isinstance(stored, bytes) else str(stored))
+
+
+def _choose(job_id: str, first: object, again: object) -> str | None:
+    """The first of (id, id-again) that is free or finished; None while a copy waits."""
+    for candidate, stored in ((job_id, first), (f"{job_id}-again", again)):
+        status = _status(stored)
+        if status is None:
+            return candidate
+        if status in _WAITING:
+            return None
+        if status != JobStatus.STARTED:
+            return candidate
+    return None

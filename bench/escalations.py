@@ -36,6 +36,7 @@ from sqlalchemy import insert, select, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app import audit  # noqa: E402
 from app import runtime as runtime_module  # noqa: E402
 from app.db import upgrade  # noqa: E402
 from app.models import Action, Escalation, Incident  # noqa: E402
@@ -164,6 +165,11 @@ def main() -> int:
     with rt.db.sessions() as session:
         steps = session.scalar(select(Escalation.id).order_by(Escalation.id.desc()).limit(1))
     print(f"escalation rows: {steps}; target: recurring sweeps within 10x of the count")
+    with rt.db.sessions() as session:
+        chain = audit.verify(session)
+    print(f"audit chain: {chain.checked} entries, {'verified' if chain.ok else 'BROKEN'}")
+    if not chain.ok:
+        return 1
     rt.close()
     return 0
 

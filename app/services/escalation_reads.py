@@ -8,7 +8,8 @@ from app.models import Action, Escalation
 from app.runtime import Runtime
 from app.schemas.followthrough import ChannelResult, EscalationQuery, EscalationRead
 
-from .escalations import OPEN, escalation_dedupe_key
+from .escalation_steps import escalation_dedupe_key
+from .escalations import OPEN
 from .notifications import by_dedupe_keys
 
 

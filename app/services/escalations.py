@@ -7,7 +7,8 @@ has come (plus any never measured, or whose due date moved: that clears the
 column). A step is an `escalations` row unique on (action, step): however
 many sweeps run at once, a rung is taken once, and only the sweep that wrote
 the row sends its notifications, in the same transaction. One sweep runs at
-a time (a lease), in chunks, each its own transaction.
+a time (a lease), in chunks, each its own transaction; a chunk's steps are
+written together, a few statements per chunk (`escalation_steps.StepBatch`).
 
 Stops: an action that is done, verified or won't do is no longer open; a
 waiver (with its reason) of the action's overdue or stale finding, or of its
@@ -25,22 +26,17 @@ from typing import Any, cast
 from sqlalchemy import Row, Table, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from app import audit
 from app.db import UnitOfWork
-from app.domain.vocabulary import ActionStatus, Priority
+from app.domain.vocabulary import ActionStatus
 from app.models import Action, Escalation, Incident, Waiver
-from app.rules.follow_through import Step, Subject, plan, waiver_fingerprints
+from app.rules.follow_through import Subject, plan, waiver_fingerprints
 from app.rules.policy import Obligation
 from app.runtime import Runtime, current
 from app.sync import state
 
-from . import notifications
-from .escalation_messages import Facts, compose
-from .evaluation import request_evaluation
-from .tracker_sync import record_change
+from .escalation_steps import StepBatch, facts_for
 
 log = logging.getLogger(__name__)
-ACTOR = "follow-through"
 OPEN = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value, ActionStatus.BLOCKED.value)
 CHUNK = 2000
 LEASE = "follow-through"
@@ -165,6 +161,7 @@ def _chunk(
     ladder = tuple((s.to, s.after_days) for s in policy.deadlines.escalation)
     obligations = {o.id: o for obs in policy.compliance.obligations.values() for o in obs}
     updates = []
+    batch = StepBatch(runtime, uow, now)
     for row in rows:
         report.examined += 1
         ob = obligations.get(row.compliance_rule or "")
@@ -176,11 +173,15 @@ def _chunk(
         steps = plan(subject, ladder, policy.deadlines.stale_after_days, policy.follow_through, now)
         level = row.escalation_level
         if steps.due is not None and (row.id, steps.due.key) not in taken:
-            _take(runtime, uow, row, steps.due, ob, now, report)
+            batch.add(row, steps.due, facts_for(runtime, row, steps.due, subject.regulatory_due_at))
             level = steps.due.level or level
         elif steps.due is None:
             level = 0
         updates.append({"b_id": row.id, "b_next": steps.next_at or now + RECHECK, "b_level": level})
+    batch.write()
+    report.reminders += batch.reminders
+    report.escalations += batch.escalated
+    report.priority_bumps += batch.bumps
     session.execute(
         update(_ACTIONS)
         .where(_ACTIONS.c.id == bindparam("b_id"))
@@ -202,124 +203,6 @@ def _regulatory_due(row: Row[Any], ob: Obligation | None) -> datetime | None:
         if start is not None:
             return start + timedelta(hours=ob.hours)  # type: ignore[no-any-return]
     return None
-
-
-def _recipient(runtime: Runtime, row: Row[Any], step: Step) -> tuple[str | None, str | None]:
-    catalog = runtime.catalog
-    team = catalog.team(row.team) or catalog.team_for_services(list(row.services or []))
-    if step.rung == "owner":
-        return row.owner, team.name if team else row.team
-    if team is None:
-        return None, row.team
-    return (team.lead if step.rung == "team_lead" else team.director), team.name
-
-
-def _take(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    row: Row[Any],
-    step: Step,
-    ob: Obligation | None,
-    now: datetime,
-    report: SweepReport,
-) -> None:
-    """Record the step (once: the unique row), notify, audit."""
-    who, team = _recipient(runtime, row, step)
-    facts = _facts(runtime, row, ob, who, team)
-    words = compose(step, facts, now)
-    people = [p for p in dict.fromkeys((who, row.owner)) if p] if step.level else [row.owner or ""]
-    routes = notifications.route(runtime, team=team, people=people, action_key=row.key)
-    escalation = Escalation(
-        action_id=row.id,
-        action_key=row.key or "",
-        incident_key=row.incident_key or "",
-        team=team,
-        step=step.key,
-        level=step.level,
-        recipient=who,
-        rung=step.rung,
-        reason=words.why,
-        at=now,
-        channels={f"{channel}:{to}": "queued" for channel, to in routes},
-    )
-    # No savepoint: the lease makes this sweep the only one, and `taken` was read under the
-    # write lock; should a sweep that lost its lease race us, the unique row fails the
-    # chunk's commit and everything in it (notifications too) rolls back together.
-    uow.session.add(escalation)
-    notifications.queue_notification(
-        runtime,
-        uow,
-        kind="reminder" if step.level == 0 else "escalation",
-        subject=words.subject,
-        text=words.text,
-        html=words.html,
-        team=team,
-        people=[p for p in people if p],
-        incident_key=row.incident_key,
-        action_key=row.key,
-        link=facts.link,
-        dedupe_key=escalation_dedupe_key(row.key or "", step.key),
-    )
-    audit.record(
-        uow.session,
-        actor=ACTOR,
-        action="action.remind" if step.level == 0 else "action.escalate",
-        entity_type="action",
-        entity_key=row.key or "",
-        after={"step": step.key, "level": step.level, "to": who, "why": words.why},
-    )
-    report.reminders += step.level == 0
-    report.escalations += step.level > 0
-    if step.level in runtime.policy.follow_through.bump_priority_at and step.repeat == 0:
-        report.priority_bumps += _bump_priority(runtime, uow, row.id, step)
-
-
-def _facts(
-    runtime: Runtime, row: Row[Any], ob: Obligation | None, who: str | None, team: str | None
-) -> Facts:
-    return Facts(
-        row.key or "",
-        row.title,
-        row.incident_key or "",
-        row.owner,
-        team,
-        row.due_date,
-        row.last_activity_at,
-        (row.compliance_rule or "").partition(".")[0].upper() or None,
-        _regulatory_due(row, ob),
-        who,
-        f"{runtime.settings.link_base}/api/v1/actions/{row.key}",
-    )
-
-
-def escalation_dedupe_key(action_key: str, step: str) -> str:
-    return f"escalation:{action_key}:{step}"
-
-
-def _bump_priority(runtime: Runtime, uow: UnitOfWork, action_id: int, step: Step) -> int:
-    """One band more urgent, as policy asks at this level; audited, mirrored, re-evaluated."""
-    action = uow.session.get(Action, action_id)
-    if action is None:
-        return 0
-    order = list(Priority)
-    current = Priority(action.priority or runtime.policy.deadlines.unprioritised.value)
-    raised = order[max(order.index(current) - 1, 0)]
-    if action.priority == raised.value:
-        return 0
-    before = action.priority
-    action.priority = raised.value
-    audit.record(
-        uow.session,
-        actor=ACTOR,
-        action="action.priority_bump",
-        entity_type="action",
-        entity_key=action.key or "",
-        before={"priority": before},
-        after={"priority": raised.value, "reason": f"escalation level {step.level} ({step.key})"},
-    )
-    record_change(uow, runtime.settings, "action", action.id, action.key or "")
-    request_evaluation(uow, action.incident_id)
-    return 1
 
 
 def sweep_job(now_iso: str) -> None:

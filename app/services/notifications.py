@@ -27,9 +27,11 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Table, and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.catalog import CHANNELS
@@ -46,6 +48,7 @@ from .notify_jira import JiraComments
 
 log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+_NOTIFICATIONS: Table = Notification.__table__  # type: ignore[assignment]
 SEND_LEASE = timedelta(minutes=5)  # a row left `sending` by a killed worker is retried after
 
 
@@ -96,62 +99,70 @@ def notify(
     )
 
 
-def queue_notification(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    *,
-    kind: str,
-    subject: str,
-    text: str,
-    html: str | None = None,
-    team: str | None = None,
-    people: Sequence[str] = (),
-    emails: Sequence[str] = (),
-    incident_key: str | None = None,
-    action_key: str | None = None,
-    link: str | None = None,
-    attachments: Sequence[tuple[str, str, bytes]] = (),
-    dedupe_key: str,
-) -> None:
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to queue: `queue_many` writes a batch of them in one statement."""
+
+    kind: str
+    subject: str
+    text: str
+    dedupe_key: str
+    html: str | None = None
+    team: str | None = None
+    people: Sequence[str] = ()
+    emails: Sequence[str] = ()
+    incident_key: str | None = None
+    action_key: str | None = None
+    link: str | None = None
+    attachments: Sequence[tuple[str, str, bytes]] = ()
+
+
+def queue_notification(runtime: Runtime, uow: UnitOfWork, **message: Any) -> None:
     """`notify` with the runtime given (services that have one pass it)."""
-    routes = route(runtime, team=team, people=people, emails=emails, action_key=action_key)
-    if not routes:
-        log.info("notification %s: no channel is configured for it", dedupe_key)
-        return
-    stored = [
-        {"filename": name, "mime_type": mime, "content": base64.b64encode(data).decode()}
-        for name, mime, data in attachments
-    ]
-    rows = {
-        _row_key(dedupe_key, channel, recipient): (channel, recipient)
-        for channel, recipient in routes
-    }
-    existing = set(
-        uow.session.scalars(select(Notification.key).where(Notification.key.in_(list(rows))))
-    )
-    for key, (channel, recipient) in rows.items():
-        if key in existing:
-            continue
-        row = Notification(
-            key=key,
-            dedupe_key=dedupe_key[:240],
-            kind=kind,
-            channel=channel,
-            recipient=recipient,
-            subject=subject[:300],
-            text=text,
-            html=html,
-            link=link,
-            team=team,
-            incident_key=incident_key,
-            action_key=action_key,
-            attachments=stored,
+    queue_many(runtime, uow, [Outgoing(**message)])
+
+
+def queue_many(runtime: Runtime, uow: UnitOfWork, messages: Sequence[Outgoing]) -> None:
+    """Queue every message to every channel and recipient it routes to, in one INSERT.
+
+    Idempotent on each message's `dedupe_key`: a row whose key (dedupe key, channel,
+    recipient) exists already, or is written by a concurrent call, is skipped by
+    `ON CONFLICT DO NOTHING` on the unique key, so no savepoint per row is needed.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for m in messages:
+        routes = route(
+            runtime, team=m.team, people=m.people, emails=m.emails, action_key=m.action_key
         )
-        try:
-            with uow.session.begin_nested():
-                uow.session.add(row)
-        except IntegrityError:  # written by a concurrent call with the same key
-            continue
+        if not routes:
+            log.info("notification %s: no channel is configured for it", m.dedupe_key)
+        stored = [
+            {"filename": name, "mime_type": mime, "content": base64.b64encode(data).decode()}
+            for name, mime, data in m.attachments
+        ]
+        for channel, recipient in routes:
+            rows.setdefault(
+                _row_key(m.dedupe_key, channel, recipient),
+                {
+                    "dedupe_key": m.dedupe_key[:240],
+                    "kind": m.kind,
+                    "channel": channel,
+                    "recipient": recipient,
+                    "subject": m.subject[:300],
+                    "text": m.text,
+                    "html": m.html,
+                    "link": m.link,
+                    "team": m.team,
+                    "incident_key": m.incident_key,
+                    "action_key": m.action_key,
+                    "attachments": stored,
+                },
+            )
+    if not rows:
+        return
+    insert = sqlite_insert if uow.session.get_bind().dialect.name == "sqlite" else pg_insert
+    statement = insert(_NOTIFICATIONS).on_conflict_do_nothing(index_elements=["key"])
+    uow.session.execute(statement, [{"key": key, **row} for key, row in rows.items()])
     uow.after_commit(NOTIFY_JOB)
 
 

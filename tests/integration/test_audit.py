@@ -238,3 +238,34 @@ def test_checkpoints_without_the_key_are_reported(app: Flask, api: ApiClient) ->
     rt.settings.signing_key_path.unlink()
     result = verify_chain(rt)
     assert not result.ok and "no signing key at" in (result.reason or "")
+
+
+def test_a_batch_appends_the_chain_one_by_one_would(app: Flask, api: ApiClient) -> None:
+    """`record_many` (the follow-through sweep's batch) links each entry to the one before."""
+    key = create(api)["key"]
+    entries = [
+        audit.Entry(
+            actor="follow-through",
+            action="action.escalate",
+            entity_type="action",
+            entity_key=f"ACT-{n}",
+            after={"step": f"L{n}@2026-12-01", "level": n, "amount": 1e20},
+        )
+        for n in range(1, 4)
+    ]
+    with runtime(app).db.sessions() as s:
+        audit.record_many(s, entries)
+        audit.record(
+            s, actor="test", action="incident.note", entity_type="incident", entity_key=key
+        )
+        s.commit()
+    with runtime(app).db.sessions() as s:
+        rows = s.execute(sa.text("SELECT seq, prev_hash, hash FROM audit_log ORDER BY seq")).all()
+    assert [r.seq for r in rows] == [1, 2, 3, 4, 5]
+    assert all(
+        later.prev_hash == earlier.hash for earlier, later in zip(rows, rows[1:], strict=False)
+    )
+    assert _verify(app).ok
+    _tamper(app, "UPDATE audit_log SET entity_key = 'ACT-9' WHERE seq = 3")
+    result = _verify(app)
+    assert not result.ok and result.first_broken_seq == 3
