@@ -38,20 +38,19 @@ HASH_VERSION = 2
 # Core statements on the table, not the ORM: the same two statements run on every write,
 # and the ORM's bulk-update machinery would cost more than the write itself.
 _HEAD_TABLE: Table = AuditHead.__table__  # type: ignore[assignment]
-_HEAD = (
-    select(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash)
-    .where(_HEAD_TABLE.c.id == 1)
-    .with_for_update()
-)
 _READ_HEAD = select(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash).where(_HEAD_TABLE.c.id == 1)
 _ENTRY_TABLE: Table = AuditEntry.__table__  # type: ignore[assignment]
 _ENTRY_COLUMNS = [c.name for c in _ENTRY_TABLE.columns if c.name != "id"]
 _INSERT = _ENTRY_TABLE.insert()
-# Written before it is read: on SQLite the driver opens the write transaction only at the
-# first write, so a head read first could be stale by the time the entry is inserted (two
-# writers, one seq: a UNIQUE failure). On PostgreSQL the update takes the row lock as well.
+# Written before it is read, in one UPDATE ... RETURNING: on SQLite the driver opens the write
+# transaction only at the first write, so a head read first could be stale by the time the
+# entry is inserted (two writers, one seq: a UNIQUE failure). On PostgreSQL the update takes
+# the row lock and returns the row as the previous writer committed it.
 _TAKE_HEAD = (
-    _HEAD_TABLE.update().where(_HEAD_TABLE.c.id == 1).values(last_seq=_HEAD_TABLE.c.last_seq)
+    _HEAD_TABLE.update()
+    .where(_HEAD_TABLE.c.id == 1)
+    .values(last_seq=_HEAD_TABLE.c.last_seq)
+    .returning(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash)
 )
 _MOVE_HEAD = (
     _HEAD_TABLE.update()
@@ -145,11 +144,13 @@ def record(
     entity_key: str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry inside the caller's transaction (locks the head row)."""
-    session.execute(_TAKE_HEAD)
-    last_seq, last_hash = session.execute(_HEAD).one()
-    entry = AuditEntry(
+) -> int:
+    """Append one entry inside the caller's transaction (locks the head row); its seq.
+
+    Core statements and a plain record, not an ORM object: this runs in every write.
+    """
+    last_seq, last_hash = session.execute(_TAKE_HEAD).one()
+    entry = _Entry(
         seq=last_seq + 1,
         at=datetime.now(UTC),
         actor=actor,
@@ -162,10 +163,24 @@ def record(
         hash_version=HASH_VERSION,
     )
     entry.hash = _digest_v2(entry)
-    # Core, not the ORM unit of work: the same two statements on every write, cheap to repeat.
     session.execute(_INSERT, {c: getattr(entry, c) for c in _ENTRY_COLUMNS})
     session.execute(_MOVE_HEAD, {"seq": entry.seq, "hash": entry.hash})
-    return entry
+    return entry.seq
+
+
+@dataclass(slots=True)
+class _Entry:  # an entry about to be inserted: the columns of `audit_log` but its id
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_key: str
+    before: Any
+    after: Any
+    prev_hash: str
+    hash_version: int
+    hash: str = ""
 
 
 @dataclass(frozen=True)
