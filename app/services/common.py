@@ -46,15 +46,19 @@ def _lock(session: Session, model: type[Any], key: str) -> None:
 
     Two requests moving the same action (open -> done, open -> blocked) must not
     both judge the move against the same old status. PostgreSQL takes the row
-    lock (FOR UPDATE); SQLite has no row locks, and Python's driver only begins
-    a transaction at the first write, so a no-op UPDATE takes the write lock and
-    the read that follows sees the latest committed row.
+    lock (FOR NO KEY UPDATE: writers of the row wait, a foreign key check from a
+    row that refers to it does not, so two writers never deadlock over a child
+    row and the audit head); SQLite has no row locks, and Python's driver only
+    begins a transaction at the first write, so a no-op UPDATE takes the write
+    lock and the read that follows sees the latest committed row.
     """
     table = model.__table__
     if session.get_bind().dialect.name == "sqlite":
         session.execute(table.update().where(table.c.key == key).values(key=table.c.key))
     else:
-        session.execute(select(table.c.id).where(table.c.key == key).with_for_update())
+        session.execute(
+            select(table.c.id).where(table.c.key == key).with_for_update(key_share=True)
+        )
 
 
 def insert_new(

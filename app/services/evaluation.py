@@ -157,10 +157,14 @@ def lock_incident(session: Session, incident_id: int) -> Incident | None:
             text("UPDATE incidents SET title = title WHERE id = :id"), {"id": incident_id}
         )
         return session.get(Incident, incident_id, populate_existing=True)
+    # FOR NO KEY UPDATE: a write to this incident inserting rows that refer to it (its
+    # pending evaluation, a timeline event) takes KEY SHARE for the foreign key, which
+    # FOR UPDATE would block while this evaluation waits for the audit head that write
+    # holds (a deadlock; tests/integration/test_lock_order.py).
     return session.scalar(
         select(Incident)
         .where(Incident.id == incident_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
 
