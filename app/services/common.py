@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, select
@@ -87,18 +88,23 @@ def insert_new(
             row[column.key] = default.arg  # type: ignore[attr-defined]
         else:  # a SQL expression default: not used by these tables, so not guessed at
             raise TypeError(f"{table.name}.{column.key} has a default only the database knows")
-    (pk,) = table.primary_key.columns
-    row_id = session.execute(table.insert().returning(pk), row).scalar_one()
-    obj = model(**{pk.key: row_id, **row})
+    pk, insert, lists = _inserting(model)
+    row_id = session.execute(insert, row).scalar_one()
+    obj = model(**{pk: row_id, **row})
     make_transient_to_detached(obj)
     for name in empty:
-        set_committed_value(obj, name, [] if _is_list(model, name) else None)
+        set_committed_value(obj, name, [] if name in lists else None)
     session.add(obj)
     return obj
 
 
-def _is_list(model: type[Any], name: str) -> bool:
-    return bool(sa_inspect(model).relationships[name].uselist)
+@cache
+def _inserting(model: type[Any]) -> tuple[str, Any, frozenset[str]]:
+    """The primary key's name, the INSERT ... RETURNING it, and the list relationships."""
+    table: Table = model.__table__
+    (pk,) = table.primary_key.columns
+    lists = frozenset(r.key for r in sa_inspect(model).relationships if r.uselist)
+    return pk.key, table.insert().returning(pk), lists
 
 
 _SKIP = {"id", "created_at", "updated_at", "incident_id"}
