@@ -37,19 +37,18 @@ from .models import AuditEntry, AuditHead
 GENESIS = "0" * 64
 HASH_VERSION = 2
 _HEAD_TABLE: Table = AuditHead.__table__  # type: ignore[assignment]
-_HEAD = (
-    select(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash)
-    .where(_HEAD_TABLE.c.id == 1)
-    .with_for_update()
-)
 _READ_HEAD = select(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash).where(_HEAD_TABLE.c.id == 1)
 _ENTRY_TABLE: Table = AuditEntry.__table__  # type: ignore[assignment]
 _INSERT = _ENTRY_TABLE.insert()
-# Written before it is read: on SQLite the driver opens the write transaction only at the
-# first write, so a head read first could be stale by the time the entry is inserted (two
-# writers, one seq: a UNIQUE failure). On PostgreSQL the update takes the row lock as well.
+# Written before it is read, in one UPDATE ... RETURNING: on SQLite the driver opens the write
+# transaction only at the first write, so a head read first could be stale by the time the
+# entry is inserted (two writers, one seq: a UNIQUE failure). On PostgreSQL the update takes
+# the row lock and returns the row as the previous writer committed it.
 _TAKE_HEAD = (
-    _HEAD_TABLE.update().where(_HEAD_TABLE.c.id == 1).values(last_seq=_HEAD_TABLE.c.last_seq)
+    _HEAD_TABLE.update()
+    .where(_HEAD_TABLE.c.id == 1)
+    .values(last_seq=_HEAD_TABLE.c.last_seq)
+    .returning(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash)
 )
 _MOVE_HEAD = (
     _HEAD_TABLE.update()
@@ -159,8 +158,7 @@ def record_many(session: Session, entries: list[Entry]) -> None:
     """
     if not entries:
         return
-    session.execute(_TAKE_HEAD)
-    seq, prev = session.execute(_HEAD).one()
+    seq, prev = session.execute(_TAKE_HEAD).one()
     rows = []
     for item in entries:
         seq += 1

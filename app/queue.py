@@ -95,7 +95,8 @@ class BackgroundQueue:
                     target=self._run, name="hindsight-jobs", daemon=True
                 )
                 self._thread.start()
-            self._cv.notify_all()
+            if not self._paused:  # a paused thread would only wake to wait again
+                self._cv.notify_all()
 
     def dispatch_soon(self, jobs: list[JobRequest]) -> None:
         """Queueing here is already a dictionary insert: the same as `dispatch`."""

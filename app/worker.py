@@ -1,8 +1,19 @@
 """The RQ worker: every queue in app.queue.QUEUES (sync, rules, escalations, notify, reports,
 default).
 
-RQ forks a work horse per job; the forked child must not reuse the parent's
-database connections, so the pool is reset in the child before the job runs.
+Jobs run in the worker's own process by default (RQ's `SimpleWorker`), on the
+runtime and connection pool built once at start. RQ's default forks a work horse
+per job, and that fork, a fresh database connection in every horse and the
+rules engine re-registering its rulesets after each fork cost far more than an
+evaluation itself: with one worker, one minute of writes left five minutes of
+queued evaluations. In-process is safe here because no job keeps state between
+runs beyond the runtime's parsed configuration (which the fork inherited
+anyway), every job opens and closes its own sessions, and a job's timeout still
+holds (RQ's death penalty is a SIGALRM in the worker's main thread). What a fork
+bought is isolation from a job that crashes the interpreter; such a crash now
+stops the worker, whose supervisor restarts it, and the work is still in its rows
+(pending evaluations, outbox, deliveries) for the sweep. `hindsight worker --fork`
+keeps RQ's forking worker for whoever prefers that isolation.
 """
 
 from __future__ import annotations
@@ -20,9 +31,14 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 
-def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bool = False) -> int:
+def run_worker(
+    settings: Settings,
+    queues: list[str] | None = None,
+    *,
+    burst: bool = False,
+    fork: bool = False,
+) -> int:
     from redis import Redis  # redis and rq are needed only when a worker runs
-    from rq import Worker
 
     if not settings.redis_url:
         log.error("HINDSIGHT_REDIS_URL is not set: jobs run in-process, no worker needed")
@@ -31,20 +47,8 @@ def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bo
     warm_up(rt)  # a bad policy.yaml or catalog stops the worker before it takes a job
     schedule.check(rt)
     connection = Redis.from_url(settings.redis_url)
-
-    class HindsightWorker(Worker):
-        def main_work_horse(self, *args: Any, **kwargs: Any) -> None:
-            rt.db.engine.dispose(close=False)
-            runtime.activate(rt)
-            super().main_work_horse(*args, **kwargs)
-
-        def run_maintenance_tasks(self) -> None:
-            """RQ's periodic hook (also run at start): re-enqueue stranded sync work."""
-            super().run_maintenance_tasks()
-            _sync_sweep(rt)
-
     sweep_every = settings.sync_sweep_seconds
-    worker = HindsightWorker(
+    worker = worker_class(rt, fork=fork)(
         queues or list(QUEUES),
         connection=connection,
         maintenance_interval=sweep_every,
@@ -53,6 +57,31 @@ def run_worker(settings: Settings, queues: list[str] | None = None, *, burst: bo
     logging.basicConfig(level=logging.INFO)
     worker.work(burst=burst, with_scheduler=True)
     return 0
+
+
+def worker_class(rt: runtime.Runtime, *, fork: bool) -> type[Any]:
+    """RQ's in-process worker (the default) or its forking one, both sweeping on RQ's timer."""
+    from rq import SimpleWorker, Worker
+
+    class InProcessWorker(SimpleWorker):
+        def run_maintenance_tasks(self) -> None:
+            """RQ's periodic hook (also run at start): re-enqueue stranded work."""
+            super().run_maintenance_tasks()
+            _sync_sweep(rt)
+
+    class ForkingWorker(Worker):
+        """Each job in a forked horse, which must not reuse the parent's connections."""
+
+        def main_work_horse(self, *args: Any, **kwargs: Any) -> None:
+            rt.db.engine.dispose(close=False)
+            runtime.activate(rt)
+            super().main_work_horse(*args, **kwargs)
+
+        def run_maintenance_tasks(self) -> None:
+            super().run_maintenance_tasks()
+            _sync_sweep(rt)
+
+    return ForkingWorker if fork else InProcessWorker
 
 
 def _sync_sweep(rt: runtime.Runtime) -> None:

@@ -232,8 +232,14 @@ def _pg_database(admin: str) -> tuple[str, Any]:
 
 
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    out = subprocess.DEVNULL
-    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out)
+    """Output goes to HINDSIGHT_LOAD_LOGS/<program>.log when that is set, else nowhere."""
+    logs = env.get("HINDSIGHT_LOAD_LOGS")
+    if not logs:
+        return subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    with open(Path(logs) / f"{Path(command[0]).name}-{command[-1]}.log", "ab") as out:
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out)
 
 
 def _start(env: dict[str, str], port: int) -> list[subprocess.Popen[bytes]]:

@@ -40,14 +40,16 @@ def serve(settings: Settings, host: str | None, port: int | None) -> int:
 @click.command()
 @click.argument("queues", nargs=-1, metavar="[QUEUE]...")
 @click.option("--burst", is_flag=True, help="exit when the queues are empty")
+@click.option("--fork", is_flag=True, help="run each job in a forked work horse (RQ's default)")
 @with_settings
-def worker(settings: Settings, queues: tuple[str, ...], burst: bool) -> int:
+def worker(settings: Settings, queues: tuple[str, ...], burst: bool, fork: bool) -> int:
     """Run an RQ worker (needs HINDSIGHT_REDIS_URL).
 
     Listens on the QUEUEs named (default: sync, rules, reports, escalations
-    and default) and sweeps stranded sync work.
+    and default) and sweeps stranded sync work. Jobs run in the worker's own
+    process unless --fork is given (see app/worker.py for why).
     """
-    return run_worker(settings, list(queues) or None, burst=burst)
+    return run_worker(settings, list(queues) or None, burst=burst, fork=fork)
 
 
 @click.command()

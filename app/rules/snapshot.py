@@ -130,14 +130,23 @@ def _validation(a: Action) -> ValidationView | None:
 def related(
     session: Session, incident: Incident, *, since: datetime
 ) -> tuple[RelatedIncident, ...]:
-    """Other incidents since `since` sharing at least one service with this one."""
+    """Other incidents since `since` sharing at least one service and one cause category.
+
+    Scoring counts only those (`scoring.score` keeps a related incident when it shares a
+    service and one of the categories of this incident's causes), so no other one is
+    read: an incident with no services or no causes has no history worth a query, and
+    the query starts from the causes sharing a category, not from every incident in the
+    window (which made each evaluation cost grow with the whole window's size).
+    """
     services = set(incident.services or ())
-    if not services:
+    mine = {c.category for c in incident.causes}
+    if not services or not mine:
         return ()
     started = func.coalesce(Incident.started_at, Incident.created_at)
+    sharing = select(Cause.incident_id).where(Cause.category.in_(mine))
     rows = session.execute(
         select(Incident.id, Incident.key, Incident.services).where(
-            Incident.id != incident.id, started >= since
+            Incident.id != incident.id, started >= since, Incident.id.in_(sharing)
         )
     ).all()
     overlapping = {

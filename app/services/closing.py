@@ -90,8 +90,10 @@ def prepare_review(
     uow: UnitOfWork, incident: Incident, *, actor: str, now: datetime | None = None
 ) -> PostmortemReview | None:
     """Once per postmortem of a resolved or closed incident; None when nothing is new."""
+    if incident.status not in _CLOSED:
+        return None  # checked first: an open incident never loads its postmortem to learn this
     postmortem = incident.postmortem
-    if postmortem is None or incident.status not in _CLOSED:
+    if postmortem is None:
         return None
     session = uow.session
     session.flush()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any, TypeVar
 
+from sqlalchemy import Table, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.session import make_transient_to_detached
 
 from app.domain.errors import NotFound, field_error
 from app.models import Action, Incident
@@ -44,15 +47,64 @@ def _lock(session: Session, model: type[Any], key: str) -> None:
 
     Two requests moving the same action (open -> done, open -> blocked) must not
     both judge the move against the same old status. PostgreSQL takes the row
-    lock (FOR UPDATE); SQLite has no row locks, and Python's driver only begins
-    a transaction at the first write, so a no-op UPDATE takes the write lock and
-    the read that follows sees the latest committed row.
+    lock (FOR NO KEY UPDATE: writers of the row wait, a foreign key check from a
+    row that refers to it does not, so two writers never deadlock over a child
+    row and the audit head); SQLite has no row locks, and Python's driver only
+    begins a transaction at the first write, so a no-op UPDATE takes the write
+    lock and the read that follows sees the latest committed row.
     """
     table = model.__table__
     if session.get_bind().dialect.name == "sqlite":
         session.execute(table.update().where(table.c.key == key).values(key=table.c.key))
     else:
-        session.execute(select(table.c.id).where(table.c.key == key).with_for_update())
+        session.execute(
+            select(table.c.id).where(table.c.key == key).with_for_update(key_share=True)
+        )
+
+
+def insert_new(
+    session: Session, model: type[T], values: dict[str, Any], empty: tuple[str, ...]
+) -> T:
+    """Insert one row with Core and hand back the ORM object, persistent, without a flush.
+
+    The ORM's unit of work costs more than the insert itself on the API's hottest
+    path (creating an incident), and the object's state is all known here: every
+    column is the value given or the column's Python default, exactly what a flush
+    would have written, and the relationships named in `empty` are empty, since
+    nothing can point at a row this transaction has only just inserted. Any other
+    relationship loads on first access, as it would after a flush.
+    """
+    table: Table = model.__table__  # type: ignore[assignment]
+    row = dict(values)
+    for column in table.columns:
+        if column.primary_key or column.key in row:
+            continue
+        default = column.default
+        if default is None:
+            row[column.key] = None
+        elif default.is_callable:
+            row[column.key] = default.arg(None)  # type: ignore[attr-defined]
+        elif default.is_scalar:
+            row[column.key] = default.arg  # type: ignore[attr-defined]
+        else:  # a SQL expression default: not used by these tables, so not guessed at
+            raise TypeError(f"{table.name}.{column.key} has a default only the database knows")
+    pk, insert, lists = _inserting(model)
+    row_id = session.execute(insert, row).scalar_one()
+    obj = model(**{pk: row_id, **row})
+    make_transient_to_detached(obj)
+    for name in empty:
+        set_committed_value(obj, name, [] if name in lists else None)
+    session.add(obj)
+    return obj
+
+
+@cache
+def _inserting(model: type[Any]) -> tuple[str, Any, frozenset[str]]:
+    """The primary key's name, the INSERT ... RETURNING it, and the list relationships."""
+    table: Table = model.__table__
+    (pk,) = table.primary_key.columns
+    lists = frozenset(r.key for r in sa_inspect(model).relationships if r.uselist)
+    return pk.key, table.insert().returning(pk), lists
 
 
 _SKIP = {"id", "created_at", "updated_at", "incident_id"}

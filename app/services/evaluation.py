@@ -157,10 +157,14 @@ def lock_incident(session: Session, incident_id: int) -> Incident | None:
             text("UPDATE incidents SET title = title WHERE id = :id"), {"id": incident_id}
         )
         return session.get(Incident, incident_id, populate_existing=True)
+    # FOR NO KEY UPDATE: a write to this incident inserting rows that refer to it (its
+    # pending evaluation, a timeline event) takes KEY SHARE for the foreign key, which
+    # FOR UPDATE would block while this evaluation waits for the audit head that write
+    # holds (a deadlock; tests/integration/test_lock_order.py).
     return session.scalar(
         select(Incident)
         .where(Incident.id == incident_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
 
@@ -227,6 +231,7 @@ def blocker_report(
 def apply_changes(
     uow: UnitOfWork, incident: Incident, changes: list[Change], settings: Settings
 ) -> None:
+    _lock_actions(uow.session, incident.id)
     by_key = {a.key: a for a in incident.actions}
     for change in changes:
         action: Action | None
@@ -237,6 +242,23 @@ def apply_changes(
             if action is None or not _update_action(uow.session, action, change):
                 continue
         record_change(uow, settings, "action", action.id, action.key or "")
+
+
+def _lock_actions(session: Session, incident_id: int) -> None:
+    """Every action of the incident, locked before the first audit entry takes the head.
+
+    A move holds its action's row and then wants the audit head; an evaluation that
+    audited one change (holding the head) and then updated a second action held by
+    such a move would wait on it forever (PostgreSQL aborts one: a 500). Taking the
+    rows first puts every writer in one order: row, then head. SQLite has one writer.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(
+            select(Action.id)
+            .where(Action.incident_id == incident_id)
+            .order_by(Action.id)
+            .with_for_update(key_share=True)
+        )
 
 
 def _update_action(session: Session, action: Action, change: Change) -> bool:

@@ -13,7 +13,7 @@ from app import audit
 from app.domain.errors import Conflict, field_error
 from app.domain.transitions import TransitionError, check_incident_transition
 from app.domain.vocabulary import ActionStatus, IncidentStatus
-from app.models import Action, Incident, Postmortem
+from app.models import Action, Incident, Postmortem, utcnow
 from app.runtime import Runtime
 from app.schemas.common import Page
 from app.schemas.incidents import (
@@ -29,12 +29,16 @@ from app.schemas.incidents import (
 
 from . import closing
 from .changes import incident_changed
-from .common import changed, load_incident, reject_nulls, snapshot
+from .common import changed, insert_new, load_incident, reject_nulls, snapshot
 
 _INCIDENTS: Table = Incident.__table__  # type: ignore[assignment]
 _SET_KEY = (
-    _INCIDENTS.update().where(_INCIDENTS.c.id == bindparam("row_id")).values(key=bindparam("key"))
+    _INCIDENTS.update()
+    .where(_INCIDENTS.c.id == bindparam("row_id"))
+    .values(key=bindparam("key"), updated_at=bindparam("updated_at"))
 )
+# A new incident's collections: nothing can refer to a row inserted in this transaction.
+_NEW_INCIDENT_EMPTY = ("timeline", "evidence", "participants", "causes", "actions", "postmortem")
 _CLOSED = {IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
 
 
@@ -72,14 +76,6 @@ def to_read(session: Session, incident: Incident, *, new: bool = False) -> Incid
     return IncidentRead.model_validate(data)
 
 
-def _apply_impact(incident: Incident, impact: Impact) -> None:
-    incident.impact_customers = impact.customers
-    incident.impact_revenue = impact.revenue
-    incident.impact_sla_minutes = impact.sla_minutes
-    incident.impact_data = impact.data
-    incident.impact_currency = impact.currency
-
-
 def _merge_impact(incident: Incident, patch: Impact | None) -> None:
     """JSON Merge Patch (RFC 7396): only the members sent change; `null` clears.
 
@@ -100,14 +96,19 @@ def add_incident(
     external_id: str | None = None,
 ) -> Incident:
     """Insert inside the caller's transaction; the key comes from the row id."""
-    fields = data.model_dump(exclude={"impact"})
-    incident = Incident(**fields, source=source, external_id=external_id)
-    _apply_impact(incident, data.impact)
-    session.add(incident)
-    session.flush()
-    # The key comes from the id; written with Core so the ORM does not flush the row twice.
+    now = utcnow()
+    values = {
+        **data.model_dump(exclude={"impact"}),
+        **{f"impact_{name}": value for name, value in data.impact.model_dump().items()},
+        "source": source,
+        "external_id": external_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    incident = insert_new(session, Incident, values, _NEW_INCIDENT_EMPTY)
+    # The key comes from the id; the row's updated_at stays the moment it was written.
     key = f"INC-{incident.id}"
-    session.execute(_SET_KEY, {"row_id": incident.id, "key": key})
+    session.execute(_SET_KEY, {"row_id": incident.id, "key": key, "updated_at": now})
     set_committed_value(incident, "key", key)
     if incident.status in _CLOSED:
         open_postmortem(session, incident)
