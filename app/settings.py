@@ -63,15 +63,30 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="Back-offs up to this long are slept inside the job."
     )
     sync_create_settle_seconds: float = Field(
-        default=15.0,
+        default=90.0,
         ge=0,
-        description="After a create whose outcome is unknown (timeout, 5xx), wait this long "
-        "before searching for it: the request may still land, and Cloud search lags.",
+        description="After a create whose outcome is unknown (timeout, 5xx), keep searching "
+        "for its label this long before creating again: the request may still land, and "
+        "Jira's search index lags behind creates (Cloud: seconds, sometimes a minute).",
     )
     sync_backoff_base_seconds: float = Field(default=1.0, gt=0)
     sync_backoff_cap_seconds: float = Field(default=300.0, gt=0)
-    sync_max_attempts: int = Field(
-        default=25, gt=0, description="Transient failures before a row goes to the dead letter."
+    # Outage handling (issue 12): see README "Riding out a Jira outage".
+    sync_dead_letter_horizon_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        description="A row failing transiently this long since its first failure goes to the "
+        "dead letter; permanent 4xx go at once. Attempts are not counted.",
+    )
+    sync_breaker_failures: int = Field(
+        default=5,
+        gt=0,
+        description="Consecutive connection failures, timeouts or 5xx that open the breaker.",
+    )
+    sync_breaker_cooldown_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long an open breaker keeps pushes away from Jira before one probe.",
     )
 
     pagerduty_webhook_secret: str | None = None

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.domain.vocabulary import ActionStatus
 from app.models import Action, Incident, OutboxItem, WebhookDelivery
 from app.runtime import Runtime
+from app.services.tracker_sync import tracker_health
 
 _CLOSED = [s.value for s in ActionStatus if s.is_closed]
 
@@ -49,6 +50,7 @@ class DomainCollector(Collector):
             ):
                 outbox.add_metric([status], n)
             pending = s.scalar(select(func.count()).where(WebhookDelivery.status == "pending"))
+        yield from _tracker_gauges(self.runtime)
         yield incidents
         yield actions
         yield GaugeMetricFamily(
@@ -60,6 +62,32 @@ class DomainCollector(Collector):
             "Deliveries not yet processed",
             value=pending or 0,
         )
+
+
+def _tracker_gauges(runtime: Runtime) -> Iterator[GaugeMetricFamily]:
+    """Whether pushes can reach Jira (the shared breaker) and how much waits for it."""
+    health = tracker_health(runtime)
+    if not health.enabled:
+        return
+    yield GaugeMetricFamily(
+        "hindsight_tracker_reachable",
+        "1 while the tracker breaker is closed, 0 while it is open or probing",
+        value=1 if health.reachable else 0,
+    )
+    breaker = GaugeMetricFamily(
+        "hindsight_tracker_breaker", "The tracker breaker's state (1 = current)", labels=["state"]
+    )
+    for name in ("closed", "open", "half_open"):
+        breaker.add_metric([name], 1 if health.breaker == name else 0)
+    yield breaker
+    yield GaugeMetricFamily(
+        "hindsight_tracker_outbox_waiting",
+        "Outbox rows not yet in the tracker (pending or being pushed)",
+        value=health.waiting,
+    )
+    yield GaugeMetricFamily(
+        "hindsight_tracker_outbox_dead", "Outbox rows in the dead letter", value=health.dead
+    )
 
 
 class Metrics:

@@ -13,6 +13,7 @@ from app.domain.errors import Unauthenticated
 from app.domain.vocabulary import Scope
 from app.runtime import current
 from app.services.checkpoints import verify_chain
+from app.services.tracker_sync import tracker_health
 
 from .framework import ApiBlueprint
 from .metrics import render
@@ -73,7 +74,33 @@ def healthz() -> tuple[Response, int]:
         checks["database"] = {"ok": False, "error": type(exc).__name__}
     checks["queue"] = {"ok": runtime.queue.healthy(), "kind": runtime.queue.kind}
     ok = all(c["ok"] for c in checks.values())
-    return jsonify(status="ok" if ok else "degraded", checks=checks), 200 if ok else 503
+    # The tracker is reported but does not fail the probe: with Jira down Hindsight still
+    # takes every write (the outbox keeps it), so a load balancer must keep sending traffic.
+    # `status` says "degraded"; the HTTP status stays 200 unless our own parts are down.
+    tracker = _tracker_check(runtime) if checks["database"]["ok"] else None
+    if tracker is not None:
+        checks["tracker"] = tracker
+    healthy = ok and (tracker is None or tracker["ok"])
+    return jsonify(status="ok" if healthy else "degraded", checks=checks), 200 if ok else 503
+
+
+def _tracker_check(runtime: Any) -> dict[str, Any] | None:
+    try:
+        health = tracker_health(runtime)
+    except Exception as exc:  # an unmigrated database must not break the probe
+        return {"ok": False, "error": type(exc).__name__}
+    if not health.enabled:
+        return None
+    return {
+        "ok": health.reachable,
+        "reachable": health.reachable,
+        "breaker": health.breaker,
+        "unreachable_since": health.since,
+        "next_probe_at": health.retry_at,
+        "last_error": health.last_error,
+        "outbox_waiting": health.waiting,
+        "outbox_dead": health.dead,
+    }
 
 
 @plain.get("/metrics")

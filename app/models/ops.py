@@ -131,6 +131,9 @@ class OutboxItem(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # When delivery first failed (migration 0014): the dead-letter horizon runs from here,
+    # so an outage of any length short of the horizon dead-letters nothing.
+    first_failed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

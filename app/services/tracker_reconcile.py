@@ -7,19 +7,25 @@ webhooks use. The window is relative ("-Nm") so it is measured on Jira's
 clock and does not depend on the search user's time zone; the watermark only
 moves forward after a complete pass, so a run that fails half-way is simply
 repeated.
+
+The same search hits show duplicates by their `hs-<key>` label
+(`app.sync.duplicates`): the oldest issue is kept, the entity repointed to
+it, the others linked and closed as Duplicate; one more search, only when a
+duplicate is suspected.
+Time is the runtime's clock, so tests can walk it with the Jira test server's.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 
 from app.db import JobRequest
 from app.runtime import Runtime, current
-from app.sync import state
+from app.sync import duplicates, state
 from app.sync.models import TrackerLink
 
 from . import tracker_apply
@@ -37,6 +43,7 @@ class ReconcileReport:
     pages: int = 0
     seen: int = 0
     applied: int = 0
+    duplicates: int = 0  # issues closed as duplicates of an older one
     skipped: bool = False
 
     def summary(self) -> str:
@@ -50,6 +57,7 @@ class ReconcileReport:
         return (
             f"checked {self.seen} {window} in {self.pages} page(s); "
             f"applied changes to {self.applied} action(s)"
+            + (f"; closed {self.duplicates} duplicate issue(s)" if self.duplicates else "")
         )
 
 
@@ -85,27 +93,30 @@ def reconcile(runtime: Runtime, *, full: bool = False) -> ReconcileReport:
         report.skipped = True
         return report
     try:
-        started = datetime.now(UTC)
+        started = runtime.clock()
         report.since_minutes = window_minutes(runtime, started, full)
         ctx = open_context(runtime)
         try:
             inbound = tracker_apply.InboundContext(
                 ctx.mapping, ctx.catalog, ctx.flavour, ctx.me, runtime.settings.jira_user
             )
+            suspects: set[str] = set()
             for page in ctx.tracker.changed_since(
                 ctx.mapping.sync_label, report.since_minutes, PAGE_SIZE
             ):
                 lease.renew()
                 report.pages += 1
                 report.seen += len(page)
+                suspects |= duplicates.suspects(ctx, page)
                 report.applied += tracker_apply.apply_changes(
                     runtime, inbound, page, "jira:reconcile"
                 )
+            report.duplicates = duplicates.close_duplicates(ctx, suspects).closed
         finally:
             ctx.close()
         with runtime.db.sessions() as session, session.begin():
             state.set_value(session, WATERMARK, started.isoformat())
-            state.set_value(session, LAST_RUN, datetime.now(UTC).isoformat())
+            state.set_value(session, LAST_RUN, runtime.clock().isoformat())
         return report
     finally:
         lease.release()
@@ -116,7 +127,7 @@ def due(runtime: Runtime) -> bool:
     with runtime.db.sessions() as session, session.begin():
         last = state.get_value(session, LAST_RUN)
         if not last:  # start the clock: the first run comes one interval after start-up
-            state.set_value(session, LAST_RUN, datetime.now(UTC).isoformat())
+            state.set_value(session, LAST_RUN, runtime.clock().isoformat())
             return False
-    age = (datetime.now(UTC) - datetime.fromisoformat(last)).total_seconds()
+    age = (runtime.clock() - datetime.fromisoformat(last)).total_seconds()
     return age >= runtime.settings.sync_reconcile_seconds

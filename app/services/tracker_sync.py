@@ -11,6 +11,10 @@ same issue. Rows a failed round backed off for a short while (up to
 HINDSIGHT_SYNC_INLINE_RETRY_SECONDS) are waited for here, with the lease
 released meanwhile; longer back-offs are left to the sweep. That wait honours
 the rows' own back-off: it is not a second retry layer.
+
+Before each round the shared circuit breaker (`app.sync.breaker`) is asked:
+while it is open no round calls Jira and the due rows wait for the probe
+time; when the cool-down is over, one round of a single row is the probe.
 """
 
 from __future__ import annotations
@@ -18,15 +22,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select, true
+from sqlalchemy.orm import Session
 
 from app.db import JobRequest, UnitOfWork
 from app.domain.errors import Conflict, NotFound
 from app.models import Action, Incident, OutboxItem, Postmortem, WebhookDelivery
 from app.runtime import Runtime, current
 from app.settings import Settings
-from app.sync import connect, outbox
+from app.sync import breaker, connect, outbox
 from app.sync.check import CheckReport, check_mapping
 from app.sync.connect import SyncContext
 from app.sync.items import RowRef
@@ -113,7 +119,7 @@ def drain(runtime: Runtime, *, wait: bool = False) -> DrainReport:
             # Look again after releasing: a row committed while we held the lease may have
             # had its job skip, and rows backed off briefly are due again soon.
             with runtime.db.sessions() as session:
-                pause = outbox.seconds_to_next_due(session)
+                pause = outbox.seconds_to_next_due(session, runtime.clock())
             if pause is None or pause > runtime.settings.sync_inline_retry_seconds:
                 return report
             time.sleep(pause)
@@ -128,39 +134,73 @@ def _drain_held(
     """Rounds until nothing is due; returns the context it opened, for the caller to close."""
     with runtime.db.sessions() as session, session.begin():
         outbox.release_stranded(session)
+    gate = breaker.Breaker.from_settings(runtime.settings, runtime.clock)
     while True:
+        now = runtime.clock()
         with runtime.db.sessions() as session, session.begin():
+            decision, current = gate.admit(session)
+            if decision == breaker.HOLD:
+                _hold(runtime, session, current, report, now)
+                return ctx
+            limit = 1 if decision == breaker.PROBE else BATCH_ROWS
             rows = [
                 RowRef(r.entity_type, r.entity_id, r.id, r.attempts)
-                for r in outbox.due_rows(session, BATCH_ROWS)
+                for r in outbox.due_rows(session, limit, now)
             ]
             if not rows:
+                if decision == breaker.PROBE:
+                    gate.probe_unused(session)
                 return ctx
             outbox.mark(session, [r.row_id for r in rows], outbox.PROCESSING)
         if ctx is None:
             try:
                 ctx = open_context(runtime)
             except TrackerError as exc:
-                _defer_all(runtime, rows, exc, report)
+                _defer_all(runtime, rows, exc, report, gate)
                 return None
         report.rounds += 1
-        Pusher(ctx, lease, report).push(rows)
+        Pusher(ctx, lease, report, runtime.clock, probe=decision == breaker.PROBE).push(rows)
+
+
+def _hold(
+    runtime: Runtime,
+    session: Session,
+    current: breaker.BreakerState,
+    report: DrainReport,
+    now: datetime,
+) -> None:
+    """The breaker is open: no call to Jira; due rows wait for the probe, uncounted."""
+    until = current.retry_time() or now
+    backoff = Backoff.from_settings(runtime.settings, runtime.clock)
+    note = f"tracker unreachable, breaker open: {current.last_error or 'no answer'}"
+    held, dead = outbox.hold_until(session, until, note, backoff, now)
+    report.held += held
+    report.dead += dead
 
 
 def _defer_all(
-    runtime: Runtime, rows: list[RowRef], exc: TrackerError, report: DrainReport
+    runtime: Runtime,
+    rows: list[RowRef],
+    exc: TrackerError,
+    report: DrainReport,
+    gate: breaker.Breaker,
 ) -> None:
     """Jira could not even be asked who it is: every row of the round failed alike."""
     ids = [r.row_id for r in rows]
-    backoff = Backoff.from_settings(runtime.settings)
+    backoff = Backoff.from_settings(runtime.settings, runtime.clock)
     delay = max(1.0, backoff.delay(max(r.attempts for r in rows) + 1, exc))
+    now = runtime.clock()
     with runtime.db.sessions() as session, session.begin():
         if exc.transient:
-            report.dead += outbox.defer(session, ids, delay, str(exc), backoff)
+            report.dead += outbox.defer(session, ids, delay, str(exc), backoff, now)
             report.deferred += len(ids)
         else:
             outbox.mark(session, ids, outbox.DEAD, str(exc))
             report.dead += len(ids)
+        if exc.tracker_down:
+            gate.failed(session, exc)
+        else:
+            gate.succeeded(session)
     report.errors.append(str(exc))
 
 
@@ -264,3 +304,35 @@ def retry_failure(runtime: Runtime, failure_id: int) -> OutboxItem:
         uow.after_commit(DRAIN_JOB)
         uow.commit()
         return row
+
+
+@dataclass
+class TrackerHealth:
+    """For `/healthz` and `/metrics`: can pushes reach the tracker, and what is waiting."""
+
+    enabled: bool
+    breaker: str = breaker.CLOSED
+    reachable: bool = True
+    since: str | None = None
+    retry_at: str | None = None
+    last_error: str | None = None
+    waiting: int = 0
+    dead: int = 0
+
+
+def tracker_health(runtime: Runtime) -> TrackerHealth:
+    if not runtime.settings.jira_enabled:
+        return TrackerHealth(enabled=False)
+    with runtime.db.sessions() as session:
+        current = breaker.read(session)
+        counts = outbox.count_waiting(session)
+    return TrackerHealth(
+        enabled=True,
+        breaker=current.state,
+        reachable=current.reachable,
+        since=current.opened_at,
+        retry_at=current.retry_at,
+        last_error=current.last_error,
+        waiting=counts["waiting"],
+        dead=counts["dead"],
+    )

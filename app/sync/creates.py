@@ -1,12 +1,20 @@
 """The create half of a push round: search by label, adopt what exists, bulk-create the rest.
 
 The search always comes first, in every round: a create whose answer was
-lost (a timeout, a 504, a dropped connection) is found by its `hs-<key>`
-label next time and adopted, so it is never made twice.
+lost (a timeout, a 5xx, a dropped connection) is an unknown outcome, found by
+its `hs-<key>` label next time and adopted, so it is never made twice. Jira's
+search index lags behind creates, so a search that misses such an issue
+proves nothing until the settle window (HINDSIGHT_SYNC_CREATE_SETTLE_SECONDS)
+after the lost answer has passed: until then the entity, and the children
+that would link to it, wait without counting an attempt and are searched for
+again at the window's end. Only then is it created again. Whatever still
+slips through (a window shorter than the lag) is closed as a duplicate by the
+reconcile (`app/services/tracker_duplicates.py`).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .items import Item
@@ -21,7 +29,10 @@ CREATE_CHUNK = 50  # Jira's bulk-create limit
 def create_missing(p: Pusher, items: list[Item]) -> None:
     ready = []
     for item in items:
-        if p.as_subtask(item) and not p.parent_key(item):
+        parent = p.items.get(item.parent) if item.parent else None
+        if parent is not None and parent.outcome == "settling":
+            _settle(item, parent.wait_until, "waiting for the parent issue to show in search")
+        elif p.as_subtask(item) and not p.parent_key(item):
             item.outcome = "waiting"  # a sub-task cannot exist before its parent
         else:
             ready.append(item)
@@ -45,12 +56,18 @@ def _search_then_create(p: Pusher, items: list[Item]) -> None:
     for item in todo:
         if item.label in found:
             _adopt(p, item, found[item.label])
-    todo = [i for i in todo if i.issue_key is None]
+    now, window = p.clock(), timedelta(seconds=p.create_settle)
+    for item in todo:
+        since = item.create_unconfirmed_at
+        if item.issue_key is None and since is not None and now < since + window:
+            _settle(item, since + window, "a create whose answer was lost may not be indexed yet")
+    todo = [i for i in todo if i.issue_key is None and i.outcome is None]
     for n in range(0, len(todo), CREATE_CHUNK):
         p.hold_lease()  # the search and each chunk are separate requests
         _create_chunk(p, todo[n : n + CREATE_CHUNK])
     missing = [i for i in todo if i.issue_key is None and i.outcome is None]
     if missing:  # Jira said "created" without telling us the key: search next time
+        p.unconfirmed(missing)
         raise TrackerError("bulk create returned fewer issues than requested", status=502)
 
 
@@ -60,10 +77,9 @@ def _create_chunk(p: Pusher, chunk: list[Item]) -> None:
         outcomes = p.ctx.tracker.create_issues(drafts)
     except TrackerError as exc:
         if exc.outcome_unknown:
-            # The create may still land (a slow Jira finishing after our timeout) and
-            # Cloud's search lags behind writes: give it time before the next round
-            # searches for it, or the search could miss it and we would create twice.
-            exc.retry_after = max(exc.retry_after or 0.0, p.create_settle)
+            # The create may have landed (or still land, a slow Jira finishing after our
+            # timeout) and search lags behind: the next rounds search before creating again.
+            p.unconfirmed(chunk)
         if exc.transient:
             raise
         for item in chunk:  # the request as a whole was refused
@@ -76,6 +92,10 @@ def _create_chunk(p: Pusher, chunk: list[Item]) -> None:
             _created(p, item, outcome.issue, d)
         elif outcome is not None and outcome.error:
             p.dead(item, outcome.error)
+
+
+def _settle(item: Item, until: datetime | None, why: str) -> None:
+    item.outcome, item.wait_until, item.error = "settling", until, why
 
 
 def draft(p: Pusher, item: Item) -> IssueDraft:

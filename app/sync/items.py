@@ -8,6 +8,7 @@ must exist in Jira first, and its key is read from its item.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -49,9 +50,13 @@ class Item:
     parent: tuple[EntityType, int] | None
     row_ids: list[int] = field(default_factory=list)
     attempts: int = 0  # failed attempts so far (the most of its rows'): sets the back-off
-    outcome: str | None = None  # done | dead | deferred | waiting (None: not finished)
+    outcome: str | None = None  # done | dead | deferred | waiting | settling (None: open)
     error: str | None = None
     fresh: bool = False  # created in this round: still in its workflow's initial status
+    # A create of ours whose answer was lost, and when (from `TrackerLink`); and how long a
+    # "settling" item waits for the search index before its label is searched for again.
+    create_unconfirmed_at: datetime | None = None
+    wait_until: datetime | None = None
 
     @property
     def ref(self) -> EntityRef:
@@ -161,4 +166,5 @@ def _item(
         _parent(entity),
         row_ids=[r.row_id for r in rows],
         attempts=max((r.attempts for r in rows), default=0),
+        create_unconfirmed_at=link.create_unconfirmed_at,
     )

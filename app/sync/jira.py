@@ -208,6 +208,18 @@ class JiraTracker:
                             found.setdefault(label, issue)
         return found
 
+    def find_all_by_labels(self, labels: Sequence[str]) -> dict[str, list[RemoteIssue]]:
+        wanted = list(dict.fromkeys(labels))
+        found: dict[str, list[RemoteIssue]] = {}
+        for i in range(0, len(wanted), LABEL_CHUNK):
+            chunk = set(wanted[i : i + LABEL_CHUNK])
+            jql = payloads.labels_jql(self.project, sorted(chunk))
+            for page in self._search_pages(jql, 100):
+                for issue in (payloads.remote_issue(r, self.custom_ids) for r in page):
+                    for label in chunk.intersection(issue.labels):
+                        found.setdefault(label, []).append(issue)
+        return found
+
     def changed_since(
         self, label: str, since_minutes: int | None, page_size: int = 100
     ) -> Iterator[list[RemoteChange]]:

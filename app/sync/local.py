@@ -63,6 +63,14 @@ class LocalTracker:
                     found.setdefault(label, issue)
         return found
 
+    def find_all_by_labels(self, labels: Sequence[str]) -> dict[str, list[RemoteIssue]]:
+        wanted = set(labels)
+        found: dict[str, list[RemoteIssue]] = {}
+        for issue in self.issues.values():
+            for label in wanted.intersection(issue.labels):
+                found.setdefault(label, []).append(issue)
+        return found
+
     def create_issues(self, drafts: Sequence[IssueDraft]) -> list[CreateOutcome]:
         out = []
         for d in drafts:

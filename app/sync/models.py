@@ -39,6 +39,10 @@ class TrackerLink(Base):
     issue_id: Mapped[str | None] = mapped_column(String(32), index=True)
     fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     versions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # A create sent for this entity whose outcome we never heard (a 5xx, a timeout), when
+    # we gave up on it (migration 0014). Until the settle window after it has passed, a
+    # label search that finds nothing means "not indexed yet", not "not created".
+    create_unconfirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

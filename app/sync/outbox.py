@@ -160,23 +160,50 @@ def bury(session: Session, entity_type: str, entity_id: int, ids: list[int], err
     mark(session, rest, DONE, "coalesced into the dead-letter entry")
 
 
-def defer(session: Session, ids: list[int], delay: float, error: str, backoff: Backoff) -> int:
-    """Count a failed attempt and back off; rows that used up their attempts go to the
-    dead letter. Returns how many did."""
-    dead = 0
-    when = datetime.now(UTC) + timedelta(seconds=delay)
+def _entities(session: Session, ids: list[int]) -> dict[tuple[str, int], list[OutboxItem]]:
+    by_entity: dict[tuple[str, int], list[OutboxItem]] = {}
     for row in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(ids))):
-        row.attempts += 1
-        row.last_error = error
-        if backoff.exhausted(row.attempts):
-            row.status = DEAD
+        by_entity.setdefault((row.entity_type, row.entity_id), []).append(row)
+    return by_entity
+
+
+def defer(
+    session: Session,
+    ids: list[int],
+    delay: float,
+    error: str,
+    backoff: Backoff,
+    now: datetime | None = None,
+) -> int:
+    """Count a failed attempt and back off. An entity whose rows have been failing for the
+    backoff's horizon since the first failure goes to the dead letter instead (its oldest
+    failure counts for all its rows: the push sends the entity, not a row). Returns how
+    many entities did."""
+    now = now or datetime.now(UTC)
+    dead = 0
+    for (entity_type, entity_id), rows in _entities(session, ids).items():
+        first = min((r.first_failed_at for r in rows if r.first_failed_at), default=now)
+        for row in rows:
+            row.attempts += 1
+            row.last_error, row.first_failed_at = error, first
+            row.status, row.next_attempt_at = PENDING, now + timedelta(seconds=delay)
+        if backoff.expired(first):
+            session.flush()
+            hours = (now - first).total_seconds() / 3600
+            bury(
+                session,
+                entity_type,
+                entity_id,
+                [r.id for r in rows],
+                f"still failing after {hours:.1f} h: {error}",
+            )
             dead += 1
-        else:
-            row.status, row.next_attempt_at = PENDING, when
     return dead
 
 
-def postpone(session: Session, ids: list[int], delay: float, note: str) -> None:
+def postpone(
+    session: Session, ids: list[int], delay: float, note: str, now: datetime | None = None
+) -> None:
     """Wait without counting an attempt: these rows were not what failed, the tracker
     was busy with another row's call (a 429 or 503 stops the whole round)."""
     if ids:
@@ -186,9 +213,43 @@ def postpone(session: Session, ids: list[int], delay: float, note: str) -> None:
             .values(
                 status=PENDING,
                 last_error=note,
-                next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
+                next_attempt_at=(now or datetime.now(UTC)) + timedelta(seconds=delay),
             )
         )
+
+
+def hold_until(
+    session: Session, until: datetime, note: str, backoff: Backoff, now: datetime
+) -> tuple[int, int]:
+    """The breaker is open: every pending row due before `until` waits for it, with no
+    attempt counted. The outage still counts towards the horizon (a row that could not
+    be delivered since then is failing), so a Jira down for longer than the horizon
+    dead-letters what it kept out. Returns (rows held, entities dead-lettered)."""
+    waiting = OutboxItem.status == PENDING
+    session.execute(
+        update(OutboxItem)
+        .where(waiting, OutboxItem.first_failed_at.is_(None), OutboxItem.next_attempt_at <= now)
+        .values(first_failed_at=now)
+    )
+    dead = 0
+    expired = list(
+        session.scalars(
+            select(OutboxItem.id).where(
+                waiting, OutboxItem.first_failed_at <= now - backoff.horizon
+            )
+        )
+    )
+    for (entity_type, entity_id), rows in _entities(session, expired).items():
+        bury(session, entity_type, entity_id, [r.id for r in rows], f"tracker down: {note}")
+        dead += 1
+    held = rowcount(
+        session.execute(
+            update(OutboxItem)
+            .where(waiting, OutboxItem.next_attempt_at < until)
+            .values(next_attempt_at=until, last_error=note)
+        )
+    )
+    return held, dead
 
 
 def retry_dead(session: Session, row_id: int) -> OutboxItem | None:
@@ -196,7 +257,21 @@ def retry_dead(session: Session, row_id: int) -> OutboxItem | None:
     if row is None:
         return None
     row.status, row.attempts, row.next_attempt_at = PENDING, 0, datetime.now(UTC)
+    row.first_failed_at = None
     return row
+
+
+def count_waiting(session: Session) -> dict[str, int]:
+    """For /healthz and /metrics: rows on their way (pending or in a push) and dead."""
+    counts = dict(
+        session.execute(
+            select(OutboxItem.status, func.count())
+            .where(OutboxItem.status.in_([PENDING, PROCESSING, DEAD]))
+            .group_by(OutboxItem.status)
+        ).all()
+    )
+    waiting = counts.get(PENDING, 0) + counts.get(PROCESSING, 0)
+    return {"waiting": waiting, "dead": counts.get(DEAD, 0)}
 
 
 def purge_done(session: Session, older_than: timedelta = timedelta(days=7)) -> int:

@@ -15,7 +15,9 @@ A transient failure (429, 5xx, no answer) ends the round at once: the rows
 whose call failed count an attempt and back off, the others wait as long
 without counting one (`retry.py` says how long). Nothing is retried inside
 the round; the next round searches again before creating. Permanent 4xx go
-to the dead letter.
+to the dead letter, transient failures only after the horizon (`retry.py`).
+Each round tells the shared circuit breaker whether Jira answered
+(`breaker.py`); time comes from the clock handed in.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from . import creates, outbox, updates
+from .breaker import Breaker
 from .connect import SyncContext
 from .items import EntityRef, Item, RowRef, build_items, load_entity
 from .mapping import ENTITY_TYPES
@@ -59,6 +64,7 @@ class DrainReport:
     updated: int = 0
     dead: int = 0
     deferred: int = 0
+    held: int = 0  # rows kept back because the breaker was open
     rounds: int = 0
     skipped: bool = False
     errors: list[str] = field(default_factory=list)
@@ -69,17 +75,29 @@ class DrainReport:
         return (
             f"created {self.created}, adopted {self.adopted}, updated {self.updated}, "
             f"deferred {self.deferred}, dead letter {self.dead}"
+            + (f", held {self.held} (tracker unreachable)" if self.held else "")
         )
 
 
 class Pusher:
     """One round: build items from rows (plus their parents), create, update, settle rows."""
 
-    def __init__(self, ctx: SyncContext, lease: Lease, report: DrainReport) -> None:
+    def __init__(
+        self,
+        ctx: SyncContext,
+        lease: Lease,
+        report: DrainReport,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        probe: bool = False,
+    ) -> None:
         self.ctx, self.lease, self.report = ctx, lease, report
-        self.db = ctx.db
-        self.backoff = Backoff.from_settings(ctx.settings)
+        self.db, self.clock, self.probe = ctx.db, clock, probe
+        self.backoff = Backoff.from_settings(ctx.settings, clock)
+        self.breaker = Breaker.from_settings(ctx.settings, clock)
         self.create_settle = ctx.settings.sync_create_settle_seconds
+        self.answered = False  # the tracker answered a call in this round (even a 4xx)
+        self.down: TrackerError | None = None  # the round ended with the tracker down
         self.items: dict[EntityRef, Item] = {}
         self.failed: set[EntityRef] = set()  # items whose call failed transiently
         self.delay = 0.0  # back-off for the rows of a round that ended early
@@ -119,12 +137,18 @@ class Pusher:
         """One tracker call on behalf of `items`; a transient failure ends the round."""
         self.hold_lease()
         try:
-            return fn()
+            result = fn()
         except TrackerError as exc:
+            if exc.tracker_down:
+                self.down = exc
+            else:
+                self.answered = True
             if not exc.transient:
                 raise
             log.info("tracker busy (%s); ending this round", exc)
             raise Deferred(exc, items) from exc
+        self.answered = True
+        return result
 
     def parent_key(self, item: Item) -> str | None:
         if item.parent is None:
@@ -149,10 +173,22 @@ class Pusher:
             link = session.get(TrackerLink, item.link_id)
             assert link is not None
             link.issue_key, link.issue_id = issue.key, issue.id
+            link.create_unconfirmed_at = None
             link.fields = {**(link.fields or {}), **agreed}
             entity = load_entity(session, item.entity_type, item.entity_id)
             if entity is not None:
                 entity.tracker_key = issue.key
+
+    def unconfirmed(self, items: Sequence[Item]) -> None:
+        """Creates sent for `items` whose outcome we never heard: until the settle window
+        has passed, a search that misses them must not lead to a second create."""
+        now = self.clock()
+        with self.db.sessions() as session, session.begin():
+            for item in items:
+                item.create_unconfirmed_at = now
+                link = session.get(TrackerLink, item.link_id)
+                if link is not None:
+                    link.create_unconfirmed_at = now
 
     def agree(self, item: Item, values: dict[str, Any]) -> None:
         item.agreed.update(values)
@@ -178,33 +214,47 @@ class Pusher:
         delay = max(self.delay, 1.0)  # at least a second: a zero back-off would spin the drain
         with self.db.sessions() as session, session.begin():
             for item in self.items.values():
-                if not item.row_ids:
-                    continue
-                if item.outcome == "done":
-                    outbox.mark(session, item.row_ids, outbox.DONE)
-                    continue
-                if item.outcome == "dead":
-                    outbox.bury(
-                        session,
-                        item.entity_type,
-                        item.entity_id,
-                        item.row_ids,
-                        item.error or "refused",
-                    )
-                    self.report.dead += 1
-                    continue
-                self.report.deferred += 1
-                if item.outcome == "waiting":
-                    self.report.dead += outbox.defer(
-                        session,
-                        item.row_ids,
-                        delay,
-                        "waiting for the parent issue to be created",
-                        self.backoff,
-                    )
-                elif item.ref in self.failed:
-                    self.report.dead += outbox.defer(
-                        session, item.row_ids, delay, item.error or "deferred", self.backoff
-                    )
-                else:
-                    outbox.postpone(session, item.row_ids, delay, item.error or "deferred")
+                # The clock is read per item, as the rows are written: settling a large round
+                # takes a while, so the rows come due spread over that while and the next
+                # rounds are smaller (rebuilding every item of a stalled round each time was
+                # what made the storm test crawl).
+                if item.row_ids:
+                    self._settle_rows(session, item, delay, self.clock())
+            if self.answered:
+                self.breaker.succeeded(session)
+            if self.down is not None:
+                state = self.breaker.failed(session, self.down)
+                if state.state == "open":
+                    log.warning("tracker unreachable (%s); breaker open", self.down)
+            elif self.probe and not self.answered:
+                self.breaker.probe_unused(session)
+
+    def _settle_rows(self, session: Session, item: Item, delay: float, now: datetime) -> None:
+        if item.outcome == "done":
+            outbox.mark(session, item.row_ids, outbox.DONE)
+            return
+        if item.outcome == "dead":
+            outbox.bury(
+                session, item.entity_type, item.entity_id, item.row_ids, item.error or "refused"
+            )
+            self.report.dead += 1
+            return
+        self.report.deferred += 1
+        if item.outcome == "settling" and item.wait_until is not None:
+            wait = max(1.0, (item.wait_until - now).total_seconds())
+            outbox.postpone(session, item.row_ids, wait, item.error or "settling", now)
+        elif item.outcome == "waiting":
+            self.report.dead += outbox.defer(
+                session,
+                item.row_ids,
+                delay,
+                "waiting for the parent issue to be created",
+                self.backoff,
+                now,
+            )
+        elif item.ref in self.failed:
+            self.report.dead += outbox.defer(
+                session, item.row_ids, delay, item.error or "deferred", self.backoff, now
+            )
+        else:
+            outbox.postpone(session, item.row_ids, delay, item.error or "deferred", now)

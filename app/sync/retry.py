@@ -8,6 +8,12 @@ rest. Nothing retries underneath it: the jira client's own retries are off
 first one was created, and crash on a Retry-After given as an HTTP-date),
 RQ does not retry jobs, and the pusher does not loop over a failing call.
 
+A row is given up on (the dead letter) only when the tracker refuses it for good
+(a permanent 4xx) or when it has kept failing for the horizon (default 24
+hours) since its first failure: counting attempts would dead-letter everything
+in a long outage however slowly we retried. Time comes from the clock handed
+in, so tests walk an hour of outage without waiting for it.
+
 The delay itself is tenacity's arithmetic rather than ours: the server's
 Retry-After wins when present (plus a little jitter), otherwise the delay
 grows exponentially with jitter, a random point in the upper half of the
@@ -16,7 +22,8 @@ window, so a fleet of workers does not retry in lock-step after an outage.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from tenacity import RetryCallState, Retrying
@@ -66,11 +73,22 @@ class wait_retry_after(wait_base):  # noqa: N801  (named like tenacity's own str
         return float(self.fallback(retry_state))
 
 
-class Backoff:
-    """The outbox's back-off policy: `delay` for the next try, `exhausted` for the dead letter."""
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, base: float = 1.0, cap: float = 300.0, max_attempts: int = 25) -> None:
-        self.max_attempts = max_attempts
+
+class Backoff:
+    """The outbox's back-off policy: `delay` for the next try, `expired` for the dead letter."""
+
+    def __init__(
+        self,
+        base: float = 1.0,
+        cap: float = 300.0,
+        horizon: float = 86400.0,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.horizon = timedelta(seconds=horizon)
+        self.clock = clock
         # ceiling = min(cap, base * 2^(n-1)); half of it fixed plus up to half at random.
         half = wait_exponential(multiplier=base / 2, max=cap / 2)
         jittered = wait_random_exponential(multiplier=base / 2, max=cap / 2)
@@ -78,8 +96,13 @@ class Backoff:
         self._policy = Retrying(wait=wait_retry_after(cap, half + jittered))
 
     @classmethod
-    def from_settings(cls, s: Settings) -> Backoff:
-        return cls(s.sync_backoff_base_seconds, s.sync_backoff_cap_seconds, s.sync_max_attempts)
+    def from_settings(cls, s: Settings, clock: Callable[[], datetime] = _utcnow) -> Backoff:
+        return cls(
+            s.sync_backoff_base_seconds,
+            s.sync_backoff_cap_seconds,
+            s.sync_dead_letter_horizon_seconds,
+            clock,
+        )
 
     def delay(self, attempt: int, error: TrackerError) -> float:
         """Seconds before attempt `attempt + 1`; `attempt` counts failures so far (>= 1)."""
@@ -88,5 +111,6 @@ class Backoff:
         state.set_exception((type(error), error, error.__traceback__))
         return float(self._policy.wait(state))
 
-    def exhausted(self, attempt: int) -> bool:
-        return attempt >= self.max_attempts
+    def expired(self, first_failed_at: datetime | None) -> bool:
+        """Failing since `first_failed_at` for the whole horizon: time to give up."""
+        return first_failed_at is not None and self.clock() - first_failed_at >= self.horizon

@@ -160,6 +160,7 @@ class RemoteChange:
     state: RemoteState
     touched: frozenset[str] = frozenset()
     actor: UserRef | None = None
+    labels: tuple[str, ...] = ()  # a search hit's labels: how reconcile spots duplicates
 
     @classmethod
     def of_issue(cls, issue: RemoteIssue, now: datetime) -> RemoteChange:
@@ -173,6 +174,7 @@ class RemoteChange:
             (int(when.timestamp() * 1000), 0),
             RemoteState.of(issue),
             frozenset(SYNCED_FIELDS),
+            labels=issue.labels,
         )
 
 
@@ -218,7 +220,16 @@ class TrackerError(Exception):
 
     @property
     def transient(self) -> bool:
-        return self.status is None or self.status == 429 or self.status >= 500
+        """Worth trying again: no answer, a server failure, or a 4xx that says "not now"
+        (408 request timeout, 409 conflict with a concurrent edit, 429 rate limit). Every
+        other 4xx is permanent: the same request will be refused again."""
+        return self.status is None or self.status in (408, 409, 429) or self.status >= 500
+
+    @property
+    def tracker_down(self) -> bool:
+        """What the circuit breaker counts: no answer at all, or a 5xx. A 429 or 408 is the
+        tracker answering (busy), not the tracker being unreachable."""
+        return self.status is None or self.status >= 500
 
     @property
     def outcome_unknown(self) -> bool:
@@ -249,6 +260,10 @@ class Tracker(Protocol):
 
     def find_by_labels(self, labels: Sequence[str]) -> dict[str, RemoteIssue]:
         """Issues carrying any of `labels`, keyed by that label (first wins)."""
+        ...
+
+    def find_all_by_labels(self, labels: Sequence[str]) -> dict[str, list[RemoteIssue]]:
+        """Every issue carrying each of `labels`, duplicates included."""
         ...
 
     def create_issues(self, drafts: Sequence[IssueDraft]) -> list[CreateOutcome]:

@@ -50,6 +50,11 @@ class NoPath(TrackerError):
     def __init__(self, message: str) -> None:
         super().__init__(message, status=409)
 
+    @property
+    def transient(self) -> bool:
+        """409 is otherwise a conflict worth retrying; a missing path stays missing."""
+        return False
+
     def __str__(self) -> str:
         return f"no workflow path: {self.message}"
 

@@ -2,7 +2,8 @@
 
 Faults are honest about side effects: ``429``/``5xx`` reject the request *before* any
 state changes (as a rate limiter or proxy in front of Jira would), while
-``lost_response`` lets the write commit and then loses the answer - the case that
+``400`` is a permanent refusal (a validation error Jira would give the same request
+every time); ``lost_response`` lets the write commit and then loses the answer - the case that
 creates duplicate tickets when a client blindly retries a POST.
 """
 
@@ -17,8 +18,10 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from typing import Literal
 
-FaultKind = Literal["429", "500", "502", "503", "504", "latency", "lost_response"]
-KINDS: frozenset[str] = frozenset({"429", "500", "502", "503", "504", "latency", "lost_response"})
+FaultKind = Literal["400", "429", "500", "502", "503", "504", "latency", "lost_response"]
+KINDS: frozenset[str] = frozenset(
+    {"400", "429", "500", "502", "503", "504", "latency", "lost_response"}
+)
 
 
 @dataclass

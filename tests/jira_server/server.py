@@ -381,6 +381,9 @@ class JiraTestServer:
                     "X-RateLimit-Interval-Seconds": "1",
                 }
             return Reply(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, headers)
+        if fault.kind == "400":
+            errors = {"summary": "Field rejected by a scripted fault."}
+            return Reply(400, {"errorMessages": [], "errors": errors}, headers)
         if fault.kind == "500":
             return Reply(500, {"errorMessages": ["Internal server error"], "errors": {}}, headers)
         title = {

@@ -48,7 +48,18 @@ def test_exponential_with_jitter_and_a_cap() -> None:
         delays = [b.delay(attempt, err) for _ in range(200)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len({round(d, 6) for d in delays}) > 100, "jitter: workers do not retry in step"
-    assert b.exhausted(25) and not b.exhausted(24)
+
+
+def test_rows_die_only_after_the_horizon_since_their_first_failure() -> None:
+    now = [NOW]
+    b = Backoff(base=1, cap=20, horizon=24 * 3600, clock=lambda: now[0])
+    first = NOW
+    for hours in (0, 1, 12, 23.99):
+        now[0] = first + timedelta(hours=hours)
+        assert not b.expired(first), f"not dead after {hours} h, however many attempts"
+    now[0] = first + timedelta(hours=24)
+    assert b.expired(first)
+    assert not b.expired(None), "a row that never failed is never expired"
 
 
 @pytest.mark.parametrize(
@@ -64,7 +75,9 @@ def test_exponential_with_jitter_and_a_cap() -> None:
         (401, False),
         (403, False),
         (404, False),
-        (409, False),
+        (408, True),  # request timeout: the server never read it all
+        (409, True),  # conflict with a concurrent edit: try again later
+        (422, False),
     ],
 )
 def test_only_rate_limits_server_errors_and_network_failures_are_retried(
