@@ -22,9 +22,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import select
@@ -34,6 +35,8 @@ from app.models import Cause, Incident
 
 TEXT_WEIGHT = 0.7
 THRESHOLD = 0.43  # chosen by `python -m app.search.labelled` on the training half
+SLACK = 1e-3  # the array pre-filter keeps a margin; the exact test is on the rounded score
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -65,34 +68,75 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0
 
 
-def scored_pairs(profiles: Sequence[Profile]) -> list[Pair]:
-    """Every (later, earlier) candidate sharing a service and a category, with its score."""
-    if not profiles:
-        return []
-    matrix = _vectors(profiles)
-    by_service: dict[str, list[int]] = defaultdict(list)
+def _blocks(profiles: Sequence[Profile]) -> dict[tuple[str, str], list[int]]:
+    """Candidates share a service and a cause category: one block per (service, category).
+
+    Blocking is exact, not a heuristic: a pair outside every block can never be a
+    repeat, so only the blocks' own squares are ever compared (near-linear in the
+    incidents when services and categories are many, instead of the square of a
+    whole service).
+    """
+    out: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, p in enumerate(profiles):
         for service in p.services:
-            by_service[service].append(i)
-    seen: set[tuple[int, int]] = set()
-    out: list[Pair] = []
-    for members in by_service.values():
-        block = matrix[members]
-        cosines = (block @ block.T).toarray()
-        for a, i in enumerate(members):
-            for b, j in enumerate(members):
-                later, earlier = profiles[i], profiles[j]
-                if earlier.started >= later.started or (i, j) in seen:
-                    continue
-                shared = later.categories & earlier.categories
-                if not shared:
-                    continue
-                seen.add((i, j))
-                out.append(_pair(later, earlier, float(cosines[a, b]), shared))
+            for category in p.categories:
+                out[(service, category)].append(i)
     return out
 
 
-def _pair(later: Profile, earlier: Profile, cosine: float, shared: frozenset[str]) -> Pair:
+def _masks(profiles: Sequence[Profile]) -> tuple[Any, Any]:
+    """Each profile's categories as a bit set and their count, for a vectorised Jaccard."""
+    bits = {c: n for n, c in enumerate(sorted({c for p in profiles for c in p.categories}))}
+    if len(bits) > 63:  # more categories than a word holds: no vectorised Jaccard
+        return None, None
+    masks = np.array([sum(1 << bits[c] for c in p.categories) for p in profiles], np.uint64)
+    return masks, np.array([len(p.categories) for p in profiles], np.int64)
+
+
+def _micros(at: datetime) -> int:
+    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return (at - EPOCH) // timedelta(microseconds=1)
+
+
+def scored_pairs(profiles: Sequence[Profile], min_score: float | None = None) -> list[Pair]:
+    """Every (later, earlier) candidate sharing a service and a category, with its score.
+
+    With `min_score`, only the pairs whose (rounded) score reaches it: the scores of
+    each block are computed as arrays and only the pairs that can reach the bound
+    become `Pair` objects (a report at scale holds its repeats, not every candidate).
+    """
+    if not profiles:
+        return []
+    matrix = _vectors(profiles)
+    started = np.array([_micros(p.started) for p in profiles], np.int64)
+    masks, sizes = _masks(profiles)
+    seen: set[tuple[int, int]] = set()
+    out: list[Pair] = []
+    for members in _blocks(profiles).values():
+        idx = np.array(members, np.int64)
+        cosines = (matrix[idx] @ matrix[idx].T).toarray()
+        later, earlier = np.nonzero(started[idx][:, None] > started[idx][None, :])
+        if min_score is not None and masks is not None:
+            both = np.bitwise_count(masks[idx][later] & masks[idx][earlier]).astype(np.int64)
+            union = sizes[idx][later] + sizes[idx][earlier] - both
+            score = TEXT_WEIGHT * cosines[later, earlier] + (1 - TEXT_WEIGHT) * both / union
+            keep = score >= min_score - SLACK
+            later, earlier = later[keep], earlier[keep]
+        for a, b in zip(later.tolist(), earlier.tolist(), strict=True):
+            i, j = members[a], members[b]
+            if (i, j) in seen:
+                continue
+            seen.add((i, j))
+            pair = _pair(profiles[i], profiles[j], float(cosines[a, b]))
+            if min_score is None or pair.score >= min_score:
+                out.append(pair)
+    return out
+
+
+def _pair(
+    later: Profile, earlier: Profile, cosine: float, shared: frozenset[str] | None = None
+) -> Pair:
+    shared = later.categories & earlier.categories if shared is None else shared
     jaccard = _jaccard(later.categories, earlier.categories)
     score = TEXT_WEIGHT * cosine + (1 - TEXT_WEIGHT) * jaccard
     reasons = (
@@ -105,7 +149,7 @@ def _pair(later: Profile, earlier: Profile, cosine: float, shared: frozenset[str
 
 def repeats(profiles: Sequence[Profile], threshold: float = THRESHOLD) -> list[Pair]:
     """The pairs whose score reaches the threshold, best first."""
-    found = [p for p in scored_pairs(profiles) if p.score >= threshold]
+    found = scored_pairs(profiles, min_score=threshold)
     return sorted(found, key=lambda p: (-p.score, p.incident, p.repeat_of))
 
 
