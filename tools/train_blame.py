@@ -86,7 +86,30 @@ def fit(docs: list[list[str]], y: Sequence[int], c: float) -> tuple[Any, Any]:
 
 
 _STOP = frozenset(
-    "a an the and or of to in on at by for with was were is are be been it this that".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "was",
+        "were",
+        "is",
+        "are",
+        "be",
+        "been",
+        "it",
+        "this",
+        "that",
+    ]
 )
 
 

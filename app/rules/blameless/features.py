@@ -127,8 +127,23 @@ _PRONOUNS = frozenset(
     )
 )
 _NEGATIONS = frozenset(
-    "not no nobody never neither nor none without rather wasn't isn't didn't don't doesn't "
-    "weren't".split()
+    [
+        "not",
+        "no",
+        "nobody",
+        "never",
+        "neither",
+        "nor",
+        "none",
+        "without",
+        "rather",
+        "wasn't",
+        "isn't",
+        "didn't",
+        "don't",
+        "doesn't",
+        "weren't",
+    ]
 )
 _SKIP_SUBJECT, _SKIP_NEGATION = 5, 4  # how many following words a skip-gram reaches
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
