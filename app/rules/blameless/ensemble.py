@@ -22,7 +22,6 @@ from .detector import BlameMatch, find_blame, participants
 from .features import sentences
 from .model import BlameModel, load
 
-
 # The model alone does not decide on a fragment this short (a wrapped line's "once."): one or two
 # words fill the whole tf-idf vector, so a single cue word reads as certainty. Rules still apply.
 _MIN_WORDS = 3
