@@ -46,12 +46,13 @@ def compare(
     embed: bool,
 ) -> dict[str, dict[str, str]]:
     """Print the table and return it (it goes into the model card)."""
-    rules = {"tune": rules_tune, **{k: rule_flags(split[k]) for k in ("holdout", "blind")}}
+    unseen = [k for k in ("holdout", "blind") if split[k]]  # no blind rows until one is written
+    rules = {"tune": rules_tune, **{k: rule_flags(split[k]) for k in unseen}}
     alone_t, _ = choose_threshold([False] * len(oof), oof, gold["tune"])
     union_t, _ = choose_threshold(rules_tune, oof, gold["tune"])
     t, v = chosen
     lr = {"tune": list(oof)}
-    for k in ("holdout", "blind"):
+    for k in unseen:
         lr[k] = [max(model.verdict(*s).score for s in row) for row in units(split[k])]
     table: dict[str, dict[str, Figures]] = {
         "rules (regex table)": {k: figures(rules[k], gold[k]) for k in rules},
@@ -71,7 +72,8 @@ def compare(
             table[f"rules unless emb < {e_v}, or emb (t={e_t})"] = _at(emb, e_t, gold, rules, e_v)
     print(f"{'candidate':<46} {'tune (out-of-fold)':<20} {'holdout':<20} blind")
     for name, row in table.items():
-        print(f"{name:<46} {row['tune']!s:<20} {row['holdout']!s:<20} {row['blind']}")
+        blind = row.get("blind", "n/a (no blind rows)")
+        print(f"{name:<46} {row['tune']!s:<20} {row['holdout']!s:<20} {blind}")
     return {name: {k: str(v) for k, v in row.items()} for name, row in table.items()}
 
 

@@ -35,6 +35,18 @@ def corpus() -> list[Example]:
     return load_corpus()
 
 
+# The former blind sets (v1, v2) were read after they were scored and are holdout now; the next
+# blind set (v3) is written apart from the model and appended after model.blame_lr.0a833164 was
+# frozen. Until it is, the tests that need blind rows are expected to fail (strictly: once the
+# rows are there the mark no longer applies and the tests hold the figures for real).
+_V3_START = 2077  # rows before this are tune or holdout; the blind set is appended after them
+_NO_BLIND_YET = pytest.mark.xfail(
+    condition=not select(load_corpus(), "blind"),
+    reason="no blind rows until the v3 blind set is appended after the model freeze",
+    strict=True,
+)
+
+
 def _kinds(text: str, **kw: object) -> list[str]:
     return [m.kind for m in find_blame(text, **kw)]  # type: ignore[arg-type]
 
@@ -51,20 +63,28 @@ def test_corpus_is_big_and_balanced_enough(corpus: list[Example]) -> None:
     assert len({e.text for e in corpus}) == len(corpus), "duplicate sentences skew the scores"
     contexts = Counter(e.context for e in corpus)
     assert set(contexts) == {"summary", "cause", "timeline", "lesson"}
-    for split in ("tune", "holdout", "blind"):
+    for split in ("tune", "holdout"):
         assert {e.label for e in select(corpus, split)} == {"blameful", "blameless"}, split
-    assert len(select(corpus, "blind")) >= 150
+
+
+@_NO_BLIND_YET
+def test_blind_split_is_big_and_has_both_labels(corpus: list[Example]) -> None:
+    blind = select(corpus, "blind")
+    assert len(blind) >= 150
+    assert {e.label for e in blind} == {"blameful", "blameless"}
 
 
 def test_holdout_is_about_a_quarter_of_each_written_batch(corpus: list[Example]) -> None:
-    # The original 337 rows and the 842 rows of v2 each had a quarter drawn as holdout before
-    # anything was tuned on them; the 80 rows between them are the former blind set (holdout).
-    original, former_blind, v2 = corpus[:337], corpus[497:577], corpus[577:1419]
-    for batch in (original, v2):
+    # The original 337 rows, the 842 rows of v2 and the 462 rows of v3 each had a quarter drawn
+    # as holdout before anything was trained on them; the former blind sets (v1: 80 rows between
+    # the original and v2; v2: the 196 rows after it) are holdout whole.
+    original, v2, v3 = corpus[:337], corpus[577:1419], corpus[1615:_V3_START]
+    former_blind_v1, former_blind_v2 = corpus[497:577], corpus[1419:1615]
+    for batch in (original, v2, v3):
         assert 0.2 <= sum(e.split == "holdout" for e in batch) / len(batch) <= 0.3
-    assert all(e.split == "holdout" for e in former_blind)
-    assert all(e.split == "blind" for e in corpus[1419:])
-    assert not any(e.split == "blind" for e in corpus[:1419])
+    assert all(e.split == "holdout" for e in former_blind_v1 + former_blind_v2)
+    assert not any(e.split == "blind" for e in corpus[:_V3_START])
+    assert all(e.split == "blind" for e in corpus[_V3_START:])
 
 
 @pytest.mark.slow
@@ -84,18 +104,23 @@ def test_rules_alone_point_precisely(corpus: list[Example]) -> None:
     assert rules.precision >= 0.95
 
 
+@_NO_BLIND_YET
 def test_blind_precision(corpus: list[Example]) -> None:
     # Blind rows were written after the model was frozen and are never tuned against; their
     # misses are deliberately not printed here (reading them would turn them into tune data).
-    blind = evaluate(select(corpus, "blind"))
+    rows = select(corpus, "blind")
+    assert len(rows) >= 150
+    blind = evaluate(rows)
     print(format_scores("blind", blind))
     assert blind.precision >= 0.9
 
 
-def test_blind_recall_floor(corpus: list[Example]) -> None:
-    # Measured once on the frozen model: 0.819. This holds the figure against regressions;
-    # issue 11's bar is 0.9 and is not reached yet (said in the README and the issue note).
-    assert evaluate(select(corpus, "blind")).recall >= 0.8
+@_NO_BLIND_YET
+def test_blind_recall(corpus: list[Example]) -> None:
+    # Issue 11's bar. The previous model scored 0.819 on the v2 blind set (now holdout).
+    rows = select(corpus, "blind")
+    assert len(rows) >= 150
+    assert evaluate(rows).recall >= 0.9
 
 
 def test_flagged_blame_gets_its_kind_and_a_phrase(corpus: list[Example]) -> None:

@@ -22,6 +22,10 @@ from .detector import BlameMatch, find_blame, participants
 from .features import sentences
 from .model import BlameModel, load
 
+# The model alone does not decide on a fragment this short (a wrapped line's "once."): one or two
+# words fill the whole tf-idf vector, so a single cue word reads as certainty. Rules still apply.
+_MIN_WORDS = 3
+
 
 def detect(
     text: str,
@@ -45,7 +49,7 @@ def detect(
         inside = [m for m in pointed if sent.start <= m.start < sent.end]
         if inside and score >= veto:
             out += [replace(m, score=score) for m in inside]
-        elif score >= cut:
+        elif score >= cut and len(sent.text.split()) >= _MIN_WORDS:
             verdict = model.verdict(sent.text, names, as_cause)  # the kind head, when needed
             lo, hi = model.point(sent.text, names, as_cause)
             message, suggestion = advice.for_model(verdict.kind, sent.text, as_cause)

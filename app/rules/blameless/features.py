@@ -9,6 +9,10 @@ cannot drift apart and the runtime needs no scikit-learn. Features of one senten
 * ``k:`` word 2- and 3-grams in which role nouns and pronouns are replaced by their class;
 * ``c:`` character 3- to 5-grams inside each word, padded with a space at each end (scikit-
   learn's ``char_wb``), which carry misspellings and inflections ("forgot", "forget", "forgets");
+* ``s:`` skip-grams from a participant, role or pronoun to each of the next five words
+  ("s:xrole>forgot" in "the DBA, tired after a long shift, forgot"), and ``n:`` each of the four
+  words after a negation ("n:fault" in "not anyone's fault"): who did what, and what is denied,
+  across the words in between that no fixed n-gram spans (chosen by grouped cross-validation);
 * ``ctx:`` the statement kind: a cause statement, and a cause statement that names a participant
   (the guideline makes any participant in a cause blame).
 
@@ -122,6 +126,26 @@ _PRONOUNS = frozenset(
         "our",
     )
 )
+_NEGATIONS = frozenset(
+    [
+        "not",
+        "no",
+        "nobody",
+        "never",
+        "neither",
+        "nor",
+        "none",
+        "without",
+        "rather",
+        "wasn't",
+        "isn't",
+        "didn't",
+        "don't",
+        "doesn't",
+        "weren't",
+    ]
+)
+_SKIP_SUBJECT, _SKIP_NEGATION = 5, 4  # how many following words a skip-gram reaches
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 # A sentence ends at . ! ? or a line break, followed by space and something that starts a new
 # one; "e.g." and "v1.2" are not followed by a capital or a digit after a space.
@@ -253,6 +277,7 @@ def gram_names(words: list[str]) -> list[str]:
     classes = ["<s>", *map(word_class, words)]
     if ROLE in classes or PRONOUN in classes:
         out += [g for g, _, _ in class_grams(words)]
+    out += [g for g, _, _ in skip_grams(words)]
     return out
 
 
@@ -277,6 +302,18 @@ def class_grams(words: list[str]) -> Iterator[tuple[str, int, int]]:
                 yield "k:" + " ".join(window), max(i - 1, 0), i - 1 + n
 
 
+def skip_grams(words: list[str]) -> Iterator[tuple[str, int, int]]:
+    """Skip-grams from a person-like word, and after a negation, with the words they cover."""
+    for i, w in enumerate(words):
+        cls = word_class(w)
+        if cls in (PERSON, ROLE, PRONOUN):
+            for j in range(i + 1, min(i + 1 + _SKIP_SUBJECT, len(words))):
+                yield f"s:{cls}>{words[j]}", i, j + 1
+        if w in _NEGATIONS:
+            for j in range(i + 1, min(i + 1 + _SKIP_NEGATION, len(words))):
+                yield f"n:{words[j]}", i, j + 1
+
+
 def context_features(words: list[str], as_cause: bool) -> list[str]:
     if not as_cause:
         return []
@@ -289,6 +326,7 @@ def features(sentence: str, names: tuple[str, ...] = (), as_cause: bool = False)
     seq = words(sentence, names)
     out = [g for g, _, _ in word_grams(seq)]
     out += [g for g, _, _ in class_grams(seq)]
+    out += [g for g, _, _ in skip_grams(seq)]
     for w in seq:
         out += char_grams(w)
     out += context_features(seq, as_cause)

@@ -27,6 +27,7 @@ from .features import (
     class_grams,
     context_features,
     gram_names,
+    skip_grams,
     tokens,
     word_grams,
     words,
@@ -80,6 +81,7 @@ class BlameModel:
     def _features(self, words: list[str], as_cause: bool) -> Counter[str]:
         counts: Counter[str] = Counter(g for g, _, _ in word_grams(words))
         counts.update(g for g, _, _ in class_grams(words))
+        counts.update(g for g, _, _ in skip_grams(words))
         for w in words:
             counts.update(char_grams(w))
         counts.update(context_features(words, as_cause))
@@ -162,7 +164,7 @@ class BlameModel:
             return toks[0].start, toks[-1].end
         share = [0.0] * len(toks)
         rows = self._rows
-        for gram, lo, hi in (*word_grams(words), *class_grams(words)):
+        for gram, lo, hi in (*word_grams(words), *class_grams(words), *skip_grams(words)):
             if gram in vec:
                 covered = range(max(lo, 0), hi)
                 part = vec[gram] * rows[gram][1] / norm / counts[gram] / len(covered)
