@@ -252,6 +252,14 @@ def field_metadata(metas: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def legacy_field_metas(fields: Any) -> list[dict[str, Any]]:
+    """The project-wide createmeta keys its fields by id (older versions name the id only
+    there): the same list of field metas as the per-type endpoint."""
+    if not isinstance(fields, dict):
+        return []
+    return [{**m, "fieldId": m.get("fieldId") or fid} for fid, m in fields.items()]
+
+
 def bulk_outcomes(drafts: Sequence[IssueDraft], data: dict[str, Any]) -> list[CreateOutcome]:
     """POST /issue/bulk's answer (also its 400 when every element failed), per draft."""
     errors = {int(e["failedElementNumber"]): e for e in data.get("errors") or []}
