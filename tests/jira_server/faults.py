@@ -18,7 +18,9 @@ from email.utils import format_datetime
 from typing import Literal
 
 FaultKind = Literal["429", "500", "502", "503", "504", "latency", "lost_response"]
-KINDS: frozenset[str] = frozenset({"429", "500", "502", "503", "504", "latency", "lost_response"})
+KINDS: frozenset[str] = frozenset(
+    {"403", "429", "500", "502", "503", "504", "latency", "lost_response"}
+)
 
 
 @dataclass

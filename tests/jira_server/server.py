@@ -381,6 +381,9 @@ class JiraTestServer:
                     "X-RateLimit-Interval-Seconds": "1",
                 }
             return Reply(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, headers)
+        if fault.kind == "403":  # a bot without the permission (Browse projects, say)
+            msg = "You do not have the permission to see the specified issue."
+            return Reply(403, {"errorMessages": [msg], "errors": {}}, headers)
         if fault.kind == "500":
             return Reply(500, {"errorMessages": ["Internal server error"], "errors": {}}, headers)
         title = {
