@@ -114,6 +114,7 @@ def _created(p: Pusher, item: Item, issue: RemoteIssue, d: IssueDraft) -> None:
     agreed = {k: v for k, v in item.desired.items() if k != "status"}
     agreed["status"] = StatusTarget("new").token()
     agreed["link"] = None  # sent, but agreed only once seen (`links.verify_created`)
+    agreed.setdefault("assignee", None)  # none sent (an owner Jira cannot name): none there
     item.fresh = True
     p.save_key(item, issue, agreed)
     p.report.created += 1

@@ -300,8 +300,8 @@ def rest_fields(fields: dict[str, Any], flavour: Flavour, *, creating: bool) -> 
                 out[name] = {"name": value}
         elif value is None and creating:
             continue  # nothing to say yet; on update, None clears the field
-        elif name == "assignee":
-            out[name] = _user(value, flavour)
+        elif name == "assignee":  # null unassigns, on both flavours
+            out[name] = _user(value, flavour) if value is not None else None
         elif name in ("summary", "duedate"):
             out[name] = value
         elif name.startswith("custom:"):
