@@ -1,20 +1,44 @@
 """`hindsight sync check|push|reconcile|status`: Jira sync by hand.
 
 Each command calls one use case in `app.services.tracker_sync` or
-`app.services.tracker_reconcile` and prints its report.
+`app.services.tracker_reconcile` and prints its report. A Jira that refuses or
+cannot be reached (401, 403, 5xx, a timeout, no such host) is one line on
+stderr and exit status 3 (`JIRA_FAILED`), never a traceback.
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec
 
 import click
 
 from app import runtime
 from app.services import tracker_reconcile, tracker_sync
 from app.settings import Settings
+from app.sync.tracker import TrackerError
 
 from .common import with_settings
 
 NO_JIRA = 2  # exit status when there is nothing to sync with
+JIRA_FAILED = 3  # Jira answered with an error, or did not answer
+P = ParamSpec("P")
+
+
+def jira_errors(command: Callable[P, int]) -> Callable[P, int]:
+    """A Jira failure as one line naming the command and Jira's own words."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> int:
+        try:
+            return command(*args, **kwargs)
+        except TrackerError as exc:
+            name = click.get_current_context().command_path
+            click.echo(f"{name}: Jira failed: {' '.join(str(exc).split())[:500]}", err=True)
+            return JIRA_FAILED
+
+    return run
 
 
 @click.group()
@@ -23,6 +47,7 @@ def sync() -> None:
 
 
 @sync.command()
+@jira_errors
 @with_settings
 def check(settings: Settings) -> int:
     """Validate config/jira.yaml against the live project.
@@ -43,6 +68,7 @@ def check(settings: Settings) -> int:
     is_flag=True,
     help="first queue every incident, postmortem and action not yet in Jira",
 )
+@jira_errors
 @with_settings
 def push(settings: Settings, queue_all: bool) -> int:
     """Push every pending outbox row now.
@@ -65,6 +91,7 @@ def push(settings: Settings, queue_all: bool) -> int:
 @click.option(
     "--full", is_flag=True, help="check every mirrored issue, not just recently updated ones"
 )
+@jira_errors
 @with_settings
 def reconcile(settings: Settings, full: bool) -> int:
     """Apply Jira changes that webhooks missed."""

@@ -33,7 +33,7 @@ from app.domain.vocabulary import ActionStatus
 from app.models import Action
 from app.runtime import Runtime
 from app.sync import connect
-from app.sync.mapping import INBOUND_FIELDS, JiraMapping, desired_fields
+from app.sync.mapping import INBOUND_FIELDS, JiraMapping, desired_fields, user_id
 from app.sync.models import TrackerLink
 from app.sync.tracker import Flavour, RemoteChange, RemoteState, StatusTarget, UserRef
 
@@ -130,7 +130,7 @@ def apply_remote(
         if not known:
             continue
         versions[name] = list(change.version)  # the newest state of this field we have seen
-        if not _remote_wins(ctx, action, name, value, agreed, change.when):
+        if not _remote_wins(ctx, action, name, value, agreed, change):
             continue
         settled.append(name)
         if _set_field(
@@ -138,8 +138,8 @@ def apply_remote(
         ):
             applied.append(name)
     desired = desired_fields(ctx.mapping, ctx.catalog, ctx.flavour, "action", action)
-    for name in settled:
-        agreed[name] = desired[name]
+    for name in settled:  # an assignee Hindsight does not send: agreed as Jira shows it
+        agreed[name] = desired[name] if name in desired else _jira_user(ctx, change.state)
     link.fields, link.versions = agreed, versions
     if not applied:
         return False
@@ -196,14 +196,23 @@ def _remote_wins(
     name: str,
     value: Any,
     agreed: dict[str, Any],
-    event_time: datetime,
+    change: RemoteChange,
 ) -> bool:
     agreed_hs = _agreed_value(ctx, name, agreed)
-    if name in agreed and value == agreed_hs:
+    if name == "assignee" and name in agreed:  # by Jira id: people outside the catalog too
+        unchanged = _jira_user(ctx, change.state) == agreed[name]
+    else:
+        unchanged = name in agreed and value == agreed_hs
+    if unchanged:
         return False  # the tracker shows what we last agreed on: nothing changed there
     local_pending = name in agreed and _current(action, name) != agreed_hs
     # Changed here after the tracker did: our pending push wins.
-    return not (local_pending and action.updated_at and action.updated_at > event_time)
+    return not (local_pending and action.updated_at and action.updated_at > change.when)
+
+
+def _jira_user(ctx: InboundContext, remote: RemoteState) -> str | None:
+    """The assignee's id as Hindsight would send it (account id on Cloud, name on DC)."""
+    return user_id(remote.assignee, ctx.flavour)
 
 
 def _set_field(

@@ -255,7 +255,11 @@ class PushResult:
 
 
 def push_now(runtime: Runtime, *, backfill_first: bool = False) -> PushResult:
-    """`hindsight sync push [--backfill]`: waits for the lease rather than skipping."""
+    """`hindsight sync push [--backfill]`: waits for the lease rather than skipping.
+
+    Asks Jira who Hindsight is first, so a wrong token or an unreachable site is one
+    `TrackerError` for the command to report, not every due row failing alike."""
+    open_context(runtime, refresh=True).close()
     queued = backfill(runtime) if backfill_first else None
     return PushResult(queued, drain(runtime, wait=True))
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from . import links
 from .items import Item
 from .tracker import IssueDraft, Link, RemoteIssue, StatusTarget, TrackerError, UserRef
 
@@ -65,6 +66,7 @@ def _search_then_create(p: Pusher, items: list[Item]) -> None:
     for n in range(0, len(todo), CREATE_CHUNK):
         p.hold_lease()  # the search and each chunk are separate requests
         _create_chunk(p, todo[n : n + CREATE_CHUNK])
+    links.verify_created(p, todo)  # some sites drop links sent in a create
     missing = [i for i in todo if i.issue_key is None and i.outcome is None]
     if missing:  # Jira said "created" without telling us the key: search next time
         p.unconfirmed(missing)
@@ -131,7 +133,8 @@ def draft(p: Pusher, item: Item) -> IssueDraft:
 def _created(p: Pusher, item: Item, issue: RemoteIssue, d: IssueDraft) -> None:
     agreed = {k: v for k, v in item.desired.items() if k != "status"}
     agreed["status"] = StatusTarget("new").token()
-    agreed["link"] = d.link.target if d.link else None
+    agreed["link"] = None  # sent, but agreed only once seen (`links.verify_created`)
+    agreed.setdefault("assignee", None)  # none sent (an owner Jira cannot name): none there
     item.fresh = True
     p.save_key(item, issue, agreed)
     p.report.created += 1

@@ -228,17 +228,21 @@ class JiraTracker:
             yield [payloads.search_change(raw) for raw in page]
 
     def create_metadata(self, issue_type: str) -> dict[str, dict[str, Any]]:
+        """The per-type createmeta (Cloud, DC 8.4+); where that answers 404 (older Server and
+        Data Center), the project-wide `issue/createmeta?expand=projects.issuetypes.fields`."""
         key = "issueTypes" if self.flavour == "cloud" else "values"
-        types = self._rest(
-            "GET", f"issue/createmeta/{self.project}/issuetypes", params={"maxResults": 200}
-        ).get(key, [])
+        try:
+            listing = self._rest(
+                "GET", f"issue/createmeta/{self.project}/issuetypes", params={"maxResults": 200}
+            )
+        except TrackerError as exc:
+            if not exc.not_found:
+                raise
+            return self._legacy_metadata(issue_type)
+        types = listing.get(key, [])
         match = next((t for t in types if t.get("name") == issue_type), None)
         if match is None:
-            names = ", ".join(sorted(str(t.get("name")) for t in types))
-            raise TrackerError(
-                f"issue type {issue_type!r} is not in project {self.project} (has: {names})",
-                status=404,
-            )
+            raise _no_such_type(issue_type, self.project, types)
         fkey = "fields" if self.flavour == "cloud" else "values"
         metas = self._rest(
             "GET",
@@ -246,6 +250,21 @@ class JiraTracker:
             params={"maxResults": 500},
         ).get(fkey, [])
         return payloads.field_metadata(metas)
+
+    def _legacy_metadata(self, issue_type: str) -> dict[str, dict[str, Any]]:
+        raw = self._rest(
+            "GET",
+            "issue/createmeta",
+            params={"projectKeys": self.project, "expand": "projects.issuetypes.fields"},
+        )
+        projects = [p for p in raw.get("projects") or [] if p.get("key") == self.project]
+        if not projects:
+            raise TrackerError(f"project {self.project} is not in the create metadata", status=404)
+        types = projects[0].get("issuetypes") or []
+        match = next((t for t in types if t.get("name") == issue_type), None)
+        if match is None:
+            raise _no_such_type(issue_type, self.project, types)
+        return payloads.field_metadata(payloads.legacy_field_metas(match.get("fields")))
 
     # -- writes ---------------------------------------------------------------------------
     def create_issues(self, drafts: Sequence[IssueDraft]) -> list[CreateOutcome]:
@@ -300,6 +319,13 @@ class JiraTracker:
                 closing()
             except Exception:  # closing must never mask the error that ended the job
                 log.debug("closing the Jira client failed", exc_info=True)
+
+
+def _no_such_type(issue_type: str, project: str, types: list[dict[str, Any]]) -> TrackerError:
+    names = ", ".join(sorted(str(t.get("name")) for t in types))
+    return TrackerError(
+        f"issue type {issue_type!r} is not in project {project} (has: {names})", status=404
+    )
 
 
 def _all_elements_failed(resp: requests.Response) -> bool:

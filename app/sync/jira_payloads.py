@@ -252,6 +252,14 @@ def field_metadata(metas: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def legacy_field_metas(fields: Any) -> list[dict[str, Any]]:
+    """The project-wide createmeta keys its fields by id (older versions name the id only
+    there): the same list of field metas as the per-type endpoint."""
+    if not isinstance(fields, dict):
+        return []
+    return [{**m, "fieldId": m.get("fieldId") or fid} for fid, m in fields.items()]
+
+
 def bulk_outcomes(drafts: Sequence[IssueDraft], data: dict[str, Any]) -> list[CreateOutcome]:
     """POST /issue/bulk's answer (also its 400 when every element failed), per draft."""
     errors = {int(e["failedElementNumber"]): e for e in data.get("errors") or []}
@@ -292,8 +300,8 @@ def rest_fields(fields: dict[str, Any], flavour: Flavour, *, creating: bool) -> 
                 out[name] = {"name": value}
         elif value is None and creating:
             continue  # nothing to say yet; on update, None clears the field
-        elif name == "assignee":
-            out[name] = _user(value, flavour)
+        elif name == "assignee":  # null unassigns, on both flavours
+            out[name] = _user(value, flavour) if value is not None else None
         elif name in ("summary", "duedate"):
             out[name] = value
         elif name.startswith("custom:"):

@@ -145,6 +145,9 @@ class JiraMapping(BaseModel):
     # Done, verified and won't-do actions are mirrored in their final state; false skips
     # closed actions that have no issue yet (an import of old history, say).
     mirror_closed_actions: bool = True
+    # An owner (or facilitator) Hindsight cannot name in Jira (not in the catalog, or no
+    # Jira id there): "leave" the Jira assignee as it is, or "unassign" the issue.
+    owner_without_jira_account: Literal["leave", "unassign"] = "leave"
     defaults: dict[EntityType, dict[str, Any]] = Field(default_factory=dict)
     incident_source: IncidentSource = Field(default_factory=IncidentSource)
 
@@ -342,7 +345,7 @@ def desired_fields(
             ),
             "priority": mapping.severity_priorities.get(incident.severity),
             "duedate": _iso(entity.review_due),
-            "assignee": user_id(owner_ref(catalog, entity.facilitator), flavour),
+            **_assignee(mapping, catalog, flavour, entity.facilitator),
         }
     else:
         fields = {
@@ -355,12 +358,23 @@ def desired_fields(
             ),
             "priority": mapping.jira_priority(entity.priority),
             "duedate": _iso(entity.due_date),
-            "assignee": user_id(owner_ref(catalog, entity.owner), flavour),
+            **_assignee(mapping, catalog, flavour, entity.owner),
         }
     fields["status"] = mapping.status_target(entity_type, entity.status).token()
     for fid, value in custom_values(mapping, entity_type, entity).items():
         fields[f"custom:{fid}"] = value
     return fields
+
+
+def _assignee(
+    mapping: JiraMapping, catalog: Catalog, flavour: Flavour, person: str | None
+) -> dict[str, str | None]:
+    """No person: unassigned. A person with no Jira id: left out under "leave" (nothing
+    to send, so the Jira assignee stays), unassigned under "unassign"."""
+    ident = user_id(owner_ref(catalog, person), flavour) if person else None
+    if person and ident is None and mapping.owner_without_jira_account == "leave":
+        return {}
+    return {"assignee": ident}
 
 
 def _iso(value: date | None) -> str | None:

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from typing import Literal
 
-FaultKind = Literal["400", "429", "500", "502", "503", "504", "latency", "lost_response"]
+FaultKind = Literal["400", "403", "429", "500", "502", "503", "504", "latency", "lost_response"]
 KINDS: frozenset[str] = frozenset(
-    {"400", "429", "500", "502", "503", "504", "latency", "lost_response"}
+    {"400", "403", "429", "500", "502", "503", "504", "latency", "lost_response"}
 )
 
 

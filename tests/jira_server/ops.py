@@ -108,7 +108,7 @@ def create_issue(
     changes = [change(st, CREATED, issue, actor, type_name="issue_created")]
     for body in parsed.comments:
         changes += add_comment(st, actor, issue, body)[1]
-    for type_id, other, other_is_outward in parsed.links:
+    for type_id, other, other_is_outward in [] if st.drop_links_on_create else parsed.links:
         changes += link_from_edit(st, actor, issue, type_id, other, other_is_outward)
     return issue, changes
 

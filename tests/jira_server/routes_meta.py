@@ -114,8 +114,16 @@ def _page(items: list[Any], ctx: Ctx, key: str) -> dict[str, Any]:
     return body
 
 
+def _per_type_createmeta(ctx: Ctx) -> None:
+    """The per-type createmeta endpoints came with Data Center 8.4; older Server and Data
+    Center versions offer only the project-wide one (`issue/createmeta?expand=...`)."""
+    if not ctx.cloud and ctx.settings.dc_version < (8, 4, 0):
+        raise JiraApiError(404, ["null for uri: " + ctx.req.url])
+
+
 @route("issue/createmeta/<project_ref>/issuetypes")
 def createmeta_issuetypes(ctx: Ctx, project_ref: str) -> Reply:
+    _per_type_createmeta(ctx)
     p = ctx.st.project(project_ref)
     types = [render.issue_type(ctx.st.issue_type(t), ctx.view) for t in p.issue_types]
     return Reply(body=_page(types, ctx, "issueTypes" if ctx.cloud else "values"))
@@ -123,6 +131,7 @@ def createmeta_issuetypes(ctx: Ctx, project_ref: str) -> Reply:
 
 @route("issue/createmeta/<project_ref>/issuetypes/<type_id>")
 def createmeta_fields(ctx: Ctx, project_ref: str, type_id: str) -> Reply:
+    _per_type_createmeta(ctx)
     p = ctx.st.project(project_ref)
     if type_id not in p.issue_types:
         raise JiraApiError(404, [f"Issue type with id '{type_id}' does not exist in project."])

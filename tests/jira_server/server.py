@@ -384,6 +384,9 @@ class JiraTestServer:
         if fault.kind == "400":
             errors = {"summary": "Field rejected by a scripted fault."}
             return Reply(400, {"errorMessages": [], "errors": errors}, headers)
+        if fault.kind == "403":  # a bot without the permission (Browse projects, say)
+            msg = "You do not have the permission to see the specified issue."
+            return Reply(403, {"errorMessages": [msg], "errors": {}}, headers)
         if fault.kind == "500":
             return Reply(500, {"errorMessages": ["Internal server error"], "errors": {}}, headers)
         title = {

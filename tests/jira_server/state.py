@@ -64,6 +64,9 @@ class JiraState:
         self.base_url = base_url
         self.catalog = catalog or Catalog()
         self.search_lag_seconds = 0.0  # see `indexed`
+        # Some sites (a create screen without the Linked Issues field, an app, a workflow
+        # post-function) create the issue but silently drop `update.issuelinks`.
+        self.drop_links_on_create = False
         self.users: list[User] = []
         self.users_by_id: dict[str, User] = {}
         for spec in users:

@@ -87,6 +87,11 @@ def test_action_fields_for_cloud_and_data_center() -> None:
     dc = desired_fields(MAPPING, CATALOG, "dc", "action", action)
     assert dc["assignee"] == MAYA.jira_username
     action.owner = "Someone Not In The Catalog"
+    # never sent as a user: left out (Jira's assignee stays), or null under "unassign"
+    assert "assignee" not in desired_fields(MAPPING, CATALOG, "cloud", "action", action)
+    unassign = MAPPING.model_copy(update={"owner_without_jira_account": "unassign"})
+    assert desired_fields(unassign, CATALOG, "cloud", "action", action)["assignee"] is None
+    action.owner = None
     assert desired_fields(MAPPING, CATALOG, "cloud", "action", action)["assignee"] is None
 
 
@@ -261,7 +266,8 @@ def test_create_payload_per_flavour() -> None:
 def test_unsetting_on_update_but_not_on_create() -> None:
     assert rest_fields(
         {"assignee": None, "duedate": None, "priority": None}, "cloud", creating=False
-    ) == {"assignee": {"accountId": None}, "duedate": None}
+    ) == {"assignee": None, "duedate": None}  # null unassigns, on both flavours
+    assert rest_fields({"assignee": None}, "dc", creating=False) == {"assignee": None}
     assert rest_fields({"assignee": None, "duedate": None}, "cloud", creating=True) == {}
 
 

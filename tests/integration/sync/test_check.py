@@ -13,7 +13,7 @@ from app.cli import main
 from app.models import OutboxItem
 from app.runtime import Runtime
 from tests.conftest import ApiClient
-from tests.jira_server import SEVERITY
+from tests.jira_server import SEVERITY, Settings
 
 from .conftest import SyncEnv, cli_env, complete_incident, jira_settings, start_jira
 from .seed import CONFIG_DIR
@@ -92,3 +92,38 @@ def test_data_center_personal_access_token(
     assert {r.user for r in dc_env.srv.requests if r.route.endswith("/myself")} == {
         dc_env.srv.bot.account_id
     }
+
+
+@pytest.mark.parametrize(
+    ("version", "legacy"), [((8, 3, 0), True), ((9, 12, 2), False)], ids=["dc-8.3", "dc-9.12"]
+)
+def test_check_falls_back_to_the_project_wide_createmeta(
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+    version: tuple[int, int, int],
+    legacy: bool,
+) -> None:
+    """Before 8.4 Data Center has no per-type createmeta (404); 9.x has no project-wide one.
+    Either way the check reads the screens, and still names what a screen would reject."""
+    srv = start_jira("dc", settings=Settings(dc_version=version))
+    request.addfinalizer(srv.stop)
+    srv.set_required_fields("Task", [SEVERITY])
+    cli_env(monkeypatch, jira_settings(database_url, srv))
+    assert main(["sync", "check"]) == 1
+    out = capsys.readouterr().out
+    assert f"action: {SEVERITY}: required by Jira (Severity) but Hindsight sends nothing" in out
+    assert "postmortem:" not in out and "incident:" not in out
+    per_type = srv.calls["GET /rest/api/2/issue/createmeta/{projectIdOrKey}/issuetypes"]
+    project_wide = srv.calls["GET /rest/api/2/issue/createmeta"]
+    if legacy:
+        assert per_type == 3 and project_wide == 3, dict(srv.calls)
+        assert all(
+            "projects.issuetypes.fields" in r.query
+            for r in srv.requests
+            if r.route == "/rest/api/2/issue/createmeta"
+        )
+    else:
+        assert project_wide == 0, dict(srv.calls)
+    assert not srv.server_errors
