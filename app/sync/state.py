@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,11 +34,23 @@ def get_value(session: Session, name: str) -> str | None:
 
 
 def set_value(session: Session, name: str, value: str) -> None:
-    row = session.get(SyncState, name)
-    if row is None:
-        session.add(SyncState(name=name, value=value))
-    else:
-        row.value = value
+    """Insert or overwrite in one statement: two workers writing a value that does not
+    exist yet (the first reconcile's `last_run`, say) must not collide on the key."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # another database: read-modify-write
+        row = session.get(SyncState, name)
+        if row is None:
+            session.add(SyncState(name=name, value=value))
+        else:
+            row.value = value
+        return
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(SyncState).values(name=name, value=value)
+    changed = {"value": value, "updated_at": datetime.now(UTC)}
+    session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=changed))
+    cached = session.identity_map.get(session.identity_key(SyncState, name))
+    if cached is not None:  # the statement bypassed the ORM: reread on next access
+        session.expire(cached)
 
 
 def get_json(session: Session, name: str) -> Any:
