@@ -16,12 +16,23 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def conflict_insert(dialect: str) -> Callable[..., Any]:
+    """The dialect's `insert` that offers ON CONFLICT (PostgreSQL and SQLite both do).
+
+    Writers that must not collide on a key (deliveries, notifications, sync state) use one
+    INSERT ... ON CONFLICT statement instead of read-then-insert, which two workers can race.
+    """
+    return sqlite_insert if dialect == "sqlite" else pg_insert
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,10 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Table, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import JobRequest, UnitOfWork
+from app.db import JobRequest, UnitOfWork, conflict_insert
 from app.domain.errors import Conflict, DomainError, NotFound
 from app.domain.vocabulary import DeliveryStatus
 from app.models import WebhookDelivery
@@ -83,9 +81,8 @@ def store_delivery(
 
 def _insert_new(dialect: str) -> Any:
     """The dialect's INSERT ... ON CONFLICT DO NOTHING RETURNING id (PostgreSQL, SQLite)."""
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
     return (
-        insert(_DELIVERIES)
+        conflict_insert(dialect)(_DELIVERIES)
         .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
         .returning(_DELIVERIES.c.id)
     )

@@ -30,12 +30,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.catalog import CHANNELS
-from app.db import JobRequest, UnitOfWork
+from app.db import JobRequest, UnitOfWork, conflict_insert
 from app.domain.errors import Conflict, NotFound
 from app.models import Notification
 from app.notify.email import SmtpChannel
@@ -160,7 +158,7 @@ def queue_many(runtime: Runtime, uow: UnitOfWork, messages: Sequence[Outgoing]) 
             )
     if not rows:
         return
-    insert = sqlite_insert if uow.session.get_bind().dialect.name == "sqlite" else pg_insert
+    insert = conflict_insert(uow.session.get_bind().dialect.name)
     statement = insert(_NOTIFICATIONS).on_conflict_do_nothing(index_elements=["key"])
     uow.session.execute(statement, [{"key": key, **row} for key, row in rows.items()])
     uow.after_commit(NOTIFY_JOB)

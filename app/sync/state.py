@@ -10,12 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import Database
+from app.db import Database, conflict_insert
 from app.models import SyncState
 
 from .models import SyncLease
@@ -36,15 +34,7 @@ def get_value(session: Session, name: str) -> str | None:
 def set_value(session: Session, name: str, value: str) -> None:
     """Insert or overwrite in one statement: two workers writing a value that does not
     exist yet (the first reconcile's `last_run`, say) must not collide on the key."""
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("postgresql", "sqlite"):  # another database: read-modify-write
-        row = session.get(SyncState, name)
-        if row is None:
-            session.add(SyncState(name=name, value=value))
-        else:
-            row.value = value
-        return
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = conflict_insert(session.get_bind().dialect.name)
     stmt = insert(SyncState).values(name=name, value=value)
     changed = {"value": value, "updated_at": datetime.now(UTC)}
     session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=changed))
