@@ -29,11 +29,16 @@ def add(session: Session, entity_type: str, entity_id: int, entity_key: str) -> 
 CLOSED_ACTIONS = ("done", "verified", "wont_do")
 
 
-def _queued(session: Session, entity_type: str) -> set[int]:
+def _queued(session: Session, entity_type: str, ids: list[int]) -> set[int]:
+    """Which of `ids` already have a row on its way (only those ids are read: the whole
+    queue can hold thousands of rows, and this runs on every change of an incident)."""
+    if not ids:
+        return set()
     return set(
         session.scalars(
             select(OutboxItem.entity_id).where(
                 OutboxItem.entity_type == entity_type,
+                OutboxItem.entity_id.in_(ids),
                 OutboxItem.status.in_([PENDING, PROCESSING]),
             )
         )
@@ -52,7 +57,7 @@ def unmirrored(
         pm is not None
         and pm.id is not None
         and pm.tracker_key is None
-        and pm.id not in _queued(session, "postmortem")
+        and not _queued(session, "postmortem", [pm.id])
     ):
         out.append(("postmortem", pm.id, incident.key or ""))
     actions = [
@@ -64,7 +69,7 @@ def unmirrored(
         and (closed_actions or a.status not in CLOSED_ACTIONS)
     ]
     if actions:
-        queued = _queued(session, "action")
+        queued = _queued(session, "action", [a.id for a in actions])
         out += [("action", a.id, a.key or "") for a in actions if a.id not in queued]
     return out
 
