@@ -56,7 +56,21 @@ from app.settings import Settings
 PG_ADMIN_URL = os.environ.get(
     "HINDSIGHT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("HINDSIGHT_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def _redis_url() -> str:
+    """The Redis database the tests may empty: one per pytest-xdist worker (gw0 takes the
+    configured number, gw1 the one below it, ...), so parallel workers never flush each
+    other's queues."""
+    url = os.environ.get("HINDSIGHT_TEST_REDIS", "redis://127.0.0.1:6379/15")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number or 0) - int(worker[2:])}"
+
+
+REDIS_URL = _redis_url()
 BACKENDS = os.environ.get("HINDSIGHT_TEST_BACKENDS", "sqlite,postgresql").split(",")
 
 ADMIN_TOKEN = "admin-token-0123456789abcdef"

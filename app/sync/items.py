@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.models import Action, Incident, Postmortem
 
@@ -75,11 +75,71 @@ def load_entity(
     return None
 
 
+_CHUNK = 500  # ids per IN list: far below every database's limit on bound parameters
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+
+
+def _preload(
+    session: Session, refs: list[EntityRef]
+) -> tuple[dict[EntityRef, TrackerLink], list[object]]:
+    """Load the round's entities, their parents and their links in a few set-wise queries.
+
+    Why: a round over a backlog (a storm, an outage that ended) builds hundreds of items;
+    one `get` plus lazy parent loads plus a link query per entity made a round cost a few
+    round trips per entity, and every retried round paid it again. Loaded objects sit in the
+    session's identity map, so `load_entity` and the parents' relationships cost no query;
+    the map holds objects weakly, so the caller keeps the returned list alive meanwhile.
+    """
+    loaded: list[object] = []
+    ids: dict[str, set[int]] = {"incident": set(), "postmortem": set(), "action": set()}
+    for entity_type, entity_id in refs:
+        if entity_type in ids:
+            ids[entity_type].add(entity_id)
+    for chunk in _chunks(sorted(ids["action"])):
+        for action in session.scalars(
+            select(Action)
+            .where(Action.id.in_(chunk))
+            .options(selectinload(Action.incident).selectinload(Incident.postmortem))
+        ):
+            loaded.append(action)
+            ids["incident"].add(action.incident_id)
+            if action.incident.postmortem is not None:
+                ids["postmortem"].add(action.incident.postmortem.id)
+    for chunk in _chunks(sorted(ids["postmortem"])):
+        for pm in session.scalars(
+            select(Postmortem)
+            .where(Postmortem.id.in_(chunk))
+            .options(selectinload(Postmortem.incident))
+        ):
+            loaded.append(pm)
+            ids["incident"].add(pm.incident_id)
+    for chunk in _chunks(sorted(ids["incident"])):
+        session.scalars(
+            select(Incident)
+            .where(Incident.id.in_(chunk))
+            .options(selectinload(Incident.postmortem))
+        ).all()
+    links: dict[EntityRef, TrackerLink] = {}
+    for entity_type, wanted in ids.items():
+        for chunk in _chunks(sorted(wanted)):
+            for link in session.scalars(
+                select(TrackerLink).where(
+                    TrackerLink.entity_type == entity_type, TrackerLink.entity_id.in_(chunk)
+                )
+            ):
+                links[(entity_type, link.entity_id)] = link
+    return links, loaded
+
+
 def build_items(session: Session, ctx: SyncContext, rows: list[RowRef]) -> dict[EntityRef, Item]:
     """Items for the rows' entities and their parents; rows of vanished entities are done."""
     rows_by_entity: dict[EntityRef, list[RowRef]] = {}
     for row in rows:
         rows_by_entity.setdefault((row.entity_type, row.entity_id), []).append(row)
+    links, _loaded = _preload(session, list(rows_by_entity))
     items: dict[EntityRef, Item] = {}
     wanted = list(rows_by_entity)
     seen: set[EntityRef] = set()
@@ -101,7 +161,7 @@ def build_items(session: Session, ctx: SyncContext, rows: list[RowRef]) -> dict[
                 "the Jira issue was deleted; not re-created",
             )
             continue
-        item = _item(session, ctx, entity, ref[0], own)  # type: ignore[arg-type]
+        item = _item(session, ctx, entity, ref[0], own, links.get(ref))  # type: ignore[arg-type]
         items[ref] = item
         wanted.extend(_parents(entity))
     return items
@@ -132,15 +192,11 @@ def _item(
     entity: Incident | Postmortem | Action,
     entity_type: EntityType,
     rows: list[RowRef],
+    link: TrackerLink | None,
 ) -> Item:
     mapping = ctx.mapping
     key = entity.incident.key if isinstance(entity, Postmortem) else entity.key
     label = mapping.entity_label(entity_type, key or f"{entity_type}-{entity.id}")
-    link = session.scalar(
-        select(TrackerLink).where(
-            TrackerLink.entity_type == entity_type, TrackerLink.entity_id == entity.id
-        )
-    )
     if link is None:
         link = TrackerLink(
             entity_type=entity_type,

@@ -223,6 +223,18 @@ def postpone(
         )
 
 
+def postpone_many(session: Session, waits: list[tuple[list[int], datetime, str]]) -> None:
+    """`postpone` for many entities at once, each with its own time and note: one
+    executemany by primary key instead of an UPDATE per entity at the end of a round."""
+    params = [
+        {"id": row_id, "status": PENDING, "last_error": note, "next_attempt_at": at}
+        for ids, at, note in waits
+        for row_id in ids
+    ]
+    if params:
+        session.execute(update(OutboxItem), params)
+
+
 def hold_until(
     session: Session, until: datetime, note: str, backoff: Backoff, now: datetime
 ) -> tuple[int, int]:

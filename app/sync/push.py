@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -101,6 +101,10 @@ class Pusher:
         self.items: dict[EntityRef, Item] = {}
         self.failed: set[EntityRef] = set()  # items whose call failed transiently
         self.delay = 0.0  # back-off for the rows of a round that ended early
+        self.cut_short = False  # a transient failure ended the round before all was tried
+        # rows that wait without counting an attempt: (row ids, due again at, note), written
+        # in one statement when the round settles
+        self._waits: list[tuple[list[int], datetime, str]] = []
         # (issue type, status id or "initial") -> what the workflow offers from there
         self.offered: dict[tuple[str, str], list[TransitionOption]] = {}
 
@@ -203,6 +207,7 @@ class Pusher:
 
     # .. outcomes ...............................................................................
     def _defer_rest(self, d: Deferred) -> None:
+        self.cut_short = True
         for item in self.items.values():
             if item.outcome is None:
                 item.outcome, item.error = "deferred", str(d.error)
@@ -220,6 +225,7 @@ class Pusher:
                 # what made the storm test crawl).
                 if item.row_ids:
                     self._settle_rows(session, item, delay, self.clock())
+            outbox.postpone_many(session, self._waits)
             if self.answered:
                 self.breaker.succeeded(session)
             if self.down is not None:
@@ -242,7 +248,7 @@ class Pusher:
         self.report.deferred += 1
         if item.outcome == "settling" and item.wait_until is not None:
             wait = max(1.0, (item.wait_until - now).total_seconds())
-            outbox.postpone(session, item.row_ids, wait, item.error or "settling", now)
+            self._wait(item, now + timedelta(seconds=wait), "settling")
         elif item.outcome == "waiting":
             self.report.dead += outbox.defer(
                 session,
@@ -257,4 +263,7 @@ class Pusher:
                 session, item.row_ids, delay, item.error or "deferred", self.backoff, now
             )
         else:
-            outbox.postpone(session, item.row_ids, delay, item.error or "deferred", now)
+            self._wait(item, now + timedelta(seconds=delay), "deferred")
+
+    def _wait(self, item: Item, until: datetime, default_note: str) -> None:
+        self._waits.append((item.row_ids, until, item.error or default_note))

@@ -233,7 +233,7 @@ def test_two_worker_processes_evaluate_independently(
     app = create_app(make_settings(database_url, redis_url=redis_url))
     rt = runtime(app)
     try:
-        _wait(lambda: len(Worker.all(connection=conn)) == 2, 30, "two workers to register")
+        _wait(lambda: len(Worker.all(connection=conn)) == 2, 90, "two workers to register")
         keys = [import_document(rt, _document(n), actor="test") for n in range(8)]
         api = ApiClient(app.test_client())
         for key in keys[::3]:

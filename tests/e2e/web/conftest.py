@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,17 +48,22 @@ def axe_source() -> str:
         npm = shutil.which("npm")
         if npm is None:
             pytest.fail("npm is needed to fetch axe-core from the npm registry")
+        # Packed into a directory of this process's own and renamed into place, so parallel
+        # test workers fetching it at once never read a half-written file.
+        own = Path(tempfile.mkdtemp(dir=AXE_CACHE))
         packed = subprocess.run(
-            [npm, "pack", AXE_VERSION, "--silent", "--pack-destination", str(AXE_CACHE)],
+            [npm, "pack", AXE_VERSION, "--silent", "--pack-destination", str(own)],
             capture_output=True,
             text=True,
             timeout=180,
             check=True,
         ).stdout.split()[-1]
-        with tarfile.open(AXE_CACHE / packed) as tar:
+        with tarfile.open(own / packed) as tar:
             member = tar.extractfile("package/axe.min.js")
             assert member is not None, "axe-core's package has no axe.min.js"
-            script.write_bytes(member.read())
+            (own / "axe.min.js").write_bytes(member.read())
+        os.replace(own / "axe.min.js", script)
+        shutil.rmtree(own, ignore_errors=True)
     return script.read_text(encoding="utf-8")
 
 
