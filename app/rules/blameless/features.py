@@ -147,38 +147,6 @@ _NEGATIONS = frozenset(
 )
 _SKIP_SUBJECT, _SKIP_NEGATION = 5, 4  # how many following words a skip-gram reaches
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
-# A sentence ends at . ! ? or a line break, followed by space and something that starts a new
-# one; "e.g." and "v1.2" are not followed by a capital or a digit after a space.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'\u201c(\[]?[A-Z0-9])|\n+")
-
-
-@dataclass(frozen=True, slots=True)
-class Sentence:
-    """One sentence of a text and where it sits in it."""
-
-    start: int
-    end: int
-    text: str
-
-
-def sentences(text: str) -> list[Sentence]:
-    """The sentences of ``text`` with their offsets; blank pieces are dropped."""
-    out: list[Sentence] = []
-    pos = 0
-    for m in _SENTENCE_END.finditer(text):
-        _add(out, text, pos, m.start())
-        pos = m.end()
-    _add(out, text, pos, len(text))
-    return out
-
-
-def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
-    piece = text[start:end]
-    stripped = piece.strip()
-    if not stripped:
-        return
-    lead = len(piece) - len(piece.lstrip())
-    out.append(Sentence(start + lead, start + lead + len(stripped), stripped))
 
 
 def person_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
