@@ -17,7 +17,10 @@ def _texts(text: str) -> list[str]:
 
 
 def test_a_wrapped_paragraph_is_joined_before_it_is_split() -> None:
-    text = "On Black Friday the orders-db primary\nrebooted after a memory error. Escalation\ntook 36 minutes."
+    text = (
+        "On Black Friday the orders-db primary\nrebooted after a memory error. Escalation\n"
+        "took 36 minutes."
+    )
     assert _texts(text) == [
         "On Black Friday the orders-db primary\nrebooted after a memory error.",
         "Escalation\ntook 36 minutes.",
@@ -88,9 +91,12 @@ def test_a_phrase_found_in_a_wrapped_sentence_points_into_the_original() -> None
 
 
 def test_a_wrapped_sentence_is_judged_as_the_sentence_it_is() -> None:
-    # Scored line by line, "rebooted the orders-db primary" alone is a fragment; joined, the
-    # sentence is a system fact and the next one names nobody.
-    joined = "An uncorrectable memory error rebooted the orders-db primary and Patroni promoted the replica."
-    wrapped = joined.replace(" rebooted", "\nrebooted").replace(" promoted", "\npromoted")
+    # Line by line, each piece would be scored as a fragment of its own; joined, the model sees
+    # the one sentence, and a blameful sentence wrapped anywhere is still found whole.
+    joined = "The contractor was careless and pushed the untested firewall change to every site."
+    wrapped = joined.replace(" and", "\nand").replace(" firewall", "\n  firewall")
     assert [s.text.split() for s in sentences(wrapped)] == [joined.split()]
-    assert detect(wrapped) == detect(joined) == []
+    [m] = detect(wrapped)
+    [n] = detect(joined)
+    assert (m.kind, m.start, m.end) == (n.kind, n.start, n.end)
+    assert wrapped[m.start : m.end] == m.phrase
