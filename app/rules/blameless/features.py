@@ -255,8 +255,10 @@ def gram_names(words: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def word_class(word: str) -> str:
-    """The class a word counts as in ``k:`` n-grams: a participant, a role, a pronoun, itself."""
+    """The class a word counts as in ``k:`` n-grams: a participant, a role, a pronoun, itself
+    (memoised: every sentence asks it of each word several times, and words repeat)."""
     if word.startswith(PERSON):
         return PERSON
     if word in _ROLES or word.removesuffix("'s") in _ROLES:
