@@ -7,7 +7,9 @@ Run from the repo root::
 
 Misses are only listed for the split you ask for, so tuning can be done on the ``tune`` rows without
 reading holdout or blind failures (which would silently turn them into training data). ``blind``
-rows were written after the last rule change; they are the honest estimate for unseen phrasing.
+rows are written by someone apart from the model and appended after it is frozen; they are the
+honest estimate for unseen phrasing. Between a blind set being folded into training and the next
+one being appended the blind split is empty, and its line says "not measured".
 """
 
 from __future__ import annotations
@@ -175,6 +177,9 @@ def evaluate(examples: Sequence[Example], detector: Detector = detect) -> Scores
 
 
 def format_scores(name: str, scores: Scores) -> str:
+    if scores.total == 0:
+        # An empty split has no figure: say so rather than print a vacuous P=1.000 R=1.000.
+        return f"{name:<8} n=0    no rows: not measured"
     kind = f"{scores.kind_agree}/{scores.tp}" if scores.tp else "n/a"
     return (
         f"{name:<8} n={scores.total:<4} P={scores.precision:.3f} R={scores.recall:.3f} "

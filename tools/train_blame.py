@@ -32,9 +32,10 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedGroupKFold  # noqa: E402
 
 from app.rules.blameless import detector  # noqa: E402
-from app.rules.blameless.features import features, sentences, words  # noqa: E402
+from app.rules.blameless.features import features, words  # noqa: E402
 from app.rules.blameless.model import FORMAT, MODEL_FILE, BlameModel  # noqa: E402
 from app.rules.blameless.rule import KINDS  # noqa: E402
+from app.rules.blameless.sentences import sentences  # noqa: E402
 from tests.blameless_eval import CORPUS_PATH, Example, load_corpus, select  # noqa: E402
 
 OUT = ROOT / "app" / "rules" / "blameless" / MODEL_FILE

@@ -164,11 +164,6 @@ def _incident_06(d: Demo) -> tuple[set[tuple[str, str]], Callable[[], None]]:
     }, fix
 
 
-# The planted blame of the first demo incident, as its finding quotes it. The current blame
-# model also flags neutral sentences of that incident (issue 11); the test then checks that
-# this one is cleared and reports the rest as an expected failure.
-PLANTED_BLAME = "DBA failed"
-
 PLANTED = [_incident_01, _incident_02, _incident_03, _incident_04, _incident_05, _incident_06]
 
 
@@ -184,7 +179,6 @@ def test_demo_incidents_show_their_planted_findings_and_fixes_clear_them(
     committed_api: ApiClient, demo_keys: list[str]
 ) -> None:
     api = committed_api
-    known: list[str] = []
     for key, planted_in in zip(demo_keys, PLANTED, strict=True):
         demo = Demo(api, key)
         planted, fix = planted_in(demo)
@@ -192,19 +186,5 @@ def test_demo_incidents_show_their_planted_findings_and_fixes_clear_them(
         assert planted <= before, (key, planted - before)
         fix()
         after = demo.findings()
-        left = planted & after
-        if key == demo_keys[0] and left == {("language.individual_blame", key)}:
-            rows = api.get(f"/api/v1/incidents/{key}/findings").json
-            texts = " ".join(f["message"] for f in rows if f["rule"] == "language.individual_blame")
-            if PLANTED_BLAME not in texts:  # the planted sentence is cleared; others are flagged
-                known.append(key)
-                left = set()
-        assert not left, (key, left)
+        assert not planted & after, (key, planted & after)
         assert len(after) > 0  # the rest of the story (overdue work, obligations) is still there
-    if known:
-        # Every other planted finding above was checked and cleared; only this is open.
-        pytest.xfail(
-            f"{known[0]}: model.blame_lr.0a833164 flags neutral sentences the earlier model did"
-            " not (e.g. 'Escalation from the checkout on-call to the database on-call took a"
-            " further 36 minutes', score 0.88): false positives, issue 11"
-        )

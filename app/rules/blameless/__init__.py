@@ -28,8 +28,9 @@ behind the API findings both call):
 A sentence is blame when a rule matches in it or the model scores it at the threshold
 (``language.threshold`` in ``config/policy.yaml``). Measured against
 ``tests/unit/data/blameless_corpus.yaml`` by ``python -m tests.blameless_eval``: on the holdout
-rows with a model trained on tune alone, precision 0.913, recall 0.907 (the rules alone: 0.972 /
-0.654); the v3 blind figure is measured once the blind set is appended (see the README).
+rows with a model trained on tune alone, precision 0.904, recall 0.941 (the rules alone: 0.975 /
+0.627); the blind figure is measured once the fresh blind set (v4) is appended (see the README).
+Text is cut into sentences by :mod:`.sentences` (a paragraph's wrapped lines are joined).
 Treat a clean result as "nothing that reads as blame to this detector", not as proof.
 """
 

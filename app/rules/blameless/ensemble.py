@@ -19,8 +19,8 @@ from dataclasses import replace
 
 from . import advice
 from .detector import BlameMatch, find_blame, participants
-from .features import sentences
 from .model import BlameModel, load
+from .sentences import sentences
 
 # The model alone does not decide on a fragment this short (a wrapped line's "once."): one or two
 # words fill the whole tf-idf vector, so a single cue word reads as certainty. Rules still apply.
