@@ -34,6 +34,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, or_, select, text, update
@@ -42,7 +43,7 @@ from sqlalchemy.orm import Session
 from app.db import UnitOfWork
 from app.domain.vocabulary import ActionStatus
 from app.models import Action, Escalation, Incident, Waiver
-from app.rules.follow_through import Subject, plan, regulatory_cadence, waiver_fingerprints
+from app.rules.follow_through import Step, Subject, plan, regulatory_cadence, waiver_fingerprints
 from app.rules.policy import Obligation, Policy
 from app.runtime import Runtime, current
 from app.sync import state
@@ -154,25 +155,18 @@ def _write_lock(session: Session) -> None:
 
 
 def _candidates(session: Session, now: datetime, ids: list[int]) -> Sequence[Row[Any]]:
-    """The chunk's actions, still open and still due (read again under the write lock)."""
+    """The chunk's actions, still open and still due (read again under the write lock): only
+    what planning needs; the rest is read for the actions that take a step (`_details`)."""
     rows: Sequence[Row[Any]] = session.execute(  # type: ignore[assignment]
         select(
             Action.id,
             Action.key,
             Action.incident_id,
-            Action.title,
-            Action.owner,
-            Action.team,
             Action.due_date,
             Action.last_activity_at,
             Action.compliance_rule,
             Action.escalation_level,
             Incident.key.label("incident_key"),
-            Incident.services,
-            Incident.detected_at,
-            Incident.started_at,
-            Incident.resolved_at,
-            Incident.created_at,
         )
         .join(Incident, Incident.id == Action.incident_id)
         .where(
@@ -183,6 +177,33 @@ def _candidates(session: Session, now: datetime, ids: list[int]) -> Sequence[Row
         .order_by(Action.id)
     ).all()
     return rows
+
+
+def _clocks(session: Session, incident_ids: set[int]) -> dict[int, Any]:
+    """The clock starts of the incidents whose actions carry a regulatory obligation."""
+    if not incident_ids:
+        return {}
+    query = select(
+        Incident.id,
+        Incident.detected_at,
+        Incident.started_at,
+        Incident.resolved_at,
+        Incident.created_at,
+    ).where(Incident.id.in_(incident_ids))
+    return {row.id: row for row in session.execute(query)}
+
+
+def _details(session: Session, rows: list[Row[Any]]) -> list[SimpleNamespace]:
+    """The planned rows of the actions taking a step, with what the message and routing need."""
+    if not rows:
+        return []
+    query = (
+        select(Action.id, Action.title, Action.owner, Action.team, Incident.services)
+        .join(Incident, Incident.id == Action.incident_id)
+        .where(Action.id.in_([r.id for r in rows]))
+    )
+    more = {r.id: r._asdict() for r in session.execute(query)}
+    return [SimpleNamespace(**{**r._asdict(), **more[r.id]}) for r in rows]
 
 
 def _chunk(
@@ -199,8 +220,8 @@ def _chunk(
     waived = _waivers(session, {r.incident_id for r in rows}, now)
     ladder = tuple((s.to, s.after_days) for s in policy.deadlines.escalation)
     obligations = {o.id: o for obs in policy.compliance.obligations.values() for o in obs}
-    updates = []
-    batch = StepBatch(runtime, uow, now)
+    clocks = _clocks(session, {r.incident_id for r in rows if r.compliance_rule in obligations})
+    updates, due = [], []
     for row in rows:
         report.examined += 1
         ob = obligations.get(row.compliance_rule or "")
@@ -210,19 +231,16 @@ def _chunk(
             again = min([now + RECHECK, *lapses])
             updates.append({"b_id": row.id, "b_next": again, "b_level": 0})
             continue
-        subject = _subject(row, ob, policy)
+        subject = _subject(row, ob, clocks.get(row.incident_id), policy)
         steps = plan(subject, ladder, policy.deadlines.stale_after_days, policy.follow_through, now)
         level = row.escalation_level
         if steps.due is not None and (row.id, steps.due.key) not in taken:
-            batch.add(row, steps.due, facts_for(runtime, row, steps.due, subject.regulatory_due_at))
+            due.append((row, steps.due, subject))
             level = steps.due.level or level
         elif steps.due is None:
             level = 0
         updates.append({"b_id": row.id, "b_next": steps.next_at or now + RECHECK, "b_level": level})
-    batch.write()
-    report.reminders += batch.reminders
-    report.escalations += batch.escalated
-    report.priority_bumps += batch.bumps
+    _take(runtime, uow, due, now, report)
     session.execute(
         update(_ACTIONS)
         .where(_ACTIONS.c.id == bindparam("b_id"))
@@ -235,6 +253,24 @@ def _chunk(
     )
 
 
+def _take(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    due: list[tuple[Row[Any], Step, Subject]],
+    now: datetime,
+    report: SweepReport,
+) -> None:
+    """Write the chunk's steps together (`StepBatch`)."""
+    batch = StepBatch(runtime, uow, now)
+    full = _details(uow.session, [row for row, _, _ in due])
+    for row, (_, step, subject) in zip(full, due, strict=True):
+        batch.add(row, step, facts_for(runtime, row, step, subject.regulatory_due_at))
+    batch.write()
+    report.reminders += batch.reminders
+    report.escalations += batch.escalated
+    report.priority_bumps += batch.bumps
+
+
 def _waivers(session: Session, incident_ids: set[int], now: datetime) -> dict[str, datetime | None]:
     """Waivers in force at `now` that stop a ladder: fingerprint -> when it lapses (or never)."""
     query = select(Waiver.fingerprint, Waiver.expires_at).where(
@@ -245,13 +281,15 @@ def _waivers(session: Session, incident_ids: set[int], now: datetime) -> dict[st
     return {fingerprint: lapses for fingerprint, lapses in session.execute(query)}
 
 
-def _subject(row: Row[Any], ob: Obligation | None, policy: Policy) -> Subject:
+def _subject(
+    row: Row[Any], ob: Obligation | None, clock: Row[Any] | None, policy: Policy
+) -> Subject:
     """The action as the ladder sees it; an obligation's deadline is its clock start (as the
     compliance policy reads it) plus its hours, and its repeats scale with that clock."""
-    if ob is None:
+    if ob is None or clock is None:
         return Subject(row.due_date, row.last_activity_at)
     for name in (ob.starts, "detected_at", "started_at", "created_at"):
-        start = getattr(row, name)
+        start = getattr(clock, name)
         if start is not None:
             every = regulatory_cadence(
                 policy.follow_through.regulatory, ob.hours, ob.repeat_every_hours
