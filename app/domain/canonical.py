@@ -18,6 +18,7 @@ back hash alike.
 
 from __future__ import annotations
 
+import json
 import math
 from decimal import Decimal
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
@@ -31,11 +32,42 @@ class NotCanonical(ValueError):
     """A value JSON cannot carry faithfully (NaN, infinity, a non-string key, an object)."""
 
 
+# json's own C writer, for values where it writes exactly the canonical form (`_plain`).
+_PLAIN = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
 def canonical(value: Any) -> bytes:
     """The canonical UTF-8 bytes of a JSON value (dict, list, str, number, bool, None)."""
+    if _plain(value):
+        return _PLAIN.encode(value).encode("utf-8")
+    return written(value)
+
+
+def written(value: Any) -> bytes:
+    """`canonical`, always by this module's own writer (the reference the fast path matches)."""
     out: list[str] = []
     _write(value, out)
     return "".join(out).encode("utf-8")
+
+
+def _plain(value: Any) -> bool:
+    """Only strings, integers below 1e21, booleans, null, lists and objects with ASCII keys.
+
+    For these json's writer gives the canonical bytes: ASCII keys sort alike by code
+    point and by UTF-16 unit, such integers are plain digits either way, and strings
+    are escaped by the same `encode_basestring`. Floats, Decimals and other keys take
+    the full writer. (An audit entry is nearly always plain: this is most of its cost.)
+    """
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -SAFE < value < SAFE
+    if kind is dict:
+        return all(type(k) is str and k.isascii() and _plain(v) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(_plain(v) for v in value)
+    return False
 
 
 def _write(value: Any, out: list[str]) -> None:

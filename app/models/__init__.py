@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models; import from here, not from the submodules."""
 
+from . import follow_up as _follow_up  # noqa: F401  (listeners that keep follow_up_at honest)
 from .action import Action, ActionStatusChange, ActionValidation, action_causes
 from .base import Base, utcnow
 from .follow import Escalation, Notification, ScheduleRun

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, event
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -74,13 +74,6 @@ class Action(Base):
         order_by="ActionValidation.id",
         lazy="selectin",
     )
-
-
-@event.listens_for(Action.due_date, "set")
-def _due_date_moved(target: Action, value: object, old: object, _initiator: object) -> None:
-    """A moved due date may bring a reminder forward: let the next sweep measure it again."""
-    if value != old:
-        target.follow_up_at = None
 
 
 class ActionStatusChange(Base):

@@ -5,7 +5,10 @@ its due instant, last activity and the policy, and gets back the step due
 now (if any) and when the next one falls due. The ladder's rungs (owner,
 team lead, director) are the deadlines policy's, so the finding and the
 sweep agree on who is next; regulatory obligations (GDPR, HIPAA, Reg SCI)
-run on their own clock, in hours, from the obligation's exact deadline.
+run on their own clock, in hours, from the obligation's exact deadline, and
+repeat at a cadence that scales with that clock (`regulatory_cadence`): a
+72-hour GDPR notice is chased every few hours, a 60-day HIPAA notice every
+few days.
 
 Only the latest step due is taken: a sweep that was down for a week sends
 the rung the action has reached, not every rung it passed. Each step has a
@@ -45,7 +48,10 @@ _REGULATORY_LADDER = (
 class RegulatoryFollowThrough(_Strict):
     remind_before_hours: float = Field(default=24, ge=0)
     escalation: tuple[RegulatoryStep, ...] = _REGULATORY_LADDER
+    # The top rung repeats every `repeat_fraction` of the obligation's clock, never more
+    # often than `repeat_every_hours`; an obligation's own `repeat_every_hours` wins.
     repeat_every_hours: float = Field(default=4, gt=0)
+    repeat_fraction: float = Field(default=0.1, ge=0, le=1)
 
     @field_validator("escalation")
     @classmethod
@@ -77,6 +83,22 @@ class Subject:
     due_date: date | None
     last_activity_at: datetime
     regulatory_due_at: datetime | None = None
+    regulatory_every: timedelta | None = None  # the obligation's repeat cadence
+
+
+def regulatory_cadence(
+    policy: RegulatoryFollowThrough, clock_hours: float, own_hours: float | None = None
+) -> timedelta:
+    """How often the top rung repeats for an obligation with a clock of `clock_hours`.
+
+    The obligation's own cadence if policy gives one; else `repeat_fraction` of its
+    clock, but never more often than `repeat_every_hours`: with the defaults (a tenth,
+    at least 4 h) Reg SCI's 1 h and 24 h notices repeat every 4 h, GDPR's 72 h every
+    7.2 h, HIPAA's 60 days every 6 days.
+    """
+    if own_hours is not None:
+        return timedelta(hours=own_hours)
+    return timedelta(hours=max(policy.repeat_every_hours, policy.repeat_fraction * clock_hours))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +162,8 @@ def steps_for(
         ]
         times = [due + timedelta(hours=s.after_hours) for s in reg.escalation]
         regulatory = tuple(s.to for s in reg.escalation)
-        return out + _rungs(regulatory, times, "G", basis), timedelta(hours=reg.repeat_every_hours)
+        every = subject.regulatory_every or timedelta(hours=reg.repeat_every_hours)
+        return out + _rungs(regulatory, times, "G", basis), every
     every = timedelta(days=policy.repeat_every_days)
     out = []
     first_overdue: datetime | None = None

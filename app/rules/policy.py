@@ -195,6 +195,9 @@ class Obligation(_Strict):
     priority: Priority = Priority.P0
     success_criteria: str = Field(min_length=1)
     validation_method: str = Field(min_length=1)
+    # how often the escalation repeats at the top once the deadline passed (hours); unset:
+    # a fraction of the clock (follow_through.regulatory.repeat_fraction, see there)
+    repeat_every_hours: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _one_window(self) -> Obligation:

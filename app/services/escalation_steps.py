@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, insert
+from sqlalchemy import Table, insert
 
 from app import audit
 from app.db import UnitOfWork
@@ -52,7 +52,7 @@ class StepBatch:
     escalated: int = 0
     bumps: int = 0
 
-    def add(self, row: Row[Any], step: Step, facts: Facts) -> None:
+    def add(self, row: Any, step: Step, facts: Facts) -> None:
         """Record the step (an escalation row), its notification and its audit entry."""
         words = compose(step, facts, self.now)
         who, team = facts.recipient, facts.team
@@ -141,7 +141,7 @@ class StepBatch:
         self.bumps += 1
 
 
-def recipient(runtime: Runtime, row: Row[Any], step: Step) -> tuple[str | None, str | None]:
+def recipient(runtime: Runtime, row: Any, step: Step) -> tuple[str | None, str | None]:
     """Who the step goes to (owner, team lead or director, from the catalog) and the team."""
     catalog = runtime.catalog
     team = catalog.team(row.team) or catalog.team_for_services(list(row.services or []))
@@ -152,9 +152,7 @@ def recipient(runtime: Runtime, row: Row[Any], step: Step) -> tuple[str | None, 
     return (team.lead if step.rung == "team_lead" else team.director), team.name
 
 
-def facts_for(
-    runtime: Runtime, row: Row[Any], step: Step, regulatory_due: datetime | None
-) -> Facts:
+def facts_for(runtime: Runtime, row: Any, step: Step, regulatory_due: datetime | None) -> Facts:
     who, team = recipient(runtime, row, step)
     return Facts(
         row.key or "",

@@ -10,17 +10,31 @@ the row sends its notifications, in the same transaction. One sweep runs at
 a time (a lease), in chunks, each its own transaction; a chunk's steps are
 written together, a few statements per chunk (`escalation_steps.StepBatch`).
 
+`follow_up_at` is only an index of when to look: the rules decide who and
+why at each look. It is cleared whenever what it was worked out from moves:
+the due date, the action's obligation or its incident's clock start
+(`app/models/follow_up.py`), a withdrawn waiver (`findings.unwaive`), and the
+follow-through policy itself: the sweep keeps the fingerprint of the policy
+its plans were made under (`sync_state` "follow-through.policy"), and when
+the policy changes it clears every open action's `follow_up_at` in one
+UPDATE, so the next sweep measures them all again under the new policy.
+
 Stops: an action that is done, verified or won't do is no longer open; a
 waiver (with its reason) of the action's overdue or stale finding, or of its
-regulatory obligation's overdue finding, stops its ladder too.
+regulatory obligation's overdue finding, stops its ladder too, while it is
+in force (a waiver that lapses lets the ladder go on, looked at again when
+it lapses).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, or_, select, text, update
@@ -29,8 +43,8 @@ from sqlalchemy.orm import Session
 from app.db import UnitOfWork
 from app.domain.vocabulary import ActionStatus
 from app.models import Action, Escalation, Incident, Waiver
-from app.rules.follow_through import Subject, plan, waiver_fingerprints
-from app.rules.policy import Obligation
+from app.rules.follow_through import Step, Subject, plan, regulatory_cadence, waiver_fingerprints
+from app.rules.policy import Obligation, Policy
 from app.runtime import Runtime, current
 from app.sync import state
 
@@ -40,6 +54,7 @@ log = logging.getLogger(__name__)
 OPEN = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value, ActionStatus.BLOCKED.value)
 CHUNK = 2000
 LEASE = "follow-through"
+PLANNED_UNDER = "follow-through.policy"  # sync_state: fingerprint of the policy plans follow
 RECHECK = timedelta(days=1)  # a waived ladder is looked at again daily (the waiver may go)
 STOPPING_RULES = ("deadlines.overdue", "deadlines.stale", "compliance.overdue")
 _ACTIONS = cast(Table, Action.__table__)  # Core, for one executemany per chunk
@@ -65,14 +80,18 @@ class SweepReport:
 def sweep(runtime: Runtime, *, now: datetime) -> SweepReport:
     """Take every step due at `now` (the caller's clock: the schedule's, or a test's)."""
     report = SweepReport()
-    with runtime.db.sessions() as session:  # most sweeps find nothing due: one read, no lease
-        if not due_ids(session, now, limit=1):
+    fingerprint = policy_fingerprint(runtime.policy)
+    with runtime.db.sessions() as session:  # most sweeps find nothing due: two reads, no lease
+        replan = state.get_value(session, PLANNED_UNDER) != fingerprint
+        if not replan and not due_ids(session, now, limit=1):
             return report
     lease = state.Lease(runtime.db, LEASE, 600)
     if not lease.acquire():
         report.skipped = True
         return report
     try:
+        if replan:
+            _forget_plans(runtime, fingerprint)
         with runtime.db.sessions() as session:
             ids = due_ids(session, now)
         for start in range(0, len(ids), CHUNK):
@@ -85,6 +104,34 @@ def sweep(runtime: Runtime, *, now: datetime) -> SweepReport:
     finally:
         lease.release()
     return report
+
+
+def policy_fingerprint(policy: Policy) -> str:
+    """What every stored `follow_up_at` was worked out from, besides the action itself."""
+    obligations = {
+        o.id: [o.hours, o.starts, o.repeat_every_hours]
+        for obs in policy.compliance.obligations.values()
+        for o in obs
+    }
+    basis = {
+        "ladder": [[s.to, s.after_days] for s in policy.deadlines.escalation],
+        "stale_after_days": policy.deadlines.stale_after_days,
+        "follow_through": policy.follow_through.model_dump(mode="json"),
+        "obligations": obligations,
+    }
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
+
+
+def _forget_plans(runtime: Runtime, fingerprint: str) -> None:
+    """The policy moved: every open action is measured again (one UPDATE, under the lease)."""
+    with runtime.uow() as uow:
+        uow.session.execute(
+            update(_ACTIONS)
+            .where(_ACTIONS.c.status.in_(OPEN), _ACTIONS.c.follow_up_at.is_not(None))
+            .values(follow_up_at=None, updated_at=_ACTIONS.c.updated_at)
+        )
+        state.set_value(uow.session, PLANNED_UNDER, fingerprint)
+        uow.commit()
 
 
 def due_ids(session: Session, now: datetime, limit: int | None = None) -> list[int]:
@@ -108,25 +155,18 @@ def _write_lock(session: Session) -> None:
 
 
 def _candidates(session: Session, now: datetime, ids: list[int]) -> Sequence[Row[Any]]:
-    """The chunk's actions, still open and still due (read again under the write lock)."""
+    """The chunk's actions, still open and still due (read again under the write lock): only
+    what planning needs; the rest is read for the actions that take a step (`_details`)."""
     rows: Sequence[Row[Any]] = session.execute(  # type: ignore[assignment]
         select(
             Action.id,
             Action.key,
             Action.incident_id,
-            Action.title,
-            Action.owner,
-            Action.team,
             Action.due_date,
             Action.last_activity_at,
             Action.compliance_rule,
             Action.escalation_level,
             Incident.key.label("incident_key"),
-            Incident.services,
-            Incident.detected_at,
-            Incident.started_at,
-            Incident.resolved_at,
-            Incident.created_at,
         )
         .join(Incident, Incident.id == Action.incident_id)
         .where(
@@ -137,6 +177,33 @@ def _candidates(session: Session, now: datetime, ids: list[int]) -> Sequence[Row
         .order_by(Action.id)
     ).all()
     return rows
+
+
+def _clocks(session: Session, incident_ids: set[int]) -> dict[int, Any]:
+    """The clock starts of the incidents whose actions carry a regulatory obligation."""
+    if not incident_ids:
+        return {}
+    query = select(
+        Incident.id,
+        Incident.detected_at,
+        Incident.started_at,
+        Incident.resolved_at,
+        Incident.created_at,
+    ).where(Incident.id.in_(incident_ids))
+    return {row.id: row for row in session.execute(query)}
+
+
+def _details(session: Session, rows: list[Row[Any]]) -> list[SimpleNamespace]:
+    """The planned rows of the actions taking a step, with what the message and routing need."""
+    if not rows:
+        return []
+    query = (
+        select(Action.id, Action.title, Action.owner, Action.team, Incident.services)
+        .join(Incident, Incident.id == Action.incident_id)
+        .where(Action.id.in_([r.id for r in rows]))
+    )
+    more = {r.id: r._asdict() for r in session.execute(query)}
+    return [SimpleNamespace(**{**r._asdict(), **more[r.id]}) for r in rows]
 
 
 def _chunk(
@@ -150,38 +217,30 @@ def _chunk(
             select(Escalation.action_id, Escalation.step).where(Escalation.action_id.in_(ids))
         )
     }
-    waived = set(
-        session.scalars(
-            select(Waiver.fingerprint).where(
-                Waiver.incident_id.in_({r.incident_id for r in rows}),
-                Waiver.rule.in_(STOPPING_RULES),
-            )
-        )
-    )
+    waived = _waivers(session, {r.incident_id for r in rows}, now)
     ladder = tuple((s.to, s.after_days) for s in policy.deadlines.escalation)
     obligations = {o.id: o for obs in policy.compliance.obligations.values() for o in obs}
-    updates = []
-    batch = StepBatch(runtime, uow, now)
+    clocks = _clocks(session, {r.incident_id for r in rows if r.compliance_rule in obligations})
+    updates, due = [], []
     for row in rows:
         report.examined += 1
         ob = obligations.get(row.compliance_rule or "")
         entity = f"{row.incident_key}/{ob.id}" if ob else None
-        if waived and waived & waiver_fingerprints(row.key or "", entity):
-            updates.append({"b_id": row.id, "b_next": now + RECHECK, "b_level": 0})
+        if waived and (stops := waived.keys() & waiver_fingerprints(row.key or "", entity)):
+            lapses = [at for f in stops if (at := waived[f]) is not None]
+            again = min([now + RECHECK, *lapses])
+            updates.append({"b_id": row.id, "b_next": again, "b_level": 0})
             continue
-        subject = Subject(row.due_date, row.last_activity_at, _regulatory_due(row, ob))
+        subject = _subject(row, ob, clocks.get(row.incident_id), policy)
         steps = plan(subject, ladder, policy.deadlines.stale_after_days, policy.follow_through, now)
         level = row.escalation_level
         if steps.due is not None and (row.id, steps.due.key) not in taken:
-            batch.add(row, steps.due, facts_for(runtime, row, steps.due, subject.regulatory_due_at))
+            due.append((row, steps.due, subject))
             level = steps.due.level or level
         elif steps.due is None:
             level = 0
         updates.append({"b_id": row.id, "b_next": steps.next_at or now + RECHECK, "b_level": level})
-    batch.write()
-    report.reminders += batch.reminders
-    report.escalations += batch.escalated
-    report.priority_bumps += batch.bumps
+    _take(runtime, uow, due, now, report)
     session.execute(
         update(_ACTIONS)
         .where(_ACTIONS.c.id == bindparam("b_id"))
@@ -194,15 +253,51 @@ def _chunk(
     )
 
 
-def _regulatory_due(row: Row[Any], ob: Obligation | None) -> datetime | None:
-    """The obligation's exact deadline: its clock start (as the compliance policy reads it)."""
-    if ob is None:
-        return None
+def _take(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    due: list[tuple[Row[Any], Step, Subject]],
+    now: datetime,
+    report: SweepReport,
+) -> None:
+    """Write the chunk's steps together (`StepBatch`)."""
+    batch = StepBatch(runtime, uow, now)
+    full = _details(uow.session, [row for row, _, _ in due])
+    for row, (_, step, subject) in zip(full, due, strict=True):
+        batch.add(row, step, facts_for(runtime, row, step, subject.regulatory_due_at))
+    batch.write()
+    report.reminders += batch.reminders
+    report.escalations += batch.escalated
+    report.priority_bumps += batch.bumps
+
+
+def _waivers(session: Session, incident_ids: set[int], now: datetime) -> dict[str, datetime | None]:
+    """Waivers in force at `now` that stop a ladder: fingerprint -> when it lapses (or never)."""
+    query = select(Waiver.fingerprint, Waiver.expires_at).where(
+        Waiver.incident_id.in_(incident_ids),
+        Waiver.rule.in_(STOPPING_RULES),
+        or_(Waiver.expires_at.is_(None), Waiver.expires_at > now),
+    )
+    return {fingerprint: lapses for fingerprint, lapses in session.execute(query)}
+
+
+def _subject(
+    row: Row[Any], ob: Obligation | None, clock: Row[Any] | None, policy: Policy
+) -> Subject:
+    """The action as the ladder sees it; an obligation's deadline is its clock start (as the
+    compliance policy reads it) plus its hours, and its repeats scale with that clock."""
+    if ob is None or clock is None:
+        return Subject(row.due_date, row.last_activity_at)
     for name in (ob.starts, "detected_at", "started_at", "created_at"):
-        start = getattr(row, name)
+        start = getattr(clock, name)
         if start is not None:
-            return start + timedelta(hours=ob.hours)  # type: ignore[no-any-return]
-    return None
+            every = regulatory_cadence(
+                policy.follow_through.regulatory, ob.hours, ob.repeat_every_hours
+            )
+            return Subject(
+                row.due_date, row.last_activity_at, start + timedelta(hours=ob.hours), every
+            )
+    return Subject(row.due_date, row.last_activity_at)
 
 
 def sweep_job(now_iso: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from app import audit
 from app.domain.errors import Conflict, Forbidden, NotFound, field_error
 from app.domain.people import Principal
 from app.domain.vocabulary import ParticipantRole
-from app.models import Finding, Incident, Waiver
+from app.models import Action, Finding, Incident, Waiver
 from app.rules.permissions import waiver_refusal
 from app.runtime import Runtime
 from app.schemas.findings import FindingRead
@@ -203,4 +203,11 @@ def unwaive(runtime: Runtime, key: str, finding_id: int, principal: Principal) -
             },
         )
         uow.session.delete(waiver)
+        # A waiver may have been holding a ladder back: its actions are looked at again.
+        uow.session.execute(
+            update(Action)
+            .where(Action.incident_id == incident.id, Action.follow_up_at.is_not(None))
+            .values(follow_up_at=None, updated_at=Action.updated_at)
+            .execution_options(synchronize_session=False)
+        )
         uow.commit()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.canonical import NotCanonical, canonical, number
+from app.domain.canonical import NotCanonical, canonical, number, written
 
 # RFC 8785 appendix B (IEEE 754 doubles and their ECMAScript serialisation)
 RFC8785_NUMBERS = [
@@ -104,3 +104,28 @@ def test_every_double_reads_back_as_itself_and_as_its_integer(value: float) -> N
     if value.is_integer():
         # JSONB keeps json.dumps' decimal exactly and hands an integral one back as an integer
         assert number(int(Decimal(json.dumps(value)))) == text
+
+
+_JSON_KEYS = st.text(max_size=6) | st.sampled_from(["a", "B", "\u20ac", "\U0001f600", "\ufb33"])
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**22), max_value=10**22)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_JSON_KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+def test_the_fast_path_writes_exactly_what_the_full_writer_writes(value: object) -> None:
+    assert canonical(value) == written(value)
+
+
+def test_the_fast_path_leaves_what_json_would_write_differently_to_the_full_writer() -> None:
+    assert canonical({"\U0001f600": 1, "\ufb33": 2}) == written({"\U0001f600": 1, "\ufb33": 2})
+    assert (
+        canonical({"n": 10**21, "f": 1e16, "z": -0.0}) == b'{"f":10000000000000000,"n":1e+21,"z":0}'
+    )
+    assert canonical({"t": (1, "x")}) == b'{"t":[1,"x"]}'

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.rules.follow_through import FollowThroughPolicy, Subject, plan
+from app.rules.follow_through import FollowThroughPolicy, Subject, plan, regulatory_cadence
 from app.rules.policy import PolicyError, interval_seconds, parse_policy
 
 LADDER = (("owner", 0), ("team_lead", 7), ("director", 21))
@@ -92,3 +92,33 @@ def test_policy_file_reads_follow_through_and_schedule() -> None:
         parse_policy("schedule: {reevaluate: soon}\n")
     with pytest.raises(PolicyError, match="bump_priority_at"):
         parse_policy("follow_through: {bump_priority_at: [0]}\n")
+
+
+def test_regulatory_repeats_scale_with_the_obligation_clock() -> None:
+    reg = POLICY.regulatory  # defaults: a tenth of the clock, at least every 4 hours
+    assert regulatory_cadence(reg, 1) == timedelta(hours=4)  # Reg SCI immediate notice
+    assert regulatory_cadence(reg, 72) == timedelta(hours=7.2)  # GDPR
+    assert regulatory_cadence(reg, 60 * 24) == timedelta(days=6)  # HIPAA
+    assert regulatory_cadence(reg, 60 * 24, own_hours=48) == timedelta(hours=48)
+    deadline = datetime(2027, 3, 4, 15, 30, tzinfo=UTC)
+    every = regulatory_cadence(reg, 60 * 24)
+    subject = Subject(deadline.date(), FRESH, regulatory_due_at=deadline, regulatory_every=every)
+
+    def step(hours: float) -> str | None:
+        s = plan(subject, LADDER, 14, POLICY, deadline + timedelta(hours=hours)).due
+        return s.key.partition("@")[0] if s else None
+
+    assert step(16) == "G3" and step(12 + 143) == "G3"
+    assert step(12 + 144) == "G3R1" and step(12 + 288) == "G3R2"
+    assert plan(subject, LADDER, 14, POLICY, deadline + timedelta(hours=13)).next_at == (
+        deadline + timedelta(hours=12 + 144)
+    )
+
+
+def test_policy_reads_regulatory_cadences() -> None:
+    policy = parse_policy(
+        "follow_through: {regulatory: {repeat_every_hours: 2, repeat_fraction: 0.25}}\n"
+    )
+    assert regulatory_cadence(policy.follow_through.regulatory, 72) == timedelta(hours=18)
+    with pytest.raises(PolicyError, match="repeat_fraction"):
+        parse_policy("follow_through: {regulatory: {repeat_fraction: 2}}\n")
