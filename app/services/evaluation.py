@@ -23,7 +23,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy import bindparam, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -336,11 +336,15 @@ def store_findings(session: Session, incident: Incident, findings: list[FindingD
         for name, value in _columns(current).items():
             if getattr(row, name) != value:
                 setattr(row, name, value)
-    for fingerprint, draft in wanted.items():
-        if fingerprint not in kept:
-            session.add(
-                Finding(incident_id=incident.id, fingerprint=fingerprint, **_columns(draft))
-            )
+    new = [
+        {"incident_id": incident.id, "fingerprint": fingerprint, **_columns(draft)}
+        for fingerprint, draft in wanted.items()
+        if fingerprint not in kept
+    ]
+    if new:
+        # One executemany for the new rows (nothing reads their ids here): the ORM's
+        # unit of work sent one INSERT ... RETURNING per finding on SQLite.
+        session.execute(insert(Finding), new)
 
 
 def _columns(draft: FindingDraft) -> dict[str, Any]:
