@@ -23,7 +23,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy import bindparam, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -37,7 +37,7 @@ from app.rules.policy import Policy
 from app.rules.snapshot import to_view
 from app.runtime import Runtime, current
 from app.schemas.actions import ActionCreate
-from app.search.index import reindex_incident
+from app.search.index import documents_of, reindex_incident
 from app.settings import Settings
 
 from .common import load_incident
@@ -121,18 +121,23 @@ def evaluate_and_store(
             return None
         seen = _stamp(session, incident_id)
         outcome = dry_run(session, incident, ctx)
+        docs = documents_of(incident)  # what the view was built from: read once
     with runtime.uow() as uow:
-        incident = lock_incident(uow.session, incident_id)
-        if incident is None:
+        if not _lock(uow.session, incident_id):
             return None
         stamp = _stamp(uow.session, incident_id)
         if outcome.changes or stamp != seen:
-            outcome = evaluate_in_session(uow, incident, ctx, runtime.settings)
+            locked = lock_incident(uow.session, incident_id)
+            assert locked is not None  # held since _lock: it cannot have gone
+            outcome = evaluate_in_session(uow, locked, ctx, runtime.settings)
+            # The knowledge base follows every write with the evaluation, not inside the
+            # request: a search may lag a write by the background queue's delay, no more.
+            reindex_incident(uow.session, incident_id)
         else:
+            # Nothing landed since the read (every write moves the stamp): the findings and
+            # the search documents of that read are current.
             store_findings(uow.session, incident, outcome.findings)
-        # The knowledge base follows every write with the evaluation, not inside the
-        # request: a search may lag a write by the background queue's delay, no more.
-        reindex_incident(uow.session, incident_id)
+            reindex_incident(uow.session, incident_id, docs)
         if stamp is not None:
             # Cleared only up to what this evaluation saw: a later write keeps its request.
             uow.session.execute(
@@ -151,11 +156,23 @@ def _stamp(session: Session, incident_id: int) -> datetime | None:
     )
 
 
+def _lock(session: Session, incident_id: int) -> bool:
+    """`lock_incident` without loading the row: False when the incident is gone."""
+    if session.get_bind().dialect.name == "sqlite":
+        result = session.execute(_SQLITE_LOCK, {"id": incident_id})
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+    locked = session.scalar(
+        select(Incident.id).where(Incident.id == incident_id).with_for_update(key_share=True)
+    )
+    return locked is not None
+
+
+_SQLITE_LOCK = text("UPDATE incidents SET title = title WHERE id = :id")
+
+
 def lock_incident(session: Session, incident_id: int) -> Incident | None:
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            text("UPDATE incidents SET title = title WHERE id = :id"), {"id": incident_id}
-        )
+        session.execute(_SQLITE_LOCK, {"id": incident_id})
         return session.get(Incident, incident_id, populate_existing=True)
     # FOR NO KEY UPDATE: a write to this incident inserting rows that refer to it (its
     # pending evaluation, a timeline event) takes KEY SHARE for the foreign key, which
@@ -319,11 +336,15 @@ def store_findings(session: Session, incident: Incident, findings: list[FindingD
         for name, value in _columns(current).items():
             if getattr(row, name) != value:
                 setattr(row, name, value)
-    for fingerprint, draft in wanted.items():
-        if fingerprint not in kept:
-            session.add(
-                Finding(incident_id=incident.id, fingerprint=fingerprint, **_columns(draft))
-            )
+    new = [
+        {"incident_id": incident.id, "fingerprint": fingerprint, **_columns(draft)}
+        for fingerprint, draft in wanted.items()
+        if fingerprint not in kept
+    ]
+    if new:
+        # One executemany for the new rows (nothing reads their ids here): the ORM's
+        # unit of work sent one INSERT ... RETURNING per finding on SQLite.
+        session.execute(insert(Finding), new)
 
 
 def _columns(draft: FindingDraft) -> dict[str, Any]:
