@@ -16,8 +16,9 @@ from typing import Any, Literal, Protocol
 
 Flavour = Literal["cloud", "dc", "local"]
 ChangeKind = Literal["created", "updated", "deleted", "other"]
-# The fields whose tracker-side changes flow back into Hindsight (actions only), by
-# neutral name; resolution travels with status.
+# The fields whose tracker-side changes flow back into Hindsight, by neutral name (an
+# action takes all four; `mapping.INBOUND_FIELDS` says which each entity takes);
+# resolution travels with status.
 SYNCED_FIELDS: tuple[str, ...] = ("status", "assignee", "duedate", "priority")
 
 
