@@ -233,6 +233,14 @@ class TrackerError(Exception):
         return self.status is None or self.status >= 500
 
     @property
+    def refuses_credentials(self) -> bool:
+        """401 or 403: Jira refuses who we are (a revoked or rotated token) or what we may do
+        (a bot that lost a permission). A problem of the whole connection, not of the row
+        being pushed: the outbox drain treats it like an outage (it counts towards the
+        breaker, and no row is dead-lettered or charged an attempt for it)."""
+        return self.status in (401, 403)
+
+    @property
     def outcome_unknown(self) -> bool:
         """The request may have been carried out: no answer, or a proxy/server failure.
         429 and 503 are refusals before any work, so they do not count."""
