@@ -104,7 +104,7 @@ def reconcile(settings: Settings, full: bool) -> int:
 @sync.command()
 @with_settings
 def status(settings: Settings) -> int:
-    """Count outbox rows and webhook deliveries by status."""
+    """Count outbox rows and webhook deliveries by status; show the tracker's breaker."""
     counts = tracker_sync.status(runtime.build(settings))
     click.echo(
         "outbox:     " + (", ".join(f"{s} {n}" for s, n in counts.outbox.items()) or "empty")
@@ -113,7 +113,24 @@ def status(settings: Settings) -> int:
     click.echo("deliveries: " + (deliveries or "none"))
     missing = ", ".join(f"{t} {n}" for t, n in counts.not_mirrored.items() if n)
     click.echo("not in Jira yet: " + (missing or "nothing"))
+    if counts.tracker is not None:
+        for line in _tracker_lines(counts.tracker):
+            click.echo(line)
     return 0
+
+
+def _tracker_lines(health: tracker_sync.TrackerHealth) -> list[str]:
+    """What /healthz says under checks.tracker, for people."""
+    state = "reachable" if health.reachable else "UNREACHABLE"
+    lines = [f"tracker:    {state}, breaker {health.breaker}"]
+    if health.since:
+        lines.append(f"  unreachable since: {health.since}")
+    if health.retry_at and not health.reachable:
+        lines.append(f"  next probe at:     {health.retry_at}")
+    if health.last_error:
+        lines.append(f"  last error:        {' '.join(health.last_error.split())}")
+    lines.append(f"  outbox waiting {health.waiting}, dead {health.dead}")
+    return lines
 
 
 def _jira_configured(settings: Settings) -> bool:

@@ -133,7 +133,7 @@ def update_postmortem(
         for name, value in values.items():
             setattr(postmortem, name, value)
         if data.status is not None:
-            _move(uow.session, incident, postmortem, data.status)
+            move_postmortem(uow.session, incident, postmortem, data.status)
         old, new = changed(before, snapshot(postmortem))
         if new:
             audit.record(
@@ -153,9 +153,11 @@ def update_postmortem(
 _LISTS = ("went_well", "went_wrong", "lucky", "lessons")
 
 
-def _move(
+def move_postmortem(
     session: Session, incident: Incident, postmortem: Postmortem, new: PostmortemStatus
 ) -> None:
+    """One status change inside the caller's transaction (PATCH and Jira sync-in): the
+    workflow's check, then, for a publish, the rules gate. Raises `Conflict`."""
     try:
         check_postmortem_transition(PostmortemStatus(postmortem.status), new)
     except TransitionError as exc:

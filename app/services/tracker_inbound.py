@@ -2,8 +2,9 @@
 
 The receiver stores the delivery (unique on its identifier) and answers; the
 job claims it, has the adapter read it as a `RemoteChange`, ignores what
-Hindsight's own Jira account did or what concerns no mirrored action, and
-hands the rest to `tracker_apply.apply_remote`.
+Hindsight's own Jira account did or what concerns no mirrored issue, and
+hands the rest (action, postmortem and incident issues alike) to
+`tracker_apply.apply_remote`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from app.sync.tracker import RemoteChange, UserRef
 
 from . import deliveries, jira_intake
 from .tracker_apply import SOURCE, InboundContext, apply_remote, flag_deleted, inbound_context
+from .tracker_targets import target_for
 
 
 def process_delivery_job(delivery_id: int) -> None:
@@ -63,21 +65,22 @@ def _process(
     link = _find_link(uow.session, change)
     if link is None and (issue := jira_intake.incident_issue(payload)) is not None:
         return jira_intake.apply_issue(uow, issue)  # an incident run in Jira
-    if link is None or link.entity_type != "action":
-        return ignored, "not a Hindsight action issue"
-    action = uow.session.get(Action, link.entity_id)
-    if action is None:
-        return ignored, "the action no longer exists"
+    if link is None:
+        return ignored, "not a Hindsight issue"
+    target = target_for(uow.session, link.entity_type, link.entity_id)
+    if target is None:
+        return ignored, f"the {link.entity_type} no longer exists"
     who = _who(change.actor)
     if change.kind == "deleted":
-        flag_deleted(uow, action, link, who)
+        if not isinstance(target.entity, Action):  # nothing to flag: it stays in Hindsight
+            return ignored, f"the {link.entity_type}'s issue was deleted; Hindsight keeps it"
+        flag_deleted(uow, target.entity, link, who)
         return DeliveryStatus.PROCESSED, None
     if change.kind != "updated":
         return ignored, f"an issue {change.kind} event does not change synced fields"
-    if not change.touched:
+    if not change.touched & set(target.fields):
         return ignored, "no synced field changed"
-    applied = apply_remote(uow, ctx, link, action, change, who)
-    return DeliveryStatus.PROCESSED, None if applied else "nothing new to apply"
+    return DeliveryStatus.PROCESSED, apply_remote(uow, ctx, link, target, change, who).note()
 
 
 def _is_me(ctx: InboundContext, actor: UserRef | None) -> bool:

@@ -3,10 +3,10 @@
 One search, `labels = hindsight AND updated >= "-Nm"`, pages through only the
 issues updated since the last successful run (minus a safety margin), and
 feeds each one to the same field-by-field `tracker_apply.apply_changes` as
-webhooks use. The window is relative ("-Nm") so it is measured on Jira's
-clock and does not depend on the search user's time zone; the watermark only
-moves forward after a complete pass, so a run that fails half-way is simply
-repeated.
+webhooks use (action, postmortem and incident issues alike). The window is
+relative ("-Nm") so it is measured on Jira's clock and does not depend on the
+search user's time zone; the watermark only moves forward after a complete
+pass, so a run that fails half-way is simply repeated.
 
 The same search hits show duplicates by their `hs-<key>` label
 (`app.sync.duplicates`): the oldest issue is kept, the entity repointed to
@@ -18,7 +18,7 @@ Time is the runtime's clock, so tests can walk it with the Jira test server's.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -42,7 +42,8 @@ class ReconcileReport:
     since_minutes: int | None = None
     pages: int = 0
     seen: int = 0
-    applied: int = 0
+    applied: int = 0  # entities changed (actions, postmortems, incidents)
+    applied_by_type: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0  # issues closed as duplicates of an older one
     skipped: bool = False
 
@@ -56,9 +57,13 @@ class ReconcileReport:
         )
         return (
             f"checked {self.seen} {window} in {self.pages} page(s); "
-            f"applied changes to {self.applied} action(s)"
+            f"applied changes to {self._applied()}"
             + (f"; closed {self.duplicates} duplicate issue(s)" if self.duplicates else "")
         )
+
+    def _applied(self) -> str:
+        parts = [f"{n} {t}(s)" for t, n in sorted(self.applied_by_type.items()) if n]
+        return ", ".join(parts) or "0 action(s)"
 
 
 def reconcile_job() -> None:
@@ -108,9 +113,13 @@ def reconcile(runtime: Runtime, *, full: bool = False) -> ReconcileReport:
                 report.pages += 1
                 report.seen += len(page)
                 suspects |= duplicates.suspects(ctx, page)
-                report.applied += tracker_apply.apply_changes(
+                for entity_type, n in tracker_apply.apply_changes(
                     runtime, inbound, page, "jira:reconcile"
-                )
+                ).items():
+                    report.applied += n
+                    report.applied_by_type[entity_type] = (
+                        report.applied_by_type.get(entity_type, 0) + n
+                    )
             report.duplicates = duplicates.close_duplicates(ctx, suspects).closed
         finally:
             ctx.close()

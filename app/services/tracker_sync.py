@@ -199,13 +199,16 @@ def _defer_all(
     delay = max(1.0, backoff.delay(max(r.attempts for r in rows) + 1, exc))
     now = runtime.clock()
     with runtime.db.sessions() as session, session.begin():
-        if exc.transient:
+        if exc.refuses_credentials:  # a revoked token: the connection's fault, no row's
+            outbox.postpone(session, ids, backoff.delay(1, exc), str(exc), now)
+            report.deferred += len(ids)
+        elif exc.transient:
             report.dead += outbox.defer(session, ids, delay, str(exc), backoff, now)
             report.deferred += len(ids)
         else:
             outbox.mark(session, ids, outbox.DEAD, str(exc))
             report.dead += len(ids)
-        if exc.tracker_down:
+        if exc.tracker_down or exc.refuses_credentials:
             gate.failed(session, exc)
         else:
             gate.succeeded(session)
@@ -286,11 +289,12 @@ class SyncStatus:
     outbox: dict[str, int]
     deliveries: dict[str, int]
     not_mirrored: dict[str, int] = field(default_factory=dict)
-    tracker: dict[str, object] = field(default_factory=dict)
+    tracker: TrackerHealth | None = None  # None: no Jira configured
 
 
 def status(runtime: Runtime) -> SyncStatus:
-    """`hindsight sync status`: outbox rows and webhook deliveries, counted by status."""
+    """`hindsight sync status`: outbox rows and webhook deliveries, counted by status, and
+    the tracker's health as `/healthz` reports it (the breaker, read from the database)."""
     with runtime.db.sessions() as session:
         rows = session.execute(
             select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
@@ -301,7 +305,13 @@ def status(runtime: Runtime) -> SyncStatus:
         missing = outbox.not_mirrored(
             session, closed_actions=runtime.jira_mapping.mirror_closed_actions
         )
-    return SyncStatus({s: n for s, n in rows}, {s: n for s, n in hooks}, missing)
+    health = tracker_health(runtime)
+    return SyncStatus(
+        {s: n for s, n in rows},
+        {s: n for s, n in hooks},
+        missing,
+        health if health.enabled else None,
+    )
 
 
 def retry_failure(runtime: Runtime, failure_id: int) -> OutboxItem:

@@ -82,7 +82,7 @@ def _create_chunk(p: Pusher, chunk: list[Item]) -> None:
             # The create may have landed (or still land, a slow Jira finishing after our
             # timeout) and search lags behind: the next rounds search before creating again.
             p.unconfirmed(chunk)
-        if exc.transient:
+        if exc.transient or exc.refuses_credentials:
             raise
         for item in chunk:  # the request as a whole was refused
             p.dead(item, str(exc))

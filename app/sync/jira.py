@@ -279,7 +279,7 @@ class JiraTracker:
         try:
             raw = self._rest("POST", "issue", body=body)
         except TrackerError as exc:
-            if exc.transient:
+            if exc.transient or exc.refuses_credentials:  # not this draft's fault
                 raise
             return [CreateOutcome(draft.ref, error=str(exc))]
         return [CreateOutcome(draft.ref, issue=payloads.created_issue(draft, raw))]

@@ -21,12 +21,19 @@ from app.catalog import Catalog
 from app.domain.vocabulary import ActionStatus, IncidentStatus, PostmortemStatus
 from app.models import Action, Incident, Postmortem
 
+from .mapping_inbound import Inbound
 from .tracker import SYNCED_FIELDS, Flavour, StatusTarget, UserRef
 
 EntityType = Literal["incident", "postmortem", "action"]
 ENTITY_TYPES: tuple[EntityType, ...] = ("incident", "postmortem", "action")
-# Fields whose Jira-side changes flow back into Hindsight (actions only).
-INBOUND_FIELDS = SYNCED_FIELDS
+# Fields whose Jira-side changes flow back into Hindsight, per entity: a postmortem's
+# assignee is its facilitator and its due date the review's; an incident has neither an
+# owner nor a due date, and its priority follows its severity, so only its status returns.
+INBOUND_FIELDS: dict[EntityType, tuple[str, ...]] = {
+    "action": SYNCED_FIELDS,
+    "postmortem": ("status", "assignee", "duedate"),
+    "incident": ("status",),
+}
 
 
 class StatusRule(BaseModel):
@@ -47,28 +54,6 @@ class CustomField(BaseModel):
     source: Literal["severity", "incident_key", "services", "team", "action_type", "effort"]
     type: Literal["option", "string"] = "string"
     entities: list[EntityType] = Field(default_factory=lambda: list(ENTITY_TYPES))
-
-
-class Inbound(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    categories: dict[str, ActionStatus] = Field(
-        default_factory=lambda: {
-            "new": ActionStatus.OPEN,
-            "indeterminate": ActionStatus.IN_PROGRESS,
-            "done": ActionStatus.DONE,
-        }
-    )
-    resolutions: dict[str, ActionStatus] = Field(
-        default_factory=lambda: {
-            "Won't Do": ActionStatus.WONT_DO,
-            "Duplicate": ActionStatus.WONT_DO,
-            "Cannot Reproduce": ActionStatus.WONT_DO,
-        }
-    )
-    status_names: dict[str, ActionStatus] = Field(default_factory=dict)
-    priorities: dict[str, str] = Field(
-        default_factory=dict, description="extra Jira priority name -> P0..P3"
-    )
 
 
 def _status_map(pairs: dict[str, tuple[str, str | None]]) -> dict[str, StatusRule]:
@@ -195,7 +180,7 @@ class JiraMapping(BaseModel):
         """Every resolution the mapping names, both ways: a screenless transition named
         after one of them sets that one, so it is never taken to reach another."""
         names = {r.resolution for rules in self.statuses.values() for r in rules.values()}
-        return tuple(sorted({n for n in names if n} | set(self.inbound.resolutions)))
+        return tuple(sorted({n for n in names if n} | self.inbound.resolution_names()))
 
     def jira_priority(self, value: str | None) -> str | None:
         return self.priorities.get(value) if value else None
@@ -204,12 +189,19 @@ class JiraMapping(BaseModel):
     def hindsight_status(
         self, status_name: str | None, category: str | None, resolution: str | None
     ) -> ActionStatus | None:
-        """Status name first (e.g. Blocked), then resolution (Won't Do), then category."""
-        if status_name and status_name in self.inbound.status_names:
-            return self.inbound.status_names[status_name]
-        if category == "done" and resolution and resolution in self.inbound.resolutions:
-            return self.inbound.resolutions[resolution]
-        return self.inbound.categories.get(category or "")
+        """An action's status: status name first (e.g. Blocked), then resolution (Won't Do),
+        then category."""
+        return self.inbound.action_status(status_name, category, resolution)
+
+    def inbound_status(
+        self,
+        entity_type: EntityType,
+        status_name: str | None,
+        category: str | None,
+        resolution: str | None,
+    ) -> str | None:
+        """The Hindsight status of any mirrored entity for a Jira status (None: none)."""
+        return self.inbound.status(entity_type, status_name, category, resolution)
 
     def hindsight_priority(self, jira_name: str | None) -> str | None:
         if not jira_name:

@@ -13,7 +13,9 @@ Per entity the push is idempotent:
 
 A transient failure (429, 5xx, no answer) ends the round at once: the rows
 whose call failed count an attempt and back off, the others wait as long
-without counting one (`retry.py` says how long). Nothing is retried inside
+without counting one (`retry.py` says how long). A 401 or 403 (a revoked
+token, a lost permission) is the connection's problem, not a row's: it ends
+the round like an outage, counts towards the breaker, and charges no row. Nothing is retried inside
 the round; the next round searches again before creating. Permanent 4xx go
 to the dead letter, transient failures only after the horizon (`retry.py`).
 Each round tells the shared circuit breaker whether Jira answered
@@ -143,13 +145,14 @@ class Pusher:
         try:
             result = fn()
         except TrackerError as exc:
-            if exc.tracker_down:
+            outage = exc.tracker_down or exc.refuses_credentials
+            if outage:
                 self.down = exc
             else:
                 self.answered = True
-            if not exc.transient:
+            if not (exc.transient or outage):
                 raise
-            log.info("tracker busy (%s); ending this round", exc)
+            log.info("tracker busy or refusing us (%s); ending this round", exc)
             raise Deferred(exc, items) from exc
         self.answered = True
         return result
@@ -211,6 +214,10 @@ class Pusher:
         for item in self.items.values():
             if item.outcome is None:
                 item.outcome, item.error = "deferred", str(d.error)
+        if d.error.refuses_credentials:  # the connection's problem: no row is charged
+            self.failed = set()
+            self.delay = self.backoff.delay(1, d.error)
+            return
         self.failed = {i.ref for i in d.items}
         attempt = max((i.attempts for i in d.items), default=0) + 1
         self.delay = self.backoff.delay(attempt, d.error)

@@ -16,8 +16,9 @@ from typing import Any, Literal, Protocol
 
 Flavour = Literal["cloud", "dc", "local"]
 ChangeKind = Literal["created", "updated", "deleted", "other"]
-# The fields whose tracker-side changes flow back into Hindsight (actions only), by
-# neutral name; resolution travels with status.
+# The fields whose tracker-side changes flow back into Hindsight, by neutral name (an
+# action takes all four; `mapping.INBOUND_FIELDS` says which each entity takes);
+# resolution travels with status.
 SYNCED_FIELDS: tuple[str, ...] = ("status", "assignee", "duedate", "priority")
 
 
@@ -230,6 +231,14 @@ class TrackerError(Exception):
         """What the circuit breaker counts: no answer at all, or a 5xx. A 429 or 408 is the
         tracker answering (busy), not the tracker being unreachable."""
         return self.status is None or self.status >= 500
+
+    @property
+    def refuses_credentials(self) -> bool:
+        """401 or 403: Jira refuses who we are (a revoked or rotated token) or what we may do
+        (a bot that lost a permission). A problem of the whole connection, not of the row
+        being pushed: the outbox drain treats it like an outage (it counts towards the
+        breaker, and no row is dead-lettered or charged an attempt for it)."""
+        return self.status in (401, 403)
 
     @property
     def outcome_unknown(self) -> bool:

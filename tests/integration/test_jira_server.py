@@ -177,6 +177,33 @@ def test_cloud_rejects_users_by_name(cloud: JiraTestServer) -> None:
     assert "accountId" in error_body(err.value)["errors"]["assignee"]
 
 
+def test_cloud_refuses_a_null_account_id_in_a_field_and_unassigns_with_null(
+    cloud: JiraTestServer,
+) -> None:
+    """Issue 12: `{"accountId": null}` in a field is a 400 on Cloud; a field unassigns with
+    `"assignee": null`; only the assign endpoint documents `{"accountId": null}`."""
+    jira = cloud.client()
+    alice = {"accountId": cloud.user("alice").account_id}
+    with pytest.raises(JIRAError) as err:
+        jira.create_issue(fields={**OPS_TASK, "summary": "x", "assignee": {"accountId": None}})
+    assert err.value.status_code == 400
+    assert error_body(err.value)["errors"] == {"assignee": "Specify a valid value for assignee"}
+    assert not cloud.state.issues_by_id, "nothing created"
+    issue = jira.create_issue(fields={**OPS_TASK, "summary": "x", "assignee": alice})
+    with pytest.raises(JIRAError) as err:
+        issue.update(fields={"assignee": {"accountId": None}})
+    assert err.value.status_code == 400
+    assert jira.issue(issue.key).raw["fields"]["assignee"]["accountId"] == alice["accountId"]
+    issue.update(fields={"assignee": None})
+    assert jira.issue(issue.key).raw["fields"]["assignee"] is None
+    issue.update(fields={"assignee": alice})
+    r = jira._session.put(
+        f"{cloud.url}/rest/api/3/issue/{issue.key}/assignee", json={"accountId": None}
+    )
+    assert r.status_code == 204
+    assert jira.issue(issue.key).raw["fields"]["assignee"] is None
+
+
 def test_edit_and_delete(srv: JiraTestServer, jira: JIRA) -> None:
     issue = jira.create_issue(fields={**OPS_TASK, "summary": "old"})
     issue.update(fields={"summary": "new", "duedate": "2024-03-01"})

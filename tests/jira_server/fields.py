@@ -120,7 +120,10 @@ def _parse_user(f: FieldDef, raw: Any, st: JiraState) -> str | None:
                 "supported on Jira Cloud (GDPR strict mode)."
             )
         if raw["accountId"] is None:
-            return None
+            # Cloud refuses a user object without an id in a field (issue 12 measured it;
+            # jira.js #361 reports the same); `"assignee": null` is how a field unassigns.
+            # Only PUT /issue/{key}/assignee takes {"accountId": null} (`ops.assign`).
+            raise FieldError(f"Specify a valid value for {f.id}")
         u = st.users_by_id.get(str(raw["accountId"]))
         if u is None:
             raise FieldError(f"Specify a valid value for {f.id}")

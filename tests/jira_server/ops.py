@@ -186,7 +186,10 @@ def apply_edit(st: JiraState, actor: User, issue: Issue, parsed: ParsedEdit) -> 
 
 
 def assign(st: JiraState, actor: User, issue: Issue, body: dict[str, Any]) -> list[Change]:
-    """``PUT /issue/{key}/assignee`` takes the bare user object, not a fields payload."""
+    """``PUT /issue/{key}/assignee`` takes the bare user object, not a fields payload; here
+    (and only here) Cloud documents ``{"accountId": null}`` as "unassigned"."""
+    if st.mode == "cloud" and isinstance(body, dict) and body.get("accountId", "") is None:
+        return apply_edit(st, actor, issue, ParsedEdit(values={"assignee": None}))
     try:
         new = parse_value(st.field("assignee"), body, st, "2")
     except FieldError as e:

@@ -11,7 +11,7 @@ import yaml
 from app.catalog import load_catalog
 from app.domain.vocabulary import ActionStatus
 from app.models import Action, Incident, Postmortem
-from app.services.tracker_apply import status_path
+from app.services.tracker_targets import status_path
 from app.sync.jira import JiraTracker
 from app.sync.jira_payloads import (
     adf_to_text,
@@ -135,6 +135,40 @@ def test_jira_status_by_category_and_resolution(
     name: str, category: str | None, resolution: str | None, expected: ActionStatus | None
 ) -> None:
     assert MAPPING.hindsight_status(name, category, resolution) == expected
+
+
+@pytest.mark.parametrize(
+    ("entity", "category", "resolution", "expected"),
+    [
+        ("postmortem", "new", None, "draft"),
+        ("postmortem", "indeterminate", None, "in_review"),
+        ("postmortem", "done", "Done", "published"),
+        ("postmortem", "done", "Won't Do", None),  # closed, not published
+        ("postmortem", "done", None, "published"),
+        ("incident", "new", None, "open"),
+        ("incident", "indeterminate", None, "investigating"),
+        ("incident", "done", "Done", "resolved"),
+        ("incident", None, None, None),
+    ],
+)
+def test_postmortem_and_incident_statuses_back_from_jira(
+    entity: str, category: str | None, resolution: str | None, expected: str | None
+) -> None:
+    assert MAPPING.inbound_status(entity, "x", category, resolution) == expected  # type: ignore[arg-type]
+
+
+def test_entity_inbound_entries_replace_defaults_one_by_one() -> None:
+    data = yaml.safe_load((CONFIG / "jira.yaml").read_text())
+    data["inbound"]["postmortem"] = {"status_names": {"Published": "published"}}
+    data["inbound"]["incident"] = {"categories": {"done": "closed"}}
+    mapping = MAPPING.model_validate(data)
+    assert mapping.inbound_status("postmortem", "Published", "indeterminate", None) == "published"
+    assert mapping.inbound_status("postmortem", "Review", "indeterminate", None) == "in_review"
+    assert mapping.inbound_status("incident", "Done", "done", "Done") == "closed"
+    assert mapping.inbound_status("incident", "Open", "new", None) == "open"
+    data["inbound"]["postmortem"] = {"categories": {"done": "finished"}}
+    with pytest.raises(ValueError, match="inbound.postmortem: unknown Hindsight status"):
+        MAPPING.model_validate(data)
 
 
 def test_status_names_win_over_categories_when_configured() -> None:

@@ -136,3 +136,70 @@ def test_unassign_policy_clears_the_jira_assignee_with_null(
         assert env.srv.state.issue(issue.key).values.get("assignee") is None
     assert reconcile(env.rt, full=True).applied == 0
     assert _action(env, a1)["owner"] == OUTSIDER
+
+
+def _user_bodies(env: SyncEnv) -> list[Any]:
+    """Every assignee value Hindsight sent, in creates (single and bulk) and edits."""
+    out = []
+    for q in env.srv.requests:
+        body = q.body if isinstance(q.body, dict) else {}
+        candidates = [body.get("fields")] + [
+            u.get("fields") for u in body.get("issueUpdates") or []
+        ]
+        for fields in candidates:
+            if not isinstance(fields, dict):  # a search names its fields in a list
+                continue
+            if "assignee" in fields:
+                out.append(fields["assignee"])
+    return out
+
+
+@pytest.mark.parametrize("policy", ["leave", "unassign"])
+def test_no_jira_account_is_never_sent_as_a_null_account_id(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest, policy: str
+) -> None:
+    """Point 6 end to end against a Jira that refuses `{"accountId": null}` (as Cloud does):
+    an action owner and a postmortem facilitator Hindsight cannot name in Jira, on update and
+    on create, under both policies; nothing is refused, nothing dead-lettered."""
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, config)
+    mapping = yaml.safe_load((config / "jira.yaml").read_text())
+    mapping["owner_without_jira_account"] = policy
+    (config / "jira.yaml").write_text(yaml.safe_dump(mapping))
+    env = build_env(database_url, "cloud", request, config_dir=config)
+    key, (a1,) = complete_incident(env.api, actions=1)
+    env.settle()
+    act, pm = env.issue_by_label(f"hs-{a1}").key, env.issue_by_label(f"hs-{key}-pm").key
+    with env.srv.state.lock:
+        before = {k: env.srv.state.issue(k).values.get("assignee") for k in (act, pm)}
+    assert all(before.values()), before
+    env.srv.reset_counters()
+    assert env.api.patch(f"/api/v1/actions/{a1}", json={"owner": OUTSIDER}).status_code == 200
+    r = env.api.patch(f"/api/v1/incidents/{key}/postmortem", json={"facilitator": OUTSIDER})
+    assert r.status_code == 200, r.json
+    r = env.api.post(
+        f"/api/v1/incidents/{key}/actions",
+        json={
+            "title": "Page the contractor",
+            "type": "mitigate",
+            "owner": OUTSIDER,
+            "due_date": "2030-02-01",
+            "priority": "P2",
+        },
+    )
+    assert r.status_code == 201, r.json
+    env.settle()
+
+    sent = _user_bodies(env)
+    assert {"accountId": None} not in sent, sent
+    assert sent == ([None, None] if policy == "unassign" else []), sent
+    assert not [q for q in env.srv.requests if q.status >= 400], "Jira refused nothing"
+    assert env.outbox_counts().keys() <= {"done"}, "nothing dead-lettered"
+    with env.srv.state.lock:
+        after = {k: env.srv.state.issue(k).values.get("assignee") for k in (act, pm)}
+    assert after == (dict.fromkeys(before) if policy == "unassign" else before)
+    assert env.issue_by_label(f"hs-{r.json['key']}").values.get("assignee") is None
+    assert reconcile(env.rt, full=True).applied == 0
+    assert _action(env, a1)["owner"] == OUTSIDER
+    doc = env.api.get(f"/api/v1/incidents/{key}/postmortem?format=json").json
+    assert doc["postmortem"]["facilitator"] == OUTSIDER

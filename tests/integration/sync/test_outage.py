@@ -39,10 +39,17 @@ HOUR = 3600.0
 
 
 def setup(
-    database_url: str, request: pytest.FixtureRequest, *, lag: float = 0.0, **overrides: Any
+    database_url: str,
+    request: pytest.FixtureRequest,
+    *,
+    lag: float = 0.0,
+    jira_kwargs: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> tuple[JiraTestServer, Flask, Runtime, ManualClock]:
     clock = ManualClock(datetime.now(UTC))
-    srv = start_jira("cloud", webhook_mode="hold", clock=clock, search_lag_seconds=lag)
+    srv = start_jira(
+        "cloud", webhook_mode="hold", clock=clock, search_lag_seconds=lag, **(jira_kwargs or {})
+    )
     request.addfinalizer(srv.stop)
     values: dict[str, Any] = {
         "sync_inline_retry_seconds": 0,  # never sleep in a drain: the test moves the clock
