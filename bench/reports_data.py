@@ -232,7 +232,7 @@ def load(url: str, incidents: int, actions: int, chunk: int = 2000) -> None:
         conn.execute(SEARCH_DOCS)
         conn.execute(
             "CREATE INDEX ix_search_documents_tsv ON search_documents "
-            "USING gin (to_tsvector('english', body))"
+            "USING gin (tsv)"
         )
         for table in ("incidents", "causes", "timeline_events", "postmortems", "actions"):
             conn.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
