@@ -23,7 +23,14 @@ from app.schemas.recurrence import (
     SuggestedActions,
     Suggestion,
 )
-from app.search.similarity import Pair, Profile, load_profiles, repeats, similar_to
+from app.search.similarity import (
+    Pair,
+    Profile,
+    latest_repeats,
+    load_profiles,
+    repeats,
+    similar_to,
+)
 
 from .common import load_incident
 
@@ -59,7 +66,7 @@ def _rates(profiles: list[Profile], found: list[Repeat]) -> Rates:
 def recurrence_report(runtime: Runtime, *, now: datetime) -> RecurrenceReport:
     with runtime.db.sessions() as session:
         profiles = load_profiles(session)
-        pairs = repeats(profiles)
+        pairs = latest_repeats(profiles)  # each repeat once, against the latest earlier one
         actions = actions_of(session, [p.repeat_of for p in pairs])
     started = {p.key: p.started for p in profiles}
     # Hundreds of thousands of small, acyclic objects: the cyclic collector would walk
