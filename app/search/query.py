@@ -71,7 +71,8 @@ def search(session: Session, q: str, filters: SearchFilter, limit: int, offset: 
         return Found(total=0, results=[])
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return _postgresql(session, q, _where(dialect, filters), limit, offset)
+        source = DOCS if filters == SearchFilter() else _source()  # no filter: no join
+        return _postgresql(session, q, source, _where(dialect, filters), limit, offset)
     return _sqlite(session, q, _where(dialect, filters), limit, offset)
 
 
@@ -102,16 +103,16 @@ def _source() -> Any:
 
 
 def _postgresql(
-    session: Session, q: str, where: ColumnElement[bool], limit: int, offset: int
+    session: Session, q: str, source: Any, where: ColumnElement[bool], limit: int, offset: int
 ) -> Found:
     """Ranked on the stored vector; the snippet (the costly part) only for the page's rows."""
     tsq = func.websearch_to_tsquery(literal_column("'english'::regconfig"), q)
     match = where & DOCS.c.tsv.op("@@")(tsq)
-    total = session.scalar(select(func.count()).select_from(_source()).where(match)) or 0
+    total = session.scalar(select(func.count()).select_from(source).where(match)) or 0
     rank = func.ts_rank(DOCS.c.tsv, tsq)
     page = (
-        select(INCIDENTS.c.key, DOCS.c.kind, DOCS.c.body, DOCS.c.id, rank.label("rank"))
-        .select_from(_source())
+        select(DOCS.c.incident_id, DOCS.c.kind, DOCS.c.body, DOCS.c.id, rank.label("rank"))
+        .select_from(source)
         .where(match)
         .order_by(rank.desc(), DOCS.c.id)
         .limit(limit)
@@ -121,9 +122,9 @@ def _postgresql(
     options = f"StartSel={SENTINEL[0]}, StopSel={SENTINEL[1]}, MaxWords=25, MinWords=8"
     snippet = func.ts_headline(literal_column("'english'::regconfig"), page.c.body, tsq, options)
     rows = session.execute(
-        select(page.c.key, page.c.kind, snippet.label("snippet"), page.c.rank).order_by(
-            page.c.rank.desc(), page.c.id
-        )
+        select(INCIDENTS.c.key, page.c.kind, snippet.label("snippet"), page.c.rank)
+        .join_from(page, INCIDENTS, INCIDENTS.c.id == page.c.incident_id)
+        .order_by(page.c.rank.desc(), page.c.id)
     )
     return Found(total=total, results=[_hit(r) for r in rows])
 
