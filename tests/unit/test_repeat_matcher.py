@@ -63,7 +63,7 @@ def test_a_chain_of_three_names_each_repeat_once_against_its_latest_match() -> N
 
 
 def test_the_latest_match_is_the_latest_that_reaches_the_threshold() -> None:
-    """A more recent incident of the same service and category that does not match is passed over."""
+    """A more recent incident of the same service and category that does not match is skipped."""
     profiles = [
         p("INC-1", 1, "search", "capacity", "Disk volume full: log rotation stopped"),
         p("INC-2", 10, "search", "capacity", "Connection pool exhausted by a leak"),
