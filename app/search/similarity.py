@@ -146,6 +146,9 @@ def scored_pairs(profiles: Sequence[Profile], min_score: float | None = None) ->
     return out
 
 
+ROWS = 256  # later incidents scored at a time against their block: bounds the arrays held
+
+
 def latest_repeats(profiles: Sequence[Profile], threshold: float = THRESHOLD) -> list[Pair]:
     """Each repeating incident once, with the most recent earlier incident it repeats.
 
@@ -153,33 +156,61 @@ def latest_repeats(profiles: Sequence[Profile], threshold: float = THRESHOLD) ->
     C repeats B and B repeats A (C is not also listed against A). Of the earlier
     incidents whose score with it reaches the threshold (as in `repeats`), the one that
     started last; equal start times go to the one loaded last (the higher id). Best first.
+    Each block is scored ROWS later incidents at a time, so no square of a block is held.
     """
     if not profiles:
         return []
-    rank = sorted(range(len(profiles)), key=lambda i: (_micros(profiles[i].started), i))
+    matrix = _vectors(profiles)
+    started = np.array([_micros(p.started) for p in profiles], np.int64)
     order = np.empty(len(profiles), np.int64)
-    order[np.array(rank, np.int64)] = np.arange(len(profiles))
+    order[np.lexsort((np.arange(len(profiles)), started))] = np.arange(len(profiles))
+    masks, sizes = _masks(profiles)
     best: dict[int, tuple[int, float]] = {}  # later -> (earlier, cosine)
-    for members, cosines, later, earlier in _block_scores(profiles, threshold):
-        if not len(later):
-            continue
+    for members in _blocks(profiles).values():
         idx = np.array(members, np.int64)
-        # candidates of one later incident together, the most recent earlier one first
-        by = np.lexsort((-order[idx][earlier], later))
-        later, earlier = later[by], earlier[by]
-        heads = np.flatnonzero(np.r_[True, later[1:] != later[:-1]]).tolist()
-        for k, end in zip(heads, [*heads[1:], len(later)], strict=True):
-            i = members[int(later[k])]
-            scores = cosines[later[k:end], earlier[k:end]].tolist()
-            for j, cosine in zip(idx[earlier[k:end]].tolist(), scores, strict=True):
-                held = best.get(i)
-                if held is not None and order[held[0]] >= order[j]:
-                    break  # a match at least as recent is held (from another block)
-                if _pair(profiles[i], profiles[j], cosine).score >= threshold:
-                    best[i] = (j, cosine)
-                    break
+        block_t = matrix[idx].T.tocsc()
+        for lo in range(0, len(idx), ROWS):
+            rows = idx[lo : lo + ROWS]
+            cosines = (matrix[rows] @ block_t).toarray()
+            if masks is not None:
+                both = np.bitwise_count(masks[rows][:, None] & masks[idx][None, :])
+                union = sizes[rows][:, None] + sizes[idx][None, :] - both
+                score = TEXT_WEIGHT * cosines + (1 - TEXT_WEIGHT) * both / union
+                valid = score >= threshold - SLACK
+            else:
+                valid = np.ones(cosines.shape, bool)  # every earlier one is checked exactly
+            valid &= started[rows][:, None] > started[idx][None, :]
+            recency = np.where(valid, order[idx][None, :], -1)
+            for r in np.flatnonzero(valid.any(axis=1)).tolist():
+                i = int(rows[r])
+                _take_latest(profiles, i, idx, cosines[r], recency[r], order, best, threshold)
     found = [_pair(profiles[i], profiles[j], c) for i, (j, c) in best.items()]
     return sorted(found, key=lambda p: (-p.score, p.incident, p.repeat_of))
+
+
+def _take_latest(
+    profiles: Sequence[Profile],
+    i: int,
+    idx: Any,
+    cosines: Any,
+    recency: Any,
+    order: Any,
+    best: dict[int, tuple[int, float]],
+    threshold: float,
+) -> None:
+    """Incident i's most recent earlier candidate in this block that truly matches, if more
+    recent than the one held from another block (candidates are tried latest first)."""
+    held = best.get(i)
+    floor = -1 if held is None else int(order[held[0]])
+    while True:
+        b = int(recency.argmax())
+        if recency[b] <= floor:
+            return
+        j, cosine = int(idx[b]), float(cosines[b])
+        if _pair(profiles[i], profiles[j], cosine).score >= threshold:
+            best[i] = (j, cosine)
+            return
+        recency[b] = -1
 
 
 def _pair(
