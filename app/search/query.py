@@ -106,6 +106,9 @@ def _postgresql(
     session: Session, q: str, source: Any, where: ColumnElement[bool], limit: int, offset: int
 ) -> Found:
     """Ranked on the stored vector; the snippet (the costly part) only for the page's rows."""
+    # a common word matches many documents: the planner's cost then calls for JIT, whose
+    # compilation takes longer than the count and the sort it would speed up
+    session.execute(text("SET LOCAL jit = off"))
     tsq = func.websearch_to_tsquery(literal_column("'english'::regconfig"), q)
     match = where & DOCS.c.tsv.op("@@")(tsq)
     total = session.scalar(select(func.count()).select_from(source).where(match)) or 0
