@@ -168,7 +168,7 @@ def latest_repeats(profiles: Sequence[Profile], threshold: float = THRESHOLD) ->
     best: dict[int, tuple[int, float]] = {}  # later -> (earlier, cosine)
     for members in _blocks(profiles).values():
         idx = np.array(members, np.int64)
-        block_t = matrix[idx].T.tocsc()
+        block_t = matrix[idx].T.tocsr()
         for lo in range(0, len(idx), ROWS):
             rows = idx[lo : lo + ROWS]
             cosines = (matrix[rows] @ block_t).toarray()
