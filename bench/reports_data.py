@@ -230,10 +230,7 @@ def load(url: str, incidents: int, actions: int, chunk: int = 2000) -> None:
             if i % chunk == 0 or i == incidents:
                 gen.flush(conn)
         conn.execute(SEARCH_DOCS)
-        conn.execute(
-            "CREATE INDEX ix_search_documents_tsv ON search_documents "
-            "USING gin (to_tsvector('english', body))"
-        )
+        conn.execute("CREATE INDEX ix_search_documents_tsv ON search_documents USING gin (tsv)")
         for table in ("incidents", "causes", "timeline_events", "postmortems", "actions"):
             conn.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
         conn.execute("ANALYZE")

@@ -104,7 +104,13 @@ def recurrence(session: Session) -> dict[str, Any]:
     """Repeats and the verdict of every earlier action, from Incident and Action objects."""
     profiles = _profiles(_all_incidents(session))
     started = {p.key: p.started for p in profiles}
-    pairs = repeats(profiles)
+    order = {p.key: (p.started, n) for n, p in enumerate(profiles)}
+    latest: dict[str, Any] = {}
+    for pair in repeats(profiles):  # every matching pair; the report keeps the latest earlier
+        held = latest.get(pair.incident)
+        if held is None or order[pair.repeat_of] > order[held.repeat_of]:
+            latest[pair.incident] = pair
+    pairs = list(latest.values())
     earlier = {p.repeat_of for p in pairs}
     actions: dict[str, list[ActionState]] = defaultdict(list)
     stmt = select(Action).options(joinedload(Action.incident), selectinload(Action.history))

@@ -2,26 +2,61 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, String, Text, func, text
-from sqlalchemy.orm import Mapped, mapped_column
+from typing import Any
+
+from sqlalchemy import Computed, ForeignKey, Index, String, Text
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from .base import Base
+
+
+class SearchVector(TypeDecorator[str]):
+    """`tsvector` on PostgreSQL; a plain (always NULL) text column elsewhere."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(TSVECTOR())
+        return dialect.type_descriptor(Text())
+
+
+class body_vector(FunctionElement[str]):  # noqa: N801  (a SQL function's name)
+    """The generated column's expression: the body's English tsvector on PostgreSQL."""
+
+    inherit_cache = True
+    type = SearchVector()
+
+
+@compiles(body_vector)
+def _no_vector(element: body_vector, compiler: Any, **kw: Any) -> str:
+    return "NULL"  # SQLite searches through FTS5 (app/search/query.py)
+
+
+@compiles(body_vector, "postgresql")
+def _pg_vector(element: body_vector, compiler: Any, **kw: Any) -> str:
+    return "to_tsvector('english'::regconfig, body)"
 
 
 class SearchDocument(Base):
     """One text to search: the incident, a timeline event, a cause, an action or a lesson.
 
-    PostgreSQL searches it through a GIN index on `to_tsvector('english', body)`;
+    PostgreSQL stores the body's tsvector in `tsv` (a generated column, so every
+    writer, COPY included, keeps it current) and searches it through a GIN index;
     SQLite through FTS5 (see app/search/).
     """
 
     __tablename__ = "search_documents"
     __table_args__ = (
-        Index(
-            "ix_search_documents_tsv",
-            func.to_tsvector(text("'english'"), text("body")),
-            postgresql_using="gin",
-        ).ddl_if(dialect="postgresql"),
+        # GIN on PostgreSQL; on SQLite a plain index of the NULL column (alembic compares
+        # indexes whatever their ddl_if, so one index is declared for both backends)
+        Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,3 +65,6 @@ class SearchDocument(Base):
     )
     kind: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
+    tsv: Mapped[str | None] = deferred(
+        mapped_column(SearchVector(), Computed(body_vector(), persisted=True), nullable=True)
+    )

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from sys import intern
 
 from sqlalchemy import select
 
@@ -76,10 +77,15 @@ def _chunk(db: Executor, keys: list[str], out: dict[str, list[ActionState]]) -> 
         .order_by(ActionStatusChange.at, ActionStatusChange.id)
     )
     for change in changes:
-        history[change.action_id].append((change.at, change.to_status))
+        # a handful of distinct statuses: one string each, however many rows name it
+        history[change.action_id].append((change.at, intern(change.to_status)))
     for r in rows:
         state = ActionState(
-            r.key or f"#{r.id}", r.status, r.created_at, r.completed_at, tuple(history[r.id])
+            r.key or f"#{r.id}",
+            intern(r.status),
+            r.created_at,
+            r.completed_at,
+            tuple(history[r.id]),
         )
         out[r.incident].append(state)
 

@@ -20,7 +20,7 @@ every later incident with the earlier ones it repeats:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -98,6 +98,31 @@ def _micros(at: datetime) -> int:
     return (at - EPOCH) // timedelta(microseconds=1)
 
 
+def _block_scores(
+    profiles: Sequence[Profile], min_score: float | None
+) -> Iterator[tuple[list[int], Any, Any, Any]]:
+    """Per block: its members, its cosines, and the (later, earlier) positions worth a look.
+
+    With `min_score` only the positions whose score can reach it (a margin of SLACK: the
+    exact test is on the rounded score). Each block's matrices are dropped before the next.
+    """
+    matrix = _vectors(profiles)
+    started = np.array([_micros(p.started) for p in profiles], np.int64)
+    masks, sizes = _masks(profiles)
+    for members in _blocks(profiles).values():
+        idx = np.array(members, np.int64)
+        rows = matrix[idx]
+        cosines = (rows @ rows.T).toarray().astype(np.float64, copy=False)
+        later, earlier = np.nonzero(started[idx][:, None] > started[idx][None, :])
+        if min_score is not None and masks is not None:
+            both = np.bitwise_count(masks[idx][later] & masks[idx][earlier]).astype(np.int64)
+            union = sizes[idx][later] + sizes[idx][earlier] - both
+            score = TEXT_WEIGHT * cosines[later, earlier] + (1 - TEXT_WEIGHT) * both / union
+            keep = score >= min_score - SLACK
+            later, earlier = later[keep], earlier[keep]
+        yield members, cosines, later, earlier
+
+
 def scored_pairs(profiles: Sequence[Profile], min_score: float | None = None) -> list[Pair]:
     """Every (later, earlier) candidate sharing a service and a category, with its score.
 
@@ -107,21 +132,9 @@ def scored_pairs(profiles: Sequence[Profile], min_score: float | None = None) ->
     """
     if not profiles:
         return []
-    matrix = _vectors(profiles)
-    started = np.array([_micros(p.started) for p in profiles], np.int64)
-    masks, sizes = _masks(profiles)
     seen: set[tuple[int, int]] = set()
     out: list[Pair] = []
-    for members in _blocks(profiles).values():
-        idx = np.array(members, np.int64)
-        cosines = (matrix[idx] @ matrix[idx].T).toarray()
-        later, earlier = np.nonzero(started[idx][:, None] > started[idx][None, :])
-        if min_score is not None and masks is not None:
-            both = np.bitwise_count(masks[idx][later] & masks[idx][earlier]).astype(np.int64)
-            union = sizes[idx][later] + sizes[idx][earlier] - both
-            score = TEXT_WEIGHT * cosines[later, earlier] + (1 - TEXT_WEIGHT) * both / union
-            keep = score >= min_score - SLACK
-            later, earlier = later[keep], earlier[keep]
+    for members, cosines, later, earlier in _block_scores(profiles, min_score):
         for a, b in zip(later.tolist(), earlier.tolist(), strict=True):
             i, j = members[a], members[b]
             if (i, j) in seen:
@@ -131,6 +144,73 @@ def scored_pairs(profiles: Sequence[Profile], min_score: float | None = None) ->
             if min_score is None or pair.score >= min_score:
                 out.append(pair)
     return out
+
+
+ROWS = 256  # later incidents scored at a time against their block: bounds the arrays held
+
+
+def latest_repeats(profiles: Sequence[Profile], threshold: float = THRESHOLD) -> list[Pair]:
+    """Each repeating incident once, with the most recent earlier incident it repeats.
+
+    The recurrence report's rule: in a chain A, B, C of one mechanism in one service,
+    C repeats B and B repeats A (C is not also listed against A). Of the earlier
+    incidents whose score with it reaches the threshold (as in `repeats`), the one that
+    started last; equal start times go to the one loaded last (the higher id). Best first.
+    Each block is scored ROWS later incidents at a time, so no square of a block is held.
+    """
+    if not profiles:
+        return []
+    matrix = _vectors(profiles)
+    started = np.array([_micros(p.started) for p in profiles], np.int64)
+    order = np.empty(len(profiles), np.int64)
+    order[np.lexsort((np.arange(len(profiles)), started))] = np.arange(len(profiles))
+    masks, sizes = _masks(profiles)
+    best: dict[int, tuple[int, float]] = {}  # later -> (earlier, cosine)
+    for members in _blocks(profiles).values():
+        idx = np.array(members, np.int64)
+        block_t = matrix[idx].T.tocsr()
+        for lo in range(0, len(idx), ROWS):
+            rows = idx[lo : lo + ROWS]
+            cosines = (matrix[rows] @ block_t).toarray()
+            if masks is not None:
+                both = np.bitwise_count(masks[rows][:, None] & masks[idx][None, :])
+                union = sizes[rows][:, None] + sizes[idx][None, :] - both
+                score = TEXT_WEIGHT * cosines + (1 - TEXT_WEIGHT) * both / union
+                valid = score >= threshold - SLACK
+            else:
+                valid = np.ones(cosines.shape, bool)  # every earlier one is checked exactly
+            valid &= started[rows][:, None] > started[idx][None, :]
+            recency = np.where(valid, order[idx][None, :], -1)
+            for r in np.flatnonzero(valid.any(axis=1)).tolist():
+                i = int(rows[r])
+                _take_latest(profiles, i, idx, cosines[r], recency[r], order, best, threshold)
+    found = [_pair(profiles[i], profiles[j], c) for i, (j, c) in best.items()]
+    return sorted(found, key=lambda p: (-p.score, p.incident, p.repeat_of))
+
+
+def _take_latest(
+    profiles: Sequence[Profile],
+    i: int,
+    idx: Any,
+    cosines: Any,
+    recency: Any,
+    order: Any,
+    best: dict[int, tuple[int, float]],
+    threshold: float,
+) -> None:
+    """Incident i's most recent earlier candidate in this block that truly matches, if more
+    recent than the one held from another block (candidates are tried latest first)."""
+    held = best.get(i)
+    floor = -1 if held is None else int(order[held[0]])
+    while True:
+        b = int(recency.argmax())
+        if recency[b] <= floor:
+            return
+        j, cosine = int(idx[b]), float(cosines[b])
+        if _pair(profiles[i], profiles[j], cosine).score >= threshold:
+            best[i] = (j, cosine)
+            return
+        recency[b] = -1
 
 
 def _pair(

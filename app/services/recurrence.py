@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import gc
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from app.models import Action, Incident
 from app.reports import charts, render
-from app.reports.recurrence import ActionState, actions_of, judge
+from app.reports.recurrence import CHUNK, actions_of, judge
 from app.runtime import Runtime
 from app.schemas.recurrence import (
     EarlierAction,
@@ -23,7 +24,14 @@ from app.schemas.recurrence import (
     SuggestedActions,
     Suggestion,
 )
-from app.search.similarity import Pair, Profile, load_profiles, repeats, similar_to
+from app.search.similarity import (
+    Pair,
+    Profile,
+    latest_repeats,
+    load_profiles,
+    repeats,
+    similar_to,
+)
 
 from .common import load_incident
 
@@ -59,37 +67,47 @@ def _rates(profiles: list[Profile], found: list[Repeat]) -> Rates:
 def recurrence_report(runtime: Runtime, *, now: datetime) -> RecurrenceReport:
     with runtime.db.sessions() as session:
         profiles = load_profiles(session)
-        pairs = repeats(profiles)
-        actions = actions_of(session, [p.repeat_of for p in pairs])
-    started = {p.key: p.started for p in profiles}
-    # Hundreds of thousands of small, acyclic objects: the cyclic collector would walk
-    # them again and again while they are built (most of the report's time at 10,000
-    # incidents); it is paused for the build only. The verdicts are our own strings,
-    # so they are constructed, not validated.
-    gc.disable()
-    try:
-        found = _repeats(pairs, actions, started)
-    finally:
-        gc.enable()
+        pairs = latest_repeats(profiles)  # each repeat once, against the latest earlier one
+        started = {p.key: p.started for p in profiles}
+        # Hundreds of thousands of small, acyclic objects: the cyclic collector would walk
+        # them again and again while they are built; it is paused for the build only.
+        gc.disable()
+        try:
+            found = _repeats(session, pairs, started)
+        finally:
+            gc.enable()
     return RecurrenceReport(computed_at=now, repeats=found, rates=_rates(profiles, found))
 
 
-def _repeats(
-    pairs: list[Pair], actions: dict[str, list[ActionState]], started: dict[str, datetime]
-) -> list[Repeat]:
-    return [
-        Repeat(
-            incident=p.incident,
-            repeat_of=p.repeat_of,
-            score=p.score,
-            reasons=list(p.reasons),
-            earlier_actions=[
-                EarlierAction.model_construct(**vars(judge(a, started[p.incident])))
-                for a in actions.get(p.repeat_of, [])
-            ],
-        )
-        for p in pairs
-    ]
+def _repeats(session: Any, pairs: list[Pair], started: dict[str, datetime]) -> list[Repeat]:
+    """The repeats in `pairs` order, their earlier actions read and judged chunk by chunk.
+
+    Only one chunk of earlier incidents' actions (with their history) is held at a time:
+    the judged verdicts are all the report keeps. The verdicts are our own strings, so
+    they are constructed, not validated.
+    """
+    waiting: dict[str, list[int]] = defaultdict(list)
+    for n, p in enumerate(pairs):
+        waiting[p.repeat_of].append(n)
+    out: list[Repeat | None] = [None] * len(pairs)
+    keys = sorted(waiting)
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        actions = actions_of(session, chunk)
+        for key in chunk:
+            for n in waiting[key]:
+                p = pairs[n]
+                out[n] = Repeat(
+                    incident=p.incident,
+                    repeat_of=p.repeat_of,
+                    score=p.score,
+                    reasons=list(p.reasons),
+                    earlier_actions=[
+                        EarlierAction.model_construct(**vars(judge(a, started[p.incident])))
+                        for a in actions.get(key, [])
+                    ],
+                )
+    return [r for r in out if r is not None]
 
 
 def render_recurrence(report: RecurrenceReport, fmt: str) -> str:

@@ -11,7 +11,7 @@ from app.reports.completion import CompletionFilter, completion
 from app.reports.learning import METRICS, LearningFilter, learning
 from app.runtime import Runtime
 from app.schemas.reports import CompletionQuery, CompletionReport, LearningQuery, LearningReport
-from app.search.similarity import load_profiles, repeats
+from app.search.similarity import latest_repeats, load_profiles
 
 COMPLETION_COLUMNS = [
     "total",
@@ -78,7 +78,7 @@ def learning_report(runtime: Runtime, query: LearningQuery, *, now: datetime) ->
         and (query.since is None or p.started >= query.since)
         and (query.until is None or p.started < query.until)
     }
-    repeated = {pair.incident for pair in repeats(profiles)} & chosen
+    repeated = {pair.incident for pair in latest_repeats(profiles)} & chosen
     report.repeat_rate = round(len(repeated) / len(chosen), 4) if chosen else None
     return LearningReport.model_validate(asdict(report))
 

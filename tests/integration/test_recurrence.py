@@ -159,3 +159,47 @@ def test_earlier_actions_read_in_chunks(rt: Runtime, monkeypatch: pytest.MonkeyP
     assert chunked == whole
     assert [a.key for a in whole["INC-11"]] == ["ACT-a", "ACT-b", "ACT-c"]
     assert whole["INC-11"][1].history == ((t(1, 10), "in_progress"), (t(2, 10), "done"))
+
+
+def test_a_chain_names_each_repeat_once_against_its_latest_match(
+    api: ApiClient, rt: Runtime
+) -> None:
+    """INC-11, INC-13, INC-16: one mechanism in search. INC-16 repeats INC-13 (the latest
+    earlier match), not also INC-11, so its earlier actions are INC-13's."""
+    load(rt)
+    with rt.db.sessions() as session:
+        thirteen = session.query(Incident).filter_by(key="INC-13").one()
+        done = Action(
+            key="ACT-e",
+            incident=thirteen,
+            title="Alert on the log partition",
+            type="detect",
+            status="done",
+            completed_at=t(2, 20),
+            created_at=t(2, 2),
+        )
+        done.history.append(ActionStatusChange(to_status="done", actor="t", at=t(2, 20)))
+        later = Incident(key="INC-16", title="Outage", severity="SEV2", services=["search"])
+        later.started_at = later.created_at = t(3, 1)
+        later.causes.append(Cause(kind="root_cause", category="capacity", statement=DISK))
+        session.add_all([done, later])
+        session.commit()
+    body: dict[str, Any] = api.get("/api/v1/reports/recurrence").json
+    repeats = {r["incident"]: r for r in body["repeats"]}
+    assert len(body["repeats"]) == 2  # INC-16 once, not also against INC-11
+    assert {k: r["repeat_of"] for k, r in repeats.items()} == {
+        "INC-13": "INC-11",
+        "INC-16": "INC-13",
+    }
+    assert repeats["INC-16"]["earlier_actions"] == [
+        {"key": "ACT-e", "status_at_repeat": "done", "verdict": "ineffective"}
+    ]
+    assert [a["key"] for a in repeats["INC-13"]["earlier_actions"]] == ["ACT-a", "ACT-b", "ACT-c"]
+    rates = body["rates"]
+    by_service = {r["key"]: (r["incidents"], r["repeats"]) for r in rates["by_service"]}
+    assert by_service["search"] == (5, 2)
+    assert (rates["repeats"], rates["after_actions_done"], rates["with_actions_not_done"]) == (
+        2,
+        1,
+        1,
+    )
