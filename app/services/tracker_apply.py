@@ -161,9 +161,7 @@ def apply_remote(
             outcome.refused.append(f"{name} {value}: {exc.message}")
             continue
         settled.append(name)
-    desired = desired_fields(
-        ctx.mapping, ctx.catalog, ctx.flavour, target.entity_type, target.entity
-    )
+    desired = _desired(ctx, target)  # after the writes: what Hindsight would push now
     for name in settled:  # an assignee Hindsight does not send: agreed as Jira shows it
         agreed[name] = desired[name] if name in desired else _jira_user(ctx, change.state)
     link.fields, link.versions = agreed, versions
@@ -178,9 +176,7 @@ def _desired(ctx: InboundContext, target: Target) -> dict[str, Any]:
 
 def _pending(ctx: InboundContext, target: Target, agreed: dict[str, Any]) -> set[str]:
     """Fields changed here and not pushed yet: what the pusher would send now."""
-    desired = desired_fields(
-        ctx.mapping, ctx.catalog, ctx.flavour, target.entity_type, target.entity
-    )
+    desired = _desired(ctx, target)
     return {n for n in target.fields if n in agreed and n in desired and desired[n] != agreed[n]}
 
 
