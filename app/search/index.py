@@ -6,6 +6,7 @@ search sees exactly what was committed. Core statements only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -20,38 +21,52 @@ def _join(*parts: Any) -> str:
     return "\n".join(str(p) for p in parts if p)
 
 
+def _assemble(
+    incident_id: int,
+    incident: Any,
+    timeline: Iterable[Any],
+    causes: Iterable[Any],
+    actions: Iterable[Any],
+    postmortem: Any | None,
+) -> list[dict[str, Any]]:
+    """The documents of one incident from its parts, whether read as rows or as objects
+    (both carry the same attribute names): the one place that says what is searchable."""
+    out: list[tuple[str, str]] = [("incident", _join(incident.title, incident.summary))]
+    out += [("timeline", _join(ev.text, ev.rationale)) for ev in timeline]
+    out += [("cause", _join(c.statement, c.why)) for c in causes]
+    out += [("action", _join(a.title, a.description)) for a in actions]
+    if postmortem is not None:
+        pm = postmortem
+        lessons = [pm.summary, *pm.went_well, *pm.went_wrong, *pm.lucky, *pm.lessons]
+        out.extend(("lesson", str(text)) for text in lessons if text)
+    return [{"incident_id": incident_id, "kind": k, "body": b} for k, b in out if b.strip()]
+
+
 def documents(session: Session, incident_id: int) -> list[dict[str, Any]]:
-    """(kind, body) of every searchable part of one incident."""
-    out: list[tuple[str, str]] = []
+    """(kind, body) of every searchable part of one incident, read column by column."""
     inc = session.execute(
         select(Incident.title, Incident.summary).where(Incident.id == incident_id)
     ).one_or_none()
     if inc is None:
         return []
-    out.append(("incident", _join(inc.title, inc.summary)))
-    for ev in session.execute(
-        select(TimelineEvent.text, TimelineEvent.rationale).where(
-            TimelineEvent.incident_id == incident_id
-        )
-    ):
-        out.append(("timeline", _join(ev.text, ev.rationale)))
-    for c in session.execute(
-        select(Cause.statement, Cause.why).where(Cause.incident_id == incident_id)
-    ):
-        out.append(("cause", _join(c.statement, c.why)))
-    for a in session.execute(
-        select(Action.title, Action.description).where(Action.incident_id == incident_id)
-    ):
-        out.append(("action", _join(a.title, a.description)))
-    pm = session.execute(
-        select(Postmortem.summary, Postmortem.went_well, Postmortem.went_wrong)
-        .add_columns(Postmortem.lucky, Postmortem.lessons)
-        .where(Postmortem.incident_id == incident_id)
-    ).one_or_none()
-    if pm is not None:
-        lessons = [pm.summary, *pm.went_well, *pm.went_wrong, *pm.lucky, *pm.lessons]
-        out.extend(("lesson", str(text)) for text in lessons if text)
-    return [{"incident_id": incident_id, "kind": k, "body": b} for k, b in out if b.strip()]
+    return _assemble(
+        incident_id,
+        inc,
+        session.execute(
+            select(TimelineEvent.text, TimelineEvent.rationale).where(
+                TimelineEvent.incident_id == incident_id
+            )
+        ),
+        session.execute(select(Cause.statement, Cause.why).where(Cause.incident_id == incident_id)),
+        session.execute(
+            select(Action.title, Action.description).where(Action.incident_id == incident_id)
+        ),
+        session.execute(
+            select(Postmortem.summary, Postmortem.went_well, Postmortem.went_wrong)
+            .add_columns(Postmortem.lucky, Postmortem.lessons)
+            .where(Postmortem.incident_id == incident_id)
+        ).one_or_none(),
+    )
 
 
 def documents_of(incident: Incident) -> list[dict[str, Any]]:
@@ -60,15 +75,14 @@ def documents_of(incident: Incident) -> list[dict[str, Any]]:
     For the evaluation job, which has just read all of them to build its view: reading
     them again column by column would be five more statements for the same values.
     """
-    out: list[tuple[str, str]] = [("incident", _join(incident.title, incident.summary))]
-    out += [("timeline", _join(ev.text, ev.rationale)) for ev in incident.timeline]
-    out += [("cause", _join(c.statement, c.why)) for c in incident.causes]
-    out += [("action", _join(a.title, a.description)) for a in incident.actions]
-    pm = incident.postmortem
-    if pm is not None:
-        lessons = [pm.summary, *pm.went_well, *pm.went_wrong, *pm.lucky, *pm.lessons]
-        out.extend(("lesson", str(text)) for text in lessons if text)
-    return [{"incident_id": incident.id, "kind": k, "body": b} for k, b in out if b.strip()]
+    return _assemble(
+        incident.id,
+        incident,
+        incident.timeline,
+        incident.causes,
+        incident.actions,
+        incident.postmortem,
+    )
 
 
 def reindex_incident(
