@@ -98,6 +98,15 @@ def _preload(
     for entity_type, entity_id in refs:
         if entity_type in ids:
             ids[entity_type].add(entity_id)
+    have: dict[str, set[int]] = {"incident": set(), "postmortem": set()}  # loaded as parents
+
+    def parents(incident: Incident) -> None:
+        ids["incident"].add(incident.id)
+        have["incident"].add(incident.id)
+        if incident.postmortem is not None:
+            ids["postmortem"].add(incident.postmortem.id)
+            have["postmortem"].add(incident.postmortem.id)
+
     for chunk in _chunks(sorted(ids["action"])):
         for action in session.scalars(
             select(Action)
@@ -105,23 +114,26 @@ def _preload(
             .options(selectinload(Action.incident).selectinload(Incident.postmortem))
         ):
             loaded.append(action)
-            ids["incident"].add(action.incident_id)
-            if action.incident.postmortem is not None:
-                ids["postmortem"].add(action.incident.postmortem.id)
-    for chunk in _chunks(sorted(ids["postmortem"])):
+            parents(action.incident)
+    for chunk in _chunks(sorted(ids["postmortem"] - have["postmortem"])):
         for pm in session.scalars(
             select(Postmortem)
             .where(Postmortem.id.in_(chunk))
-            .options(selectinload(Postmortem.incident))
+            .options(selectinload(Postmortem.incident).selectinload(Incident.postmortem))
         ):
             loaded.append(pm)
-            ids["incident"].add(pm.incident_id)
-    for chunk in _chunks(sorted(ids["incident"])):
-        session.scalars(
+            parents(pm.incident)
+    for chunk in _chunks(sorted(ids["incident"] - have["incident"])):
+        loaded += session.scalars(
             select(Incident)
             .where(Incident.id.in_(chunk))
             .options(selectinload(Incident.postmortem))
         ).all()
+    return _links(session, ids), loaded
+
+
+def _links(session: Session, ids: dict[str, set[int]]) -> dict[EntityRef, TrackerLink]:
+    """The tracker links of the given entities, by type, a chunk of ids per query."""
     links: dict[EntityRef, TrackerLink] = {}
     for entity_type, wanted in ids.items():
         for chunk in _chunks(sorted(wanted)):
@@ -131,7 +143,7 @@ def _preload(
                 )
             ):
                 links[(entity_type, link.entity_id)] = link
-    return links, loaded
+    return links
 
 
 def build_items(session: Session, ctx: SyncContext, rows: list[RowRef]) -> dict[EntityRef, Item]:
