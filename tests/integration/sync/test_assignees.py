@@ -30,6 +30,22 @@ def _action(env: SyncEnv, key: str) -> dict[str, Any]:
     return env.api.get(f"/api/v1/actions/{key}").json  # type: ignore[no-any-return]
 
 
+def _outsider_action(env: SyncEnv, key: str) -> Any:
+    """A new action of the incident owned by someone with no Jira account: the answer."""
+    r = env.api.post(
+        f"/api/v1/incidents/{key}/actions",
+        json={
+            "title": "Page the contractor",
+            "type": "mitigate",
+            "owner": OUTSIDER,
+            "due_date": "2030-02-01",
+            "priority": "P2",
+        },
+    )
+    assert r.status_code == 201, r.json
+    return r
+
+
 def _assignee_puts(env: SyncEnv) -> list[Any]:
     return [
         q.body["fields"]["assignee"]
@@ -99,17 +115,7 @@ def test_an_owner_without_a_jira_account_leaves_the_assignee(env: SyncEnv) -> No
     assert _action(env, a1)["owner"] == OUTSIDER, "the Jira assignee is not read as a change"
     # A new action for them: created with no assignee, and the owner survives a reconcile.
     key = _action(env, a1)["incident_key"]
-    r = env.api.post(
-        f"/api/v1/incidents/{key}/actions",
-        json={
-            "title": "Page the contractor",
-            "type": "mitigate",
-            "owner": OUTSIDER,
-            "due_date": "2030-02-01",
-            "priority": "P2",
-        },
-    )
-    assert r.status_code == 201, r.json
+    r = _outsider_action(env, key)
     env.settle()
     assert env.issue_by_label(f"hs-{r.json['key']}").values.get("assignee") is None
     assert reconcile(env.rt, full=True).applied == 0
@@ -177,17 +183,7 @@ def test_no_jira_account_is_never_sent_as_a_null_account_id(
     assert env.api.patch(f"/api/v1/actions/{a1}", json={"owner": OUTSIDER}).status_code == 200
     r = env.api.patch(f"/api/v1/incidents/{key}/postmortem", json={"facilitator": OUTSIDER})
     assert r.status_code == 200, r.json
-    r = env.api.post(
-        f"/api/v1/incidents/{key}/actions",
-        json={
-            "title": "Page the contractor",
-            "type": "mitigate",
-            "owner": OUTSIDER,
-            "due_date": "2030-02-01",
-            "priority": "P2",
-        },
-    )
-    assert r.status_code == 201, r.json
+    r = _outsider_action(env, key)
     env.settle()
 
     sent = _user_bodies(env)

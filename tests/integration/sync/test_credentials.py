@@ -8,6 +8,8 @@ everything arrives. On the walked clock of `test_outage`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import func, select
 
@@ -30,6 +32,17 @@ def _attempts(rt: object) -> int:
         return session.scalar(select(func.max(OutboxItem.attempts))) or 0
 
 
+def _strict_jira(database_url: str, request: pytest.FixtureRequest) -> Any:
+    """A Jira that checks credentials on every call, and a breaker with this file's bounds."""
+    return setup(
+        database_url,
+        request,
+        jira_kwargs={"strict_auth": True},
+        sync_breaker_failures=THRESHOLD,
+        sync_breaker_cooldown_seconds=COOLDOWN,
+    )
+
+
 @pytest.mark.parametrize("fault", ["revoked-token", "forbidden"])
 def test_a_401_or_403_in_the_drain_is_an_outage_not_a_dead_letter(
     database_url: str,
@@ -38,13 +51,7 @@ def test_a_401_or_403_in_the_drain_is_an_outage_not_a_dead_letter(
     capsys: pytest.CaptureFixture[str],
     fault: str,
 ) -> None:
-    srv, app, rt, clock = setup(
-        database_url,
-        request,
-        jira_kwargs={"strict_auth": True},
-        sync_breaker_failures=THRESHOLD,
-        sync_breaker_cooldown_seconds=COOLDOWN,
-    )
+    srv, app, rt, clock = _strict_jira(database_url, request)
     seed_postmortems(rt, 1, 3)
     drain_to_the_end(rt, clock)  # Jira accepts us: the site and our identity are known
     client = app.test_client()
@@ -113,13 +120,7 @@ def test_a_token_refused_before_hindsight_ever_reached_jira_buries_nothing(
     database_url: str, request: pytest.FixtureRequest
 ) -> None:
     """The drain cannot even ask Jira who Hindsight is: the rows wait, uncharged."""
-    srv, app, rt, clock = setup(
-        database_url,
-        request,
-        jira_kwargs={"strict_auth": True},
-        sync_breaker_failures=THRESHOLD,
-        sync_breaker_cooldown_seconds=COOLDOWN,
-    )
+    srv, app, rt, clock = _strict_jira(database_url, request)
     bot = srv.user(srv.credentials()[0])
     with srv.state.lock:
         bot.token, token = "revoked", bot.token
