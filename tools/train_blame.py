@@ -196,19 +196,21 @@ def choose_threshold(
 
 
 def choose_operating_point(
-    rule_hits: Sequence[bool], scores: Sequence[float], gold: Sequence[bool], floor: float = 0.9
+    rule_hits: Sequence[bool], scores: Sequence[float], gold: Sequence[bool], floor: float = 0.92
 ) -> tuple[float, float]:
-    """The (threshold, veto) pair with the most recall at precision >= ``floor`` on the holdout
-    (ties to the higher precision, then the higher threshold): issue 11 asks for 0.9 of each on
-    unseen phrasing, and the holdout, not the out-of-fold tune figure, holds the rows written by
-    another hand (the former blind sets), on which precision runs higher and recall lower."""
+    """The (threshold, veto) pair with the most precision at recall >= ``floor`` on the holdout
+    (ties to the higher recall, then the lower threshold): issue 11 asks for 0.9 of each on unseen
+    phrasing, and on the v4 blind set the model chosen the other way (most recall at holdout
+    precision >= 0.9) kept its recall (0.937) but lost precision (0.892). The floor sits a little
+    above 0.9 so recall on unseen phrasing has room to fall; the veto lets the model overrule a
+    rule hit it scores low (a quoted "human error", a system that "forgot")."""
     best = (-1.0, -1.0, 0.5, 0.0)
     for t in np.arange(0.30, 0.91, 0.01):
         for v in np.arange(0.0, 0.31, 0.05):
             pred = [(r and s >= v) or s >= t for r, s in zip(rule_hits, scores, strict=True)]
             f = figures(pred, gold)
-            if f.precision >= floor and (f.recall, f.precision) > best[:2]:
-                best = (f.recall, f.precision, round(float(t), 2), round(float(v), 2))
+            if f.recall >= floor and (f.precision, f.recall) > best[:2]:
+                best = (f.precision, f.recall, round(float(t), 2), round(float(v), 2))
     return best[2], best[3]
 
 
