@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .checks import ScanContext, name_is_word, negated, quoted
-from .prefilter import Clause, FoldedText, name_clause, satisfied
+from .prefilter import Clause, FoldedText, TextWords, name_clause, text_words
 from .rule import BlameKind
 from .table import ActiveRule, name_body, rule_set
 from .vocabulary import FLAGS
@@ -64,7 +64,7 @@ def _name_scanner(names: tuple[str, ...]) -> tuple[re.Pattern[str], Clause | Non
 
 
 def _present(
-    names: tuple[str, ...], text: str, folded: FoldedText | None = None
+    names: tuple[str, ...], text: str, folded: FoldedText | TextWords | None = None
 ) -> tuple[str, ...]:
     """The participant names that occur in ``text``.
 
@@ -76,7 +76,7 @@ def _present(
     if not names:
         return ()
     scanner, needs = _name_scanner(names)
-    if folded is not None and needs is not None and not satisfied((needs,), folded):
+    if folded is not None and needs is not None and not folded.has(needs):
         return ()
     seen = {" ".join(m.group(0).lstrip("@").split()).lower() for m in scanner.finditer(text)}
     return tuple(n for n in names if n.lower() in seen)
@@ -134,14 +134,18 @@ def _scan(
         names = _normalise_people(people)
         lowered = frozenset(n.lower() for n in names)
     ctx = ScanContext(as_cause=as_cause, names=lowered)
-    folded = FoldedText(text) if prefilter else None
+    folded = text_words(text) if prefilter else None
+    rules = rule_set(_present(names, text, folded))
+    if folded is not None and not folded.current:  # the rule set interned new clauses
+        folded = text_words(text)
     found: list[BlameMatch] = []
-    for rule in rule_set(_present(names, text, folded)):
+    for rule in rules:
         if rule.row.cause_only and not as_cause:
             continue
         # Most texts lack the fixed words of most rules ("forgot", "fault", "without"); skipping
-        # those rules is what makes the scan cheap. Skips only rules that cannot match.
-        if folded is not None and not satisfied(rule.needs, folded):
+        # those rules is what makes the scan cheap. Skips only rules that cannot match: the
+        # text's words hold every clause of ``rule.needs`` exactly when they hold its mask.
+        if folded is not None and (rule.mask is None or rule.mask & folded.bits != rule.mask):
             continue
         found += _matches(rule, text, ctx)
     return _dedupe(found)

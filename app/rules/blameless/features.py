@@ -151,6 +151,7 @@ _NEGATIONS = frozenset(
 )
 _SKIP_SUBJECT, _SKIP_NEGATION = 5, 4  # how many following words a skip-gram reaches
 _ACTORS = frozenset((PERSON, ROLE, PRONOUN))
+ACTORS, NEGATIONS = _ACTORS, _NEGATIONS  # what makes a word yield class or skip grams
 _LONG = 20  # words in a sentence that counts as long
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 

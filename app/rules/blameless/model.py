@@ -19,19 +19,22 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from .features import (
+    ACTORS,
+    NEGATIONS,
     Token,
     char_grams,
     class_grams,
     context_features,
-    gram_names,
     skip_grams,
     tokens,
+    word_class,
     word_grams,
     words,
 )
+from .prefilter import Clause, name_clause, text_words
 from .rule import KINDS, BlameKind
 
 MODEL_FILE = "blame_model.json"
@@ -65,7 +68,12 @@ class BlameModel:
         self._rows: dict[str, tuple[float, ...]] = {
             f: tuple(row) for f, row in data["features"].items()
         }
-        self._words: dict[str, tuple[tuple[str, ...], float, float]] = {}
+        # Derived at load, so any model file of this format works: per feature idf * weight
+        # and idf ** 2 (the binary head's numerator and norm terms), per word its entry.
+        self._nw: dict[str, float] = {f: r[0] * r[1] for f, r in self._rows.items()}
+        self._nq: dict[str, float] = {f: r[0] * r[0] for f, r in self._rows.items()}
+        self._entries: dict[str, tuple[tuple[str, ...], float, float, bool]] = {}
+        self._names: dict[tuple[str, ...], Clause | None] = {}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BlameModel:
@@ -90,37 +98,66 @@ class BlameModel:
     def decision(self, sentence: str, names: tuple[str, ...] = (), as_cause: bool = False) -> float:
         """The binary head's raw margin (log-odds) for one sentence.
 
-        The fast path every sentence takes: each word's known character grams and their sums are
-        remembered, and only features that occur more than once are corrected for the sublinear
-        tf, which gives the same number as the full tf-idf vector (``_vector``) does."""
-        rows = self._rows
+        The fast path every sentence takes (the same number as the full tf-idf vector,
+        :meth:`margin`, gives): per word, its unigram and known character grams and their sums
+        are remembered; word 2- and 3-grams are looked up in a table of ``idf * weight`` and
+        ``idf ** 2`` built at load; class and skip grams are only built when a role, pronoun,
+        participant or negation occurs; and only features that occur more than once are
+        corrected for the sublinear tf."""
+        need = self._name_words(names)
+        if need is False or (need is not None and not text_words(sentence).has(need)):
+            names = ()  # no participant can match in the sentence: masking would change nothing
         seq = words(sentence, names)
-        known = [g for g in gram_names(seq) if g in rows]
-        known += [g for g in context_features(seq, as_cause) if g in rows]
-        num = sum(rows[g][0] * rows[g][1] for g in known)
-        sq = sum(rows[g][0] * rows[g][0] for g in known)
+        known: list[str] = []
+        num = sq = 0.0
+        special = False
+        entries = self._entries
         for w in seq:
-            grams, n, q = self._word(w)
-            known += grams
-            num, sq = num + n, sq + q
-        counts = Counter(known)
-        if len(counts) != len(known):
-            for g, c in counts.items():
+            hit = entries.get(w) or self._entry(w)
+            known += hit[0]
+            num, sq = num + hit[1], sq + hit[2]
+            special = special or hit[3]
+        nw, nq = self._nw, self._nq
+        seq0 = ["<s>", *seq]
+        grams = [f"w:{a} {b}" for a, b in zip(seq0, seq, strict=False)]
+        grams += [f"w:{a} {b} {c}" for a, b, c in zip(seq0, seq, seq[1:], strict=False)]
+        if special:  # a role, pronoun, participant or negation: class and skip grams
+            grams += [g for g, _, _ in class_grams(seq)]
+            grams += [g for g, _, _ in skip_grams(seq)]
+        grams += context_features(seq, as_cause)
+        found = [g for g in grams if g in nw]
+        num += sum(map(nw.__getitem__, found))
+        sq += sum(map(nq.__getitem__, found))
+        known += found
+        if len(set(known)) != len(known):
+            for g, c in Counter(known).items():
                 if c > 1:
-                    idf, weight, k = rows[g][0], rows[g][1], 1.0 + math.log(c)
-                    num += (k - c) * idf * weight
-                    sq += (k * k - c) * idf * idf
+                    k = 1.0 + math.log(c)
+                    num += (k - c) * nw[g]
+                    sq += (k * k - c) * nq[g]
         return self._bias + num / math.sqrt(sq) if sq > 0 else self._bias
 
-    def _word(self, word: str) -> tuple[tuple[str, ...], float, float]:
-        hit = self._words.get(word)
-        if hit is None:
-            rows = self._rows
-            grams = tuple(g for g in char_grams(word) if g in rows)
-            n = sum(rows[g][0] * rows[g][1] for g in grams)
-            hit = (grams, n, sum(rows[g][0] * rows[g][0] for g in grams))
-            if len(self._words) < _WORD_CACHE:
-                self._words[word] = hit
+    def _entry(self, word: str) -> tuple[tuple[str, ...], float, float, bool]:
+        """A word's known unigram and character grams, their ``idf * weight`` and ``idf ** 2``
+        sums, and whether it makes class or skip grams (an actor or a negation)."""
+        nw, nq = self._nw, self._nq
+        grams = tuple(g for g in (f"w:{word}", *char_grams(word)) if g in nw)
+        special = word_class(word) in ACTORS or word in NEGATIONS
+        hit = (grams, sum(nw[g] for g in grams), sum(nq[g] for g in grams), special)
+        if len(self._entries) < _WORD_CACHE:
+            self._entries[word] = hit
+        return hit
+
+    def _name_words(self, names: tuple[str, ...]) -> Clause | None | Literal[False]:
+        """The words a participant-name match needs (``prefilter.name_clause``), per name set:
+        a sentence without them needs no masking. False: no names; None: no such words."""
+        if not names:
+            return False
+        if names in self._names:
+            return self._names[names]
+        hit = name_clause(names)
+        if len(self._names) < 64:
+            self._names[names] = hit
         return hit
 
     def score(self, sentence: str, names: tuple[str, ...] = (), as_cause: bool = False) -> float:

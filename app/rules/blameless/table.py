@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 
-from .prefilter import Requirement, in_lookup_order, requirement
+from .prefilter import Requirement, in_lookup_order, mask, requirement
 from .rows_causes import ROWS_CAUSES
 from .rows_phrases import ROWS_PHRASES
 from .rows_subject import ROWS_SUBJECT
@@ -30,6 +30,7 @@ class ActiveRule:
     row: BlameRule
     source: str  # the regular expression, compiled with FLAGS on first use (see ``pattern``)
     needs: Requirement
+    mask: int | None  # the bits of ``needs`` (see ``prefilter.TextWords``); None: never matches
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -76,9 +77,17 @@ def rule_set(names: tuple[str, ...]) -> tuple[ActiveRule, ...]:
     present = bool(names)
     needs = in_lookup_order([requirement(row.groups, present) for row in TABLE])
     return tuple(
-        ActiveRule(row, expand(row.pattern, names), req)
+        ActiveRule(row, expand(row.pattern, names), req, mask(req))
         for row, req in zip(TABLE, needs, strict=True)
     )
+
+
+def _intern_clauses() -> None:
+    """Intern every clause the table can ask for (with and without names) at import, so the
+    word masks of ``prefilter.text_words`` cover them from the first text on."""
+    for row in TABLE:
+        requirement(row.groups, True)
+        requirement(row.groups, False)
 
 
 def _check_ids() -> None:
@@ -90,3 +99,4 @@ def _check_ids() -> None:
 
 
 _check_ids()
+_intern_clauses()
