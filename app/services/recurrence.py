@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.models import Action, Incident
 from app.reports import charts, render
-from app.reports.recurrence import CHUNK, actions_of, judge
+from app.reports.recurrence import CHUNK, Judged, actions_of, judge, judged_in_sql
+from app.reports.sql import dialect_of
 from app.runtime import Runtime
 from app.schemas.recurrence import (
     EarlierAction,
@@ -79,7 +80,48 @@ def recurrence_report(runtime: Runtime, *, now: datetime) -> RecurrenceReport:
     return RecurrenceReport(computed_at=now, repeats=found, rates=_rates(profiles, found))
 
 
+EARLIER_FIELDS = set(EarlierAction.model_fields)  # one set shared by every verdict
+
+
+def _earlier(key: str, status: str, verdict: str) -> EarlierAction:
+    """A verdict of our own strings: constructed, not validated, its fields-set shared
+    (a set per object would be the largest part of a million verdicts)."""
+    return EarlierAction.model_construct(
+        EARLIER_FIELDS, key=key, status_at_repeat=status, verdict=verdict
+    )
+
+
+def _fields(judged: Judged) -> tuple[str, str, str]:
+    return judged.key, judged.status_at_repeat, judged.verdict
+
+
 def _repeats(session: Any, pairs: list[Pair], started: dict[str, datetime]) -> list[Repeat]:
+    if dialect_of(session) == "postgresql":
+        return _repeats_in_sql(session, pairs, started)
+    return _repeats_in_python(session, pairs, started)
+
+
+def _repeats_in_sql(session: Any, pairs: list[Pair], started: dict[str, datetime]) -> list[Repeat]:
+    """The repeats in `pairs` order, each earlier action judged by PostgreSQL (streamed)."""
+    out = [
+        Repeat.model_construct(
+            incident=p.incident,
+            repeat_of=p.repeat_of,
+            score=p.score,
+            reasons=list(p.reasons),
+            earlier_actions=[],
+        )
+        for p in pairs
+    ]
+    earlier = [(p.repeat_of, started[p.incident]) for p in pairs]
+    for n, key, status, verdict in judged_in_sql(session, earlier):
+        out[n].earlier_actions.append(_earlier(key, status, verdict))
+    return out
+
+
+def _repeats_in_python(
+    session: Any, pairs: list[Pair], started: dict[str, datetime]
+) -> list[Repeat]:
     """The repeats in `pairs` order, their earlier actions read and judged chunk by chunk.
 
     Only one chunk of earlier incidents' actions (with their history) is held at a time:
@@ -103,7 +145,7 @@ def _repeats(session: Any, pairs: list[Pair], started: dict[str, datetime]) -> l
                     score=p.score,
                     reasons=list(p.reasons),
                     earlier_actions=[
-                        EarlierAction.model_construct(**vars(judge(a, started[p.incident])))
+                        _earlier(*_fields(judge(a, started[p.incident])))
                         for a in actions.get(key, [])
                     ],
                 )

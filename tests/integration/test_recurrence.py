@@ -203,3 +203,28 @@ def test_a_chain_names_each_repeat_once_against_its_latest_match(
         1,
         1,
     )
+
+
+def test_verdicts_judged_in_sql_are_those_judged_in_python(rt: Runtime) -> None:
+    """PostgreSQL judges the earlier actions itself: the same status and verdict as `judge`,
+    at every kind of moment (before an action existed, on a change's own instant, between
+    changes, after completion), in the order the repeats were given."""
+    from app.reports import recurrence
+    from app.reports.sql import dialect_of
+
+    load(rt)
+    moments = [t(1, 1), t(1, 2), t(1, 5), t(1, 7), t(1, 10), t(2, 10), t(3, 1)]
+    earlier = [(key, at) for at in moments for key in ("INC-12", "INC-11", "INC-13")]
+    with rt.db.sessions() as session:
+        if dialect_of(session) != "postgresql":
+            pytest.skip("SQLite keeps the Python path")
+        actions = recurrence.actions_of(session, [k for k, _ in earlier])
+        expected = [
+            (n, j.key, j.status_at_repeat, j.verdict)
+            for n, (key, at) in enumerate(earlier)
+            for j in (recurrence.judge(a, at) for a in actions.get(key, []))
+        ]
+        found = list(recurrence.judged_in_sql(session, earlier))
+    assert found == expected
+    assert {v for *_, v in found} == {"ineffective", "too_late", "open"}
+    assert {s for _, _, s, _ in found} >= {"not_created", "open", "in_progress", "done"}
