@@ -31,7 +31,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 from sqlalchemy import Engine, Table, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from .domain.canonical import canonical
+from .domain.canonical import canonical, json_native
 from .models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -64,22 +64,9 @@ def _stored_form(value: Any) -> Any:
     tuple, a date, a Decimal): canonical JSON then makes the remaining
     differences between databases (number forms, key order) vanish.
     """
-    if value is None or _json_native(value):
+    if value is None or json_native(value):
         return value  # already what the round trip would give: spare the dumps and loads
     return json.loads(json.dumps(value, default=str, sort_keys=True))
-
-
-def _json_native(value: Any) -> bool:
-    """Only objects with string keys, lists, strings, numbers, booleans and null: the JSON
-    round trip hands such a value back equal to itself (a tuple, a date or an int key not)."""
-    kind = type(value)
-    if kind is str or kind is int or kind is float or kind is bool or value is None:
-        return True
-    if kind is dict:
-        return all(type(k) is str and _json_native(v) for k, v in value.items())
-    if kind is list:
-        return all(_json_native(v) for v in value)
-    return False
 
 
 def _fields(entry: Any) -> dict[str, Any]:

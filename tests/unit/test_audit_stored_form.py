@@ -16,9 +16,11 @@ _SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False
 _ODD = st.dates() | st.tuples(st.integers(), st.text())  # not JSON: the round trip changes them
 _VALUES = st.recursive(
     _SCALARS | _ODD,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=5), inner, max_size=4)
-    | st.dictionaries(st.integers(), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+        | st.dictionaries(st.integers(), inner, max_size=3)
+    ),
     max_leaves=20,
 )
 
