@@ -31,7 +31,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 from sqlalchemy import Engine, Table, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from .domain.canonical import canonical
+from .domain.canonical import canonical, json_native
 from .models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -64,7 +64,9 @@ def _stored_form(value: Any) -> Any:
     tuple, a date, a Decimal): canonical JSON then makes the remaining
     differences between databases (number forms, key order) vanish.
     """
-    return None if value is None else json.loads(json.dumps(value, default=str, sort_keys=True))
+    if value is None or json_native(value):
+        return value  # already what the round trip would give: spare the dumps and loads
+    return json.loads(json.dumps(value, default=str, sort_keys=True))
 
 
 def _fields(entry: Any) -> dict[str, Any]:

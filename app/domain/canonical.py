@@ -70,6 +70,19 @@ def _plain(value: Any) -> bool:
     return False
 
 
+def json_native(value: Any) -> bool:
+    """Only objects with string keys, lists, strings, numbers, booleans and null: the JSON
+    round trip hands such a value back equal to itself (a tuple, a date or an int key not)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return True
+    if kind is dict:
+        return all(type(k) is str and json_native(v) for k, v in value.items())
+    if kind is list:
+        return all(json_native(v) for v in value)
+    return False
+
+
 def _write(value: Any, out: list[str]) -> None:
     if value is None:
         out.append("null")

@@ -22,7 +22,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from functools import cache
+from operator import itemgetter
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -101,8 +103,11 @@ def regulatory_cadence(
     return timedelta(hours=max(policy.repeat_every_hours, policy.repeat_fraction * clock_hours))
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
+    """One rung (or repeat) of an action's ladder. A named tuple, not a frozen dataclass:
+    a plan builds one per rung for every action it measures, and a frozen dataclass's
+    `__init__` (one `object.__setattr__` per field) was most of what planning cost."""
+
     key: str  # unique per action: rung and commitment, e.g. "L2@2026-12-01"
     level: int  # 0: the reminder before the due date
     rung: Rung
@@ -111,8 +116,7 @@ class Step:
     repeat: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     due: Step | None
     next_at: datetime | None
 
@@ -121,8 +125,12 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
+_WHY = {"L": "overdue", "S": "stale", "G": "regulatory_overdue"}
+_AT = itemgetter(3)  # Step.at, for the stable sort by time
+
+
 def _rungs(ladder: tuple[Rung, ...], times: list[datetime], tag: str, basis: str) -> list[Step]:
-    why = {"L": "overdue", "S": "stale", "G": "regulatory_overdue"}[tag]
+    why = _WHY[tag]
     return [
         Step(f"{tag}{i + 1}@{basis}", i + 1, ladder[i], at, why)  # type: ignore[arg-type]
         for i, at in enumerate(times)
@@ -139,6 +147,17 @@ def _repeat(top: Step, every: timedelta, now: datetime) -> tuple[Step | None, da
     return step, top.at + (n + 1) * every
 
 
+@cache
+def _shape(
+    ladder: tuple[tuple[Rung, int], ...],
+) -> tuple[tuple[Rung, ...], tuple[timedelta, ...], tuple[timedelta, ...]]:
+    """A ladder's rungs and its offsets from the due date and from going stale: the same for
+    every action a sweep measures, so worked out once per ladder, not once per action."""
+    rungs = tuple(to for to, _ in ladder)
+    overdue = tuple(timedelta(days=max(after, 1)) for _, after in ladder)
+    return rungs, overdue, tuple(timedelta(days=after) for _, after in ladder)
+
+
 def steps_for(
     subject: Subject,
     ladder: tuple[tuple[Rung, int], ...],
@@ -146,7 +165,7 @@ def steps_for(
     policy: FollowThroughPolicy,
 ) -> tuple[list[Step], timedelta]:
     """Every non-repeating step of this action's ladder, in time order, and the repeat cadence."""
-    rungs = tuple(to for to, _ in ladder)
+    rungs, overdue_after, stale_after = _shape(ladder)
     if subject.regulatory_due_at is not None:
         reg = policy.regulatory
         due = subject.regulatory_due_at
@@ -173,17 +192,17 @@ def steps_for(
         if policy.remind_before_days:
             at = start - timedelta(days=policy.remind_before_days)
             out.append(Step(f"reminder@{basis}", 0, "owner", at, "due_soon"))
-        times = [start + timedelta(days=max(after, 1)) for _, after in ladder]
+        times = [start + after for after in overdue_after]
         first_overdue = times[0]
         out += _rungs(rungs, times, "L", basis)
     idle = subject.last_activity_at
     stale_from = idle + timedelta(days=stale_after_days)
     # Stale counts only while the action is not overdue: overdue is the stronger reason.
     if first_overdue is None or stale_from < first_overdue:
-        stale_times = [stale_from + timedelta(days=after) for _, after in ladder]
+        stale_times = [stale_from + after for after in stale_after]
         stale = _rungs(rungs, stale_times, "S", f"{idle:%Y%m%dT%H%M}")
         out += [s for s in stale if first_overdue is None or s.at < first_overdue]
-    return sorted(out, key=lambda s: s.at), every
+    return sorted(out, key=_AT), every
 
 
 def plan(
@@ -199,11 +218,15 @@ def plan(
     later ladder (an overdue one overtaking a stale one) still takes over.
     """
     steps, every = steps_for(subject, ladder, stale_after_days, policy)
-    passed = [s for s in steps if s.at <= now]
-    upcoming = [s.at for s in steps if s.at > now]
-    due = passed[-1] if passed else None
-    next_at = upcoming[0] if upcoming else None
-    top = max((s.level for s in steps), default=0)
+    due: Step | None = None  # the latest step passed (steps are in time order)
+    next_at: datetime | None = None  # the first one still ahead
+    top = 0
+    for s in steps:
+        if s.at <= now:
+            due = s
+        elif next_at is None:
+            next_at = s.at
+        top = max(top, s.level)
     if due is not None and top > 0 and due.level == top:
         repeat, after = _repeat(due, every, now)
         due = repeat or due
