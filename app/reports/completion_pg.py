@@ -153,13 +153,17 @@ class Cells:
         order, next to each other: cheaper than a sort of floats per group.
         """
         size = self.lengths[row]
-        member = np.repeat(np.arange(len(row)), size)
-        within = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
+        # the position in `days` of each value of each membership, built in place
+        where = np.arange(int(size.sum()), dtype=np.int64)
+        where += np.repeat(self.offsets[row] - (np.cumsum(size) - size), size)
         total = len(self.days)
-        key = group[member] * total + self.rank[self.offsets[row][member] + within]
+        key = np.repeat(group, size)
+        n = np.bincount(key, minlength=groups)
+        key *= total
+        key += self.rank[where]
+        del where
         key.sort()
         ordered = self.ordered[key % total]
-        n = np.bincount(group[member], minlength=groups)
         if not len(ordered):
             return np.full(groups, np.nan), np.full(groups, np.nan)
         start = np.cumsum(n) - n
