@@ -1,106 +1,105 @@
-"""The completion report on PostgreSQL: two hashed scans, rolled up in Python.
+"""The completion report on PostgreSQL: one hashed scan, rolled up in Python with numpy.
 
-Measured at a million actions (bench/reports.py), the single GROUPING SETS statement
-with `percentile_cont` took 8-11 s of a 12 s report: an ordered-set aggregate makes
-PostgreSQL sort the joined rows once per grouping set (five sorts of a million wide
-rows, spilling to disk), and the planner, which overestimates the groups of several
-columns by their product, never hashes grouping sets it thinks will not fit in memory.
+History, measured at a million actions (bench/reports.py): one GROUPING SETS statement
+with `percentile_cont` took 8-11 s (an ordered-set aggregate sorts the joined rows once
+per grouping set); two hashed statements, one by *cell* (team, severity, priority, type
+and month together: some 22,000 cells) and one by the incident's list of services (some
+1,600), took 3-4 s, of which ~1.5 s was psycopg turning a million floats of `array_agg`
+text into Python floats, and the second scan repeated the join.
 
-Here the database groups the actions by *cell* (team, severity, priority, type and
-month together: some 22,000 cells at a million actions) and, in a second statement,
-by the incident's list of services (some 1,600), each with plain hash aggregation
-(`enable_sort` is off for the two statements: the estimate would otherwise pick a
-sort). Every count is additive, so each breakdown's figures are the sums of its cells'.
-Percentiles are not: each cell also returns the days to complete of its completed
-actions (`array_agg`, one float per completed action), and the median and p90 of a
-group are taken from its cells' values with the interpolation `percentile_cont` uses
-(`percentile`: the same float arithmetic, so the same figures). No action row reaches
-Python, only the cells; the values arrays are numpy (8 bytes a completed action).
+Now a single statement reads the join once and feeds both groupings, hashed (GROUPING
+SETS (cell), (services)); every row's derived values (a status code, the overdue and
+on-time flags, the days to complete) are worked out once, in a projection under the
+aggregate (`OFFSET 0` keeps the planner from copying the expressions into each of the
+ten aggregates), and the scan and join run in parallel workers. Days travel as packed
+big-endian float8 (`string_agg(float8send(days))`): numpy reads the bytes as they are.
+Every count is additive, so each breakdown's figures are sums of its cells'. Percentiles
+are not: the median and p90 of a group are taken from its cells' days with the
+arithmetic `percentile_cont` uses (`percentile`), all groups of a breakdown in one sort
+(`rollup`), so the figures are the same floats as PostgreSQL's.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, text
+from sqlalchemy import (
+    LargeBinary,
+    Select,
+    case,
+    func,
+    literal_column,
+    select,
+    text,
+    tuple_,
+)
 
 from .completion import CLOSED, INCIDENTS, STATUSES, Figures, _Query
 from .sql import Executor
 
 SINGLE = ("team", "severity", "priority", "type", "month")
 COUNTS = ("total", *STATUSES, "overdue", "completed_with_due", "on_time")
-WORK_MEM = "256MB"  # the planner sizes the hash for a million cells: no spill planned
+ORDER = ("team", "service", "severity", "priority", "type", "month")
+# SET LOCAL for the one statement. The planner sizes a hash of string_agg states at 8 kB a
+# group and estimates the cells as the product of their columns' distinct values (~100,000):
+# 0.8 GB, over work_mem * hash_mem_multiplier by default, so it would sort the million rows
+# per grouping set instead. The hash really holds ~24,000 groups (50 MB at a million
+# actions); a real overrun spills to disk rather than growing. Parallel costs are lowered so
+# the workers do the scan, the join and the projection (the leader hashes the groups).
+SETTINGS = {
+    "work_mem": "256MB",
+    "hash_mem_multiplier": "8",
+    "jit": "off",  # compiling these aggregates cost 6 s of 27
+    "enable_sort": "off",
+    "parallel_setup_cost": "0",
+    "parallel_tuple_cost": "0.001",
+}
 
 
-def _days(q: _Query) -> ColumnElement[Any]:
-    """Days to complete as double precision (as percentile_cont was given them)."""
-    span = q.a.completed_at - q.a.created_at
-    return func.date_part(literal_column("'epoch'"), span) / 86400.0
-
-
-def _month(q: _Query) -> ColumnElement[Any]:
-    """The UTC month as a timestamp: date_trunc, not to_char (a string per row costs 1 s)."""
-    # literals, not bound parameters: GROUP BY and the select list must be one expression
-    utc = func.timezone(literal_column("'UTC'"), q.a.created_at)
-    return func.date_trunc(literal_column("'month'"), utc)
-
-
-def _aggregates(q: _Query) -> list[ColumnElement[Any]]:
+def _rows(q: _Query) -> Any:
+    """One row per selected action with its keys and derived values, computed once."""
     a, done = q.a, q.completed()
-    with_due = done & a.due_date.is_not(None)
+    utc = func.timezone(literal_column("'UTC'"), a.created_at)
     finished_on = func.timezone(literal_column("'UTC'"), a.completed_at).cast(a.due_date.type)
-    overdue = a.status.not_in(CLOSED) & (a.due_date < q.today)
-    return [
-        func.count().label("total"),
-        *(func.count().filter(a.status == s).label(s) for s in STATUSES),
-        func.count().filter(overdue).label("overdue"),
-        func.count().filter(with_due).label("completed_with_due"),
-        func.count().filter(with_due & (finished_on <= a.due_date)).label("on_time"),
-        func.array_agg(_days(q)).filter(done).label("days"),
-    ]
-
-
-def _cells(q: _Query) -> Select[Any]:
-    keys = [q.a.team, INCIDENTS.c.severity, q.a.priority, q.a.type, _month(q)]
+    with_due = done & a.due_date.is_not(None)
+    span = func.date_part(literal_column("'epoch'"), a.completed_at - a.created_at) / 86400.0
     return (
-        select(*(k.label(f"k_{n}") for n, k in zip(SINGLE, keys, strict=True)), *_aggregates(q))
-        .select_from(q.source(None)[0])
-        .where(q.where())
-        .group_by(*keys)
-    )
-
-
-def _service_sets(q: _Query) -> Select[Any]:
-    services = INCIDENTS.c.services
-    return (
-        select(services.label("services"), *_aggregates(q))
-        .select_from(q.source(None)[0])
-        .where(q.where())
-        .group_by(services)
-    )
-
-
-class _Group:
-    """One row of the report being summed: the positions of its cells in the fetched rows."""
-
-    def __init__(self) -> None:
-        self.rows: list[int] = []
-
-    def figures(self, key: Any, counts: Any, days: list[Any]) -> Figures:
-        fig = Figures(
-            key=key, **dict(zip(COUNTS, counts[self.rows].sum(axis=0).tolist(), strict=True))
+        select(
+            a.team.label("team"),
+            INCIDENTS.c.severity.label("severity"),
+            a.priority.label("priority"),
+            a.type.label("type"),
+            func.date_trunc(literal_column("'month'"), utc).label("month"),
+            INCIDENTS.c.services.label("services"),
+            case({s: i for i, s in enumerate(STATUSES)}, value=a.status).label("status"),
+            (a.status.not_in(CLOSED) & (a.due_date < q.today)).label("overdue"),
+            with_due.label("with_due"),
+            (with_due & (finished_on <= a.due_date)).label("on_time"),
+            case((done, func.float8send(span)), else_=None).label("days"),
         )
-        if fig.completed_with_due:
-            fig.on_time_rate = round(fig.on_time / fig.completed_with_due, 4)
-        values = [days[r] for r in self.rows if days[r] is not None]
-        if values:
-            ordered = np.sort(np.concatenate(values))
-            fig.median_days_to_complete = round(percentile(ordered, 0.5), 2)
-            fig.p90_days_to_complete = round(percentile(ordered, 0.9), 2)
-        return fig
+        .select_from(q.source(None)[0])
+        .where(q.where())
+        .offset(literal_column("0"))  # a fence: the projection is evaluated once a row
+        .subquery("facts")
+    )
+
+
+def statement(q: _Query) -> Select[Any]:
+    """Both groupings in one scan; `cell` is 1 on a cell's row (services summed over), else 0."""
+    r = _rows(q).c
+    cell = [r.team, r.severity, r.priority, r.type, r.month]
+    flags = [r.overdue, r.with_due, r.on_time]
+    return select(
+        func.grouping(r.services).label("cell"),
+        *cell,
+        r.services,
+        func.count().label("total"),
+        *(func.count().filter(r.status == i).label(s) for i, s in enumerate(STATUSES)),
+        *(func.count().filter(f).label(f.name) for f in flags),
+        func.string_agg(r.days, literal_column("''::bytea"), type_=LargeBinary).label("days"),
+    ).group_by(func.grouping_sets(tuple_(*cell), tuple_(r.services)))
 
 
 def percentile(ordered: Any, fraction: float) -> float:
@@ -111,48 +110,98 @@ def percentile(ordered: Any, fraction: float) -> float:
     return lo + (hi - lo) * (position - first)
 
 
-def _fetch(db: Executor, stmt: Select[Any], keys: int) -> tuple[list[Any], Any, list[Any]]:
-    """The rows' keys, their counts as one integer matrix, and each row's days array (or None)."""
-    keyed, counts, days = [], [], []
-    for row in db.execute(stmt):
-        keyed.append(row[:keys])
-        counts.append(row[keys : keys + len(COUNTS)])
-        last = row[-1]
-        days.append(None if last is None else np.asarray(last, dtype=np.float64))
-    return keyed, np.array(counts, dtype=np.int64).reshape(-1, len(COUNTS)), days
+class Cells:
+    """The fetched rows of one grouping set: keys, a count matrix, and their days packed."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self.keys = [r[1:7] for r in rows]
+        self.counts = np.array([r[7 : 7 + len(COUNTS)] for r in rows], dtype=np.int64)
+        self.counts = self.counts.reshape(-1, len(COUNTS))
+        packed = [r[-1] or b"" for r in rows]
+        self.lengths = np.array([len(p) // 8 for p in packed], dtype=np.int64)
+        self.offsets = np.cumsum(self.lengths) - self.lengths
+        self.days = np.frombuffer(b"".join(packed), dtype=">f8").astype(np.float64)
+        by_value = np.argsort(self.days, kind="stable")
+        self.ordered = self.days[by_value]  # every day value, ascending
+        self.rank = np.empty_like(by_value)
+        self.rank[by_value] = np.arange(len(by_value))  # each value's place in `ordered`
+
+    def rollup(self, members: list[tuple[int, Any]]) -> list[Figures]:
+        """Figures of each group, given (row, key) memberships (a row may be in several)."""
+        keys = list(dict.fromkeys(k for _, k in members))
+        index = {k: g for g, k in enumerate(keys)}
+        row = np.array([r for r, _ in members], dtype=np.int64)
+        group = np.array([index[k] for _, k in members], dtype=np.int64)
+        sums = np.zeros((len(keys), len(COUNTS)), dtype=np.int64)
+        np.add.at(sums, group, self.counts[row])
+        median, p90 = self._percentiles(row, group, len(keys))
+        out = []
+        for g, key in enumerate(keys):
+            fig = Figures(key=key, **dict(zip(COUNTS, sums[g].tolist(), strict=True)))
+            if fig.completed_with_due:
+                fig.on_time_rate = round(fig.on_time / fig.completed_with_due, 4)
+            if not math.isnan(median[g]):
+                fig.median_days_to_complete = round(float(median[g]), 2)
+                fig.p90_days_to_complete = round(float(p90[g]), 2)
+            out.append(fig)
+        return out
+
+    def _percentiles(self, row: Any, group: Any, groups: int) -> tuple[Any, Any]:
+        """Median and p90 of every group's days (NaN: none), one integer sort for all groups.
+
+        Sorting (group, rank of the value among all the days) puts each group's days in
+        order, next to each other: cheaper than a sort of floats per group.
+        """
+        size = self.lengths[row]
+        # the position in `days` of each value of each membership, built in place
+        where = np.arange(int(size.sum()), dtype=np.int64)
+        where += np.repeat(self.offsets[row] - (np.cumsum(size) - size), size)
+        total = len(self.days)
+        key = np.repeat(group, size)
+        n = np.bincount(key, minlength=groups)
+        key *= total
+        key += self.rank[where]
+        del where
+        key.sort()
+        ordered = self.ordered[key % total]
+        if not len(ordered):
+            return np.full(groups, np.nan), np.full(groups, np.nan)
+        start = np.cumsum(n) - n
+        result = []
+        for fraction in (0.5, 0.9):
+            position = fraction * (n - 1)
+            first, second = np.floor(position), np.ceil(position)
+            lo = ordered[np.minimum(start + first.astype(np.int64), len(ordered) - 1)]
+            hi = ordered[np.minimum(start + second.astype(np.int64), len(ordered) - 1)]
+            value = lo + (hi - lo) * (position - first)  # as `percentile`, element-wise
+            result.append(np.where(n > 0, value, np.nan))
+        return result[0], result[1]
 
 
-def _grouped(keyed: list[Any]) -> dict[str, dict[Any, _Group]]:
-    """Each single-valued breakdown's groups, each with the positions of its cells."""
-    groups: dict[str, dict[Any, _Group]] = {n: defaultdict(_Group) for n in SINGLE}
-    for r, keys in enumerate(keyed):
-        for n, key in zip(SINGLE, keys, strict=True):
-            groups[n][key.strftime("%Y-%m") if n == "month" else key].rows.append(r)
-    return groups
+def _breakdowns(cells: Cells, sets: Cells) -> dict[str, list[Figures]]:
+    by: dict[str, list[Figures]] = {}
+    for d, name in enumerate(SINGLE):
+        keyed = [(r, k[d]) for r, k in enumerate(cells.keys)]
+        if name == "month":
+            keyed = [(r, k.strftime("%Y-%m")) for r, k in keyed]
+        by[name] = cells.rollup(keyed)
+    # each element of the incident's list, as jsonb_array_elements_text counts it
+    by["service"] = sets.rollup([(r, s) for r, k in enumerate(sets.keys) for s in k[5] or []])
+    return {n: sorted(by[n], key=lambda f: (f.key is None, str(f.key))) for n in ORDER}
 
 
 def figures(db: Executor, q: _Query) -> tuple[Figures, dict[str, list[Figures]]]:
     """The totals and every breakdown, as the portable path returns them."""
-    db.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-    db.execute(text("SET LOCAL jit = off"))  # compiling these aggregates cost 6 s of 27
-    db.execute(text("SET LOCAL enable_sort = off"))  # hash the cells (see the docstring)
+    for name, value in SETTINGS.items():
+        db.execute(text(f"SET LOCAL {name} = '{value}'"))
     try:
-        cells = _fetch(db, _cells(q), len(SINGLE))
-        sets = _fetch(db, _service_sets(q), 1)
+        rows = db.execute(statement(q)).all()
     finally:
-        db.execute(text("SET LOCAL enable_sort = on"))
-    whole = _Group()
-    whole.rows = list(range(len(cells[0])))
-    totals = whole.figures(None, *cells[1:]) if cells[0] else Figures(key=None)
-    groups = _grouped(cells[0])
-    by_service: dict[Any, _Group] = defaultdict(_Group)
-    for r, (services,) in enumerate(sets[0]):
-        for service in services or []:  # each element, as jsonb_array_elements_text
-            by_service[service].rows.append(r)
-    by = {n: [g.figures(k, *cells[1:]) for k, g in groups[n].items()] for n in SINGLE}
-    by["service"] = [g.figures(k, *sets[1:]) for k, g in by_service.items()]
-    ordered = {
-        n: sorted(by[n], key=lambda f: (f.key is None, str(f.key)))
-        for n in ("team", "service", "severity", "priority", "type", "month")
-    }
-    return totals, ordered
+        for name in SETTINGS:
+            db.execute(text(f"RESET {name}"))
+    cells = Cells([r for r in rows if r.cell == 1])
+    sets = Cells([r for r in rows if r.cell == 0])
+    if not cells.keys:
+        return Figures(key=None), _breakdowns(cells, sets)
+    totals = cells.rollup([(r, None) for r in range(len(cells.keys))])[0]
+    return totals, _breakdowns(cells, sets)
