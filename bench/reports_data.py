@@ -230,8 +230,7 @@ SELECT u.incident_id, u.kind, u.body, f.facets, f.started FROM (
 ) u JOIN f ON f.id = u.incident_id
 """
 SEARCH_INDEXES = [
-    ("ix_search_documents_tsv", "USING gin (tsv)"),
-    ("ix_search_documents_facets", "USING gin (facets)"),
+    ("ix_search_documents_search", "USING gin (tsv, facets)"),
     ("ix_search_documents_started", "(started)"),
 ]
 

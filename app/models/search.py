@@ -57,8 +57,8 @@ class SearchDocument(Base):
 
     `facets` and `started` copy the incident's filterable fields onto each document
     (the write path rebuilds every document of an incident on each write, so they
-    follow it): PostgreSQL then filters inside its indexes (GIN on `facets`, a
-    btree on `started`) instead of joining every text match to its incident, which
+    follow it): PostgreSQL then filters inside its indexes (one GIN on `tsv` and
+    `facets`, a btree on `started`) instead of joining every text match to its incident, which
     for a common word meant visiting tens of thousands of rows per search.
     """
 
@@ -66,8 +66,10 @@ class SearchDocument(Base):
     __table_args__ = (
         # GIN on PostgreSQL; on SQLite a plain index of the NULL column (alembic compares
         # indexes whatever their ddl_if, so one index is declared for both backends)
-        Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
-        Index("ix_search_documents_facets", "facets", postgresql_using="gin"),
+        # one GIN over both: words and filters are intersected inside the index, which
+        # skips through a common word's postings to the filter's few (two GINs ANDed as
+        # bitmaps would each be read whole)
+        Index("ix_search_documents_search", "tsv", "facets", postgresql_using="gin"),
         Index("ix_search_documents_started", "started"),
     )
 

@@ -3,9 +3,11 @@
 A filtered search on PostgreSQL joined every text match to its incident to test the
 service, severity, category and dates: for a common word, tens of thousands of rows
 per search. The fields now sit on the document, `facets` (`service:<name>`,
-`severity:<SEV>`, `category:<cause category>`; text[] with a GIN index on PostgreSQL,
-JSON on SQLite) and `started` (coalesce(started_at, created_at), btree), so the
-filters are answered by indexes. Backfilled here from the incidents and causes; the
+`severity:<SEV>`, `category:<cause category>`; text[] on PostgreSQL, JSON on SQLite)
+and `started` (coalesce(started_at, created_at), btree), so the filters are answered
+by indexes: on PostgreSQL the GIN index of 0015 on `tsv` becomes one GIN on `tsv` and
+`facets` (words and filters intersected inside the index). SQLite searches through
+FTS5 and keeps its plain indexes, renamed alike so the models describe one table. Backfilled here from the incidents and causes; the
 write path keeps them current (it rebuilds an incident's documents on every write).
 
 Revision ID: 0017
@@ -58,17 +60,17 @@ def upgrade() -> None:
         sa.Column('started', app.models.base.UTCDateTime(timezone=True), nullable=True),
     )
     op.execute(PG_BACKFILL if pg else SQLITE_BACKFILL)
-    if pg:
-        op.create_index(
-            'ix_search_documents_facets', 'search_documents', ['facets'], postgresql_using='gin'
-        )
-    else:
-        op.create_index('ix_search_documents_facets', 'search_documents', ['facets'])
+    op.execute("DROP INDEX IF EXISTS ix_search_documents_tsv")
+    how = "USING gin (tsv, facets)" if pg else "(tsv, facets)"
+    op.execute(f"CREATE INDEX ix_search_documents_search ON search_documents {how}")
     op.create_index('ix_search_documents_started', 'search_documents', ['started'])
 
 
 def downgrade() -> None:
+    pg = op.get_bind().dialect.name == 'postgresql'
     op.drop_index('ix_search_documents_started', table_name='search_documents')
-    op.drop_index('ix_search_documents_facets', table_name='search_documents')
+    op.execute("DROP INDEX IF EXISTS ix_search_documents_search")
+    how = "USING gin (tsv)" if pg else "(tsv)"
+    op.execute(f"CREATE INDEX ix_search_documents_tsv ON search_documents {how}")
     op.execute("ALTER TABLE search_documents DROP COLUMN started")
     op.execute("ALTER TABLE search_documents DROP COLUMN facets")

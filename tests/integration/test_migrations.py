@@ -104,7 +104,7 @@ def test_0017_backfills_what_the_write_path_writes_and_goes_back_down(
     finally:
         engine.dispose()
     assert "facets" not in columns and "started" not in columns and "tsv" in columns
-    assert "ix_search_documents_facets" not in indexes and "ix_search_documents_tsv" in indexes
+    assert "ix_search_documents_search" not in indexes and "ix_search_documents_tsv" in indexes
     assert kept == len(written)
 
     upgrade(Settings(database_url=url))
