@@ -166,6 +166,11 @@ def test_cli(
     assert main(["search", "--reindex", "disk", "--severity", "SEV1"]) == 0
     out = capsys.readouterr().out
     assert "reindexed 3 incidents" in out and "4 of 4 matches" in out
+    from app.search import query
+
+    monkeypatch.setattr(query, "WINDOW", 2)  # past the window the count is "at least"
+    assert main(["search", "disk", "--severity", "SEV1"]) == 0
+    assert "2 of 2+ matches" in capsys.readouterr().out
 
 
 def test_concurrent_writes_never_double_the_documents(
