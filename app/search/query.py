@@ -1,12 +1,13 @@
 """Full-text search over the knowledge base, ranked, with highlighted snippets.
 
-PostgreSQL: the stored `tsv` column (generated from the body) `@@ websearch_to_tsquery(...)`
-through its GIN index, `ts_rank` on the stored vector, and `ts_headline` computed after
-the LIMIT (for the page's rows only). SQLite: FTS5 (porter stemming, bm25 rank,
-`snippet()`), built for the query over the documents the filters leave, in a
-TEMP table of the query's own connection (a table in the main schema would
-show in schema comparisons and table wipes that know nothing of FTS5 shadow
-tables). Matches are marked `<mark>...</mark>`; the rest of a snippet is HTML-escaped.
+Both count and rank at most the first WINDOW matches (see `search`). PostgreSQL: the
+stored `tsv` column (generated from the body) `@@ websearch_to_tsquery(...)` and the
+document's `facets` `@>` the filters, through one GIN index on both; `ts_rank` on the
+stored vector, and `ts_headline` computed after the LIMIT (for the page's rows only).
+SQLite: FTS5 (porter stemming, bm25 rank, `snippet()`), built for the query over the
+documents the filters leave, in a TEMP table of the query's own connection (a table in
+the main schema would show in schema comparisons and table wipes that know nothing of
+FTS5 shadow tables). Matches are marked `<mark>...</mark>`; the rest of a snippet is HTML-escaped.
 """
 
 from __future__ import annotations
