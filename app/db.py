@@ -171,12 +171,16 @@ class UnitOfWork:
         self._jobs = {}
 
 
-def upgrade(settings: Settings, revision: str = "head") -> None:
-    """Apply Alembic migrations; `hindsight init-db` and the tests both call this."""
+def upgrade(settings: Settings, revision: str = "head", *, down: bool = False) -> None:
+    """Apply Alembic migrations; `hindsight init-db` and the tests both call this.
+
+    `down=True` goes back down to `revision` instead (the migration tests check that
+    each revision can be undone).
+    """
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", settings.sqlalchemy_url.replace("%", "%%"))
-    command.upgrade(cfg, revision)
+    (command.downgrade if down else command.upgrade)(cfg, revision)

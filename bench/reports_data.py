@@ -210,27 +210,44 @@ class Generator:
         conn.commit()
 
 
+# The incident's filter fields go on each of its documents, as app/search/index.py writes
+# them (and migration 0017 backfills them).
 SEARCH_DOCS = """
-INSERT INTO search_documents (incident_id, kind, body)
-SELECT id, 'incident', title || E'\\n' || summary FROM incidents
-UNION ALL SELECT incident_id, 'timeline', text FROM timeline_events
-UNION ALL SELECT incident_id, 'cause', statement || E'\\n' || coalesce(why, '') FROM causes
-UNION ALL SELECT incident_id, 'action', title || E'\\n' || description FROM actions
-UNION ALL SELECT incident_id, 'lesson', summary FROM postmortems WHERE summary <> ''
+WITH f AS (
+  SELECT i.id, coalesce(i.started_at, i.created_at) AS started,
+    ARRAY['severity:' || i.severity]
+    || ARRAY(SELECT 'service:' || s FROM jsonb_array_elements_text(i.services) AS s)
+    || ARRAY(SELECT DISTINCT 'category:' || c.category FROM causes c
+             WHERE c.incident_id = i.id ORDER BY 1) AS facets
+  FROM incidents i)
+INSERT INTO search_documents (incident_id, kind, body, facets, started)
+SELECT u.incident_id, u.kind, u.body, f.facets, f.started FROM (
+  SELECT id AS incident_id, 'incident' AS kind, title || E'\\n' || summary AS body FROM incidents
+  UNION ALL SELECT incident_id, 'timeline', text FROM timeline_events
+  UNION ALL SELECT incident_id, 'cause', statement || E'\\n' || coalesce(why, '') FROM causes
+  UNION ALL SELECT incident_id, 'action', title || E'\\n' || description FROM actions
+  UNION ALL SELECT incident_id, 'lesson', summary FROM postmortems WHERE summary <> ''
+) u JOIN f ON f.id = u.incident_id
 """
+SEARCH_INDEXES = [
+    ("ix_search_documents_search", "USING gin (tsv, facets)"),
+    ("ix_search_documents_started", "(started)"),
+]
 
 
 def load(url: str, incidents: int, actions: int, chunk: int = 2000) -> None:
     """Every table by COPY, then the knowledge base in one INSERT ... SELECT (index after)."""
     gen = Generator(incidents, actions)
     with psycopg.connect(url) as conn:
-        conn.execute("DROP INDEX IF EXISTS ix_search_documents_tsv")
+        for name, _ in SEARCH_INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
         for i in range(1, incidents + 1):
             gen.incident(i)
             if i % chunk == 0 or i == incidents:
                 gen.flush(conn)
         conn.execute(SEARCH_DOCS)
-        conn.execute("CREATE INDEX ix_search_documents_tsv ON search_documents USING gin (tsv)")
+        for name, how in SEARCH_INDEXES:
+            conn.execute(f"CREATE INDEX {name} ON search_documents {how}")
         for table in ("incidents", "causes", "timeline_events", "postmortems", "actions"):
             conn.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
         conn.execute("ANALYZE")

@@ -60,5 +60,6 @@ def search(
     for hit in found.results:
         text = html.unescape(hit.snippet)  # a terminal shows text: the entities read as typed
         click.echo(f"{hit.incident:<10} {hit.kind:<9} {hit.rank:>9.4f}  {text}")
-    click.echo(f"{len(found.results)} of {found.total} matches")
+    more = "+" if found.total_relation == "gte" else ""  # at least that many
+    click.echo(f"{len(found.results)} of {found.total}{more} matches")
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -33,5 +33,17 @@ class SearchResult(Output):
 
 
 class SearchResults(Output):
-    total: int
+    """A page of the best-ranked matches among the first 1,000 found (the window).
+
+    Up to 1,000 matches `total` is exact and every match is ranked. Beyond, the search
+    stops at the window, as Elasticsearch does past `track_total_hits`: `total` is 1,000
+    with `total_relation` "gte" (at least that many), and the results are the best of
+    the 1,000 it read, pages ending there; narrow the words or the filters to rank them all.
+    """
+
+    total: int = Field(description="matches; a lower bound when total_relation is gte")
+    total_relation: Literal["eq", "gte"] = Field(
+        default="eq",
+        description="eq: total is exact; gte: at least total match (the first 1,000 are ranked)",
+    )
     results: list[SearchResult]

@@ -31,6 +31,7 @@ def _assemble(
 ) -> list[dict[str, Any]]:
     """The documents of one incident from its parts, whether read as rows or as objects
     (both carry the same attribute names): the one place that says what is searchable."""
+    causes = list(causes)  # read twice: the texts and the categories
     out: list[tuple[str, str]] = [("incident", _join(incident.title, incident.summary))]
     out += [("timeline", _join(ev.text, ev.rationale)) for ev in timeline]
     out += [("cause", _join(c.statement, c.why)) for c in causes]
@@ -39,13 +40,29 @@ def _assemble(
         pm = postmortem
         lessons = [pm.summary, *pm.went_well, *pm.went_wrong, *pm.lucky, *pm.lessons]
         out.extend(("lesson", str(text)) for text in lessons if text)
-    return [{"incident_id": incident_id, "kind": k, "body": b} for k, b in out if b.strip()]
+    shared = {
+        "incident_id": incident_id,
+        "facets": facets(incident.severity, incident.services, [c.category for c in causes]),
+        "started": incident.started_at or incident.created_at,
+    }
+    return [{**shared, "kind": k, "body": b} for k, b in out if b.strip()]
+
+
+def facets(severity: str, services: Iterable[str], categories: Iterable[str]) -> list[str]:
+    """The incident's filter values as one list (the search filters match them exactly)."""
+    return [
+        f"severity:{severity}",
+        *(f"service:{s}" for s in services),
+        *sorted({f"category:{c}" for c in categories}),
+    ]
 
 
 def documents(session: Session, incident_id: int) -> list[dict[str, Any]]:
     """(kind, body) of every searchable part of one incident, read column by column."""
     inc = session.execute(
-        select(Incident.title, Incident.summary).where(Incident.id == incident_id)
+        select(Incident.title, Incident.summary, Incident.severity, Incident.services)
+        .add_columns(Incident.started_at, Incident.created_at)
+        .where(Incident.id == incident_id)
     ).one_or_none()
     if inc is None:
         return []
@@ -57,7 +74,11 @@ def documents(session: Session, incident_id: int) -> list[dict[str, Any]]:
                 TimelineEvent.incident_id == incident_id
             )
         ),
-        session.execute(select(Cause.statement, Cause.why).where(Cause.incident_id == incident_id)),
+        session.execute(
+            select(Cause.statement, Cause.why, Cause.category).where(
+                Cause.incident_id == incident_id
+            )
+        ),
         session.execute(
             select(Action.title, Action.description).where(Action.incident_id == incident_id)
         ),

@@ -90,8 +90,8 @@ def find(api: ApiClient, query: str) -> dict[str, Any]:
 
 def test_shape_kinds_and_snippets(api: ApiClient, corpus: dict[str, str]) -> None:
     body = find(api, "q=disk")
-    assert set(body) == {"total", "results"}
-    assert body["total"] == 5 == len(body["results"])
+    assert set(body) == {"total", "total_relation", "results"}
+    assert body["total"] == 5 == len(body["results"]) and body["total_relation"] == "eq"
     assert all(set(r) == {"incident", "kind", "snippet", "rank"} for r in body["results"])
     kinds = sorted((r["incident"], r["kind"]) for r in body["results"])
     two, three = corpus["search"], corpus["payments"]
@@ -147,7 +147,7 @@ def test_hostile_and_bad_queries(api: ApiClient, corpus: dict[str, str]) -> None
     for q in ['"', "disk OR (", "NEAR(disk", "*", "disk:*", "'; drop table incidents"]:
         resp = api.get("/api/v1/search", query_string={"q": q})
         assert resp.status_code == 200, (q, resp.json)
-    assert find(api, "q=%21%21%21") == {"total": 0, "results": []}
+    assert find(api, "q=%21%21%21") == {"total": 0, "total_relation": "eq", "results": []}
     assert api.get("/api/v1/search").status_code == 422
     assert api.get("/api/v1/search?q=").status_code == 422
     assert api.get("/api/v1/search?q=disk&severity=SEV9").status_code == 422
@@ -166,6 +166,11 @@ def test_cli(
     assert main(["search", "--reindex", "disk", "--severity", "SEV1"]) == 0
     out = capsys.readouterr().out
     assert "reindexed 3 incidents" in out and "4 of 4 matches" in out
+    from app.search import query
+
+    monkeypatch.setattr(query, "WINDOW", 2)  # past the window the count is "at least"
+    assert main(["search", "disk", "--severity", "SEV1"]) == 0
+    assert "2 of 2+ matches" in capsys.readouterr().out
 
 
 def test_concurrent_writes_never_double_the_documents(
@@ -208,3 +213,55 @@ def test_snippets_carry_no_raw_html_from_a_field(api: ApiClient) -> None:
         assert "<mark>stampede</mark>" in s.lower()
     # PostgreSQL's ts_headline drops what it parses as tags; SQLite keeps them, escaped.
     assert "Stampede</mark> &amp; " in " ".join(r["snippet"] for r in results)
+
+
+def test_past_the_window_the_total_is_a_lower_bound(
+    api: ApiClient, corpus: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five documents say "disk": a window of 3 counts and ranks only the first 3 found."""
+    from app.search import query
+
+    monkeypatch.setattr(query, "WINDOW", 3)
+    every = {(corpus["search"], k) for k in ("incident", "cause", "timeline", "lesson")}
+    every.add((corpus["payments"], "incident"))
+    body = find(api, "q=disk")
+    assert body["total"] == 3 and body["total_relation"] == "gte"
+    got = [(r["incident"], r["kind"]) for r in body["results"]]
+    assert len(got) == 3 == len(set(got)) and set(got) <= every  # real matches, no repeats
+    ranks = [r["rank"] for r in body["results"]]
+    assert ranks == sorted(ranks, reverse=True)
+    # pages end at the window, whatever the offset; the bound is still reported
+    rest = find(api, "q=disk&limit=2&offset=2")
+    assert [(r["incident"], r["kind"]) for r in rest["results"]] == got[2:]
+    assert find(api, "q=disk&offset=3") == {"total": 3, "total_relation": "gte", "results": []}
+    # exactly the window's size is exact; so is anything a filter brings within it
+    monkeypatch.setattr(query, "WINDOW", 5)
+    assert {k: v for k, v in find(api, "q=disk").items() if k != "results"} == {
+        "total": 5,
+        "total_relation": "eq",
+    }
+    monkeypatch.setattr(query, "WINDOW", 1)
+    one = find(api, "q=disk&service=payments")
+    assert one["total"] == 1 and one["total_relation"] == "eq"
+    assert [r["incident"] for r in one["results"]] == [corpus["payments"]]
+    none = find(api, "q=disk&category=config")
+    assert none == {"total": 0, "total_relation": "eq", "results": []}
+
+
+def test_filters_follow_later_writes(api: ApiClient, corpus: dict[str, str]) -> None:
+    """The filters read the incident as it is now: a changed severity, service or new cause."""
+    key = corpus["checkout"]
+    assert find(api, "q=flag&severity=SEV1")["results"] == []
+    resp = api.patch(f"/api/v1/incidents/{key}", json={"severity": "SEV1", "services": ["edge"]})
+    assert resp.status_code == 200, resp.json
+    assert {r["incident"] for r in find(api, "q=flag&severity=SEV1")["results"]} == {key}
+    assert {r["incident"] for r in find(api, "q=flag&service=edge")["results"]} == {key}
+    assert find(api, "q=flag&service=checkout")["results"] == []
+    resp = api.post(
+        f"/api/v1/incidents/{key}/causes",
+        json={"kind": "contributing_factor", "category": "testing", "statement": "No flag test"},
+    )
+    assert resp.status_code == 201, resp.json
+    testing = find(api, "q=flag&category=testing")["results"]
+    # both causes: the category belongs to the incident, every one of its documents has it
+    assert sorted((r["incident"], r["kind"]) for r in testing) == [(key, "cause"), (key, "cause")]
