@@ -196,14 +196,17 @@ def choose_threshold(
 
 
 def choose_operating_point(
-    rule_hits: Sequence[bool], scores: Sequence[float], gold: Sequence[bool], floor: float = 0.92
+    rule_hits: Sequence[bool], scores: Sequence[float], gold: Sequence[bool], floor: float = 0.93
 ) -> tuple[float, float]:
     """The (threshold, veto) pair with the most precision at recall >= ``floor`` on the holdout
     (ties to the higher recall, then the lower threshold): issue 11 asks for 0.9 of each on unseen
-    phrasing, and on the v4 blind set the model chosen the other way (most recall at holdout
-    precision >= 0.9) kept its recall (0.937) but lost precision (0.892). The floor sits a little
-    above 0.9 so recall on unseen phrasing has room to fall; the veto lets the model overrule a
-    rule hit it scores low (a quoted "human error", a system that "forgot")."""
+    phrasing. On the v4 blind set the model chosen the other way (most recall at holdout
+    precision >= 0.9) kept its recall (0.937) but lost precision (0.892); on v5 the model chosen
+    this way with a 0.92 floor kept precision (0.953) but lost recall (0.829, holdout 0.923).
+    Precision held up on both new writers and recall fell on both, so the floor is now 0.93: the
+    holdout (mostly rows by the corpus's own writers, plus a quarter of v5) overstates recall on
+    new writers more than it overstates precision. The veto lets the model overrule a rule hit
+    it scores low (a quoted "human error", a system that "forgot")."""
     best = (-1.0, -1.0, 0.5, 0.0)
     for t in np.arange(0.30, 0.91, 0.01):
         for v in np.arange(0.0, 0.31, 0.05):

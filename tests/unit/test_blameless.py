@@ -37,21 +37,26 @@ def corpus() -> list[Example]:
 
 # The former blind sets (v1, v2) were read after they were scored and are holdout now; the v3
 # blind set (scored once: P 0.952, R 0.881 with model.blame_lr.0a833164) and the v4 blind set
-# (scored once: P 0.892, R 0.937 with model.blame_lr.2727106e) are tune now. A fresh blind set (v5)
-# is appended at the end after the current model is frozen: until it is, the blind split is empty
-# and the blind tests below fail rather than pass on nothing.
+# (scored once: P 0.892, R 0.937 with model.blame_lr.2727106e) are tune now; the v5 blind set
+# (scored once: P 0.953, R 0.829 with model.blame_lr.8732e39e) is training data now, a stratified
+# quarter holdout. A fresh blind set (v6) is appended at the end after the current model is
+# frozen: until it is, the blind split is empty and the blind tests below fail rather than pass
+# on nothing.
 _V3_START, _V3_END = 2077, 2396  # the former blind v3 rows (tune whole)
 _ROUND4_END = _V3_END + 435  # the round-4 rows (a quarter holdout) end here
 _V4_END = _ROUND4_END + 319  # the former blind v4 rows (tune whole) end here
 _ROUND5_END = _V4_END + 200  # the round-5 rows written for the next model (a quarter holdout)
+_V5_END = _ROUND5_END + 367  # the former blind v5 rows (a quarter holdout) end here
+_ROUND6_END = _V5_END + 85  # the round-6 rows written after v5 (a quarter holdout) end here
 _BLIND_MIN = 200  # blind rows needed before a blind figure means anything
 
 
 def _blind(corpus: list[Example]) -> list[Example]:
     rows = select(corpus, "blind")
     assert len(rows) >= _BLIND_MIN, (
-        f"{len(rows)} blind rows: append the fresh blind set (at least {_BLIND_MIN} rows, written "
-        "apart from the model after it is frozen) before trusting or merging this model"
+        f"{len(rows)} blind rows: the blind split is empty until the next blind set (v6, at least "
+        f"{_BLIND_MIN} rows written apart from the model) is appended after the model is frozen; "
+        "no blind figure exists before then, so this test fails instead of passing on nothing"
     )
     return rows
 
@@ -84,18 +89,20 @@ def test_blind_split_is_big_and_has_both_labels(corpus: list[Example]) -> None:
 
 def test_holdout_is_about_a_quarter_of_each_written_batch(corpus: list[Example]) -> None:
     # The original 337 rows, the 842 rows of v2, the 462 rows of v3, the round-4 rows and the
-    # round-5 rows each had a quarter drawn as holdout before anything was trained on them; the
-    # former blind sets v1 (80 rows between the original and v2) and v2 (the 196 rows after it)
-    # are holdout whole, the former blind sets v3 and v4 are tune whole.
+    # round-5 and round-6 rows each had a quarter drawn as holdout before anything was trained on
+    # them; the former blind sets v1 (80 rows between the original and v2) and v2 (the 196 rows
+    # after it) are holdout whole, the former blind sets v3 and v4 are tune whole, and the former
+    # blind set v5 had a stratified quarter drawn as holdout when it was folded in.
     original, v2, v3 = corpus[:337], corpus[577:1419], corpus[1615:_V3_START]
     round4, round5 = corpus[_V3_END:_ROUND4_END], corpus[_V4_END:_ROUND5_END]
     former_blind_v1, former_blind_v2 = corpus[497:577], corpus[1419:1615]
-    for batch in (original, v2, v3, round4, round5):
+    former_blind_v5, round6 = corpus[_ROUND5_END:_V5_END], corpus[_V5_END:_ROUND6_END]
+    for batch in (original, v2, v3, round4, round5, former_blind_v5, round6):
         assert 0.2 <= sum(e.split == "holdout" for e in batch) / len(batch) <= 0.3
     assert all(e.split == "holdout" for e in former_blind_v1 + former_blind_v2)
     assert all(e.split == "tune" for e in corpus[_V3_START:_V3_END] + corpus[_ROUND4_END:_V4_END])
-    assert not any(e.split == "blind" for e in corpus[:_ROUND5_END])
-    assert all(e.split == "blind" for e in corpus[_ROUND5_END:])
+    assert not any(e.split == "blind" for e in corpus[:_ROUND6_END])
+    assert all(e.split == "blind" for e in corpus[_ROUND6_END:])
 
 
 @pytest.mark.slow
@@ -120,18 +127,18 @@ def test_blind_precision(corpus: list[Example]) -> None:
     # tuned against, and their misses are deliberately not printed here (reading them would turn
     # them into tune data). Fewer than _BLIND_MIN blind rows fails: an empty split is no figure.
     # Issue 11's bar. model.blame_lr.2727106e scored 0.892 on v4 (held then by a 0.885 floor);
-    # v4 is tune now, and the model trained after it is held to the bar on v5. Never tune on v5.
+    # v4 and v5 are training data now; the model trained after v5 is held to the bar on v6, which
+    # is appended after that model is frozen. Never tune on v6.
     blind = evaluate(_blind(corpus))
     print(format_scores("blind", blind))
     assert blind.precision >= 0.9
 
 
 def test_blind_recall(corpus: list[Example]) -> None:
-    # Issue 11's bar. model.blame_lr.0a833164 scored 0.881 on v3 and model.blame_lr.2727106e
-    # 0.937 on v4. model.blame_lr.8732e39e (trained after v4 was folded in, threshold raised for
-    # precision) scored P 0.953 / R 0.829 on v5, once: recall is now short of the 0.9 bar, so
-    # issue 11 stays open and this is a floor just below the measured figure, not the bar.
-    assert evaluate(_blind(corpus)).recall >= 0.82
+    # Issue 11's bar. model.blame_lr.0a833164 scored 0.881 on v3, model.blame_lr.2727106e 0.937
+    # on v4 and model.blame_lr.8732e39e 0.829 on v5 (held then by a 0.82 floor). v5 is training
+    # data now; the model trained after it is held to the bar itself on v6.
+    assert evaluate(_blind(corpus)).recall >= 0.9
 
 
 def test_flagged_blame_gets_its_kind_and_a_phrase(corpus: list[Example]) -> None:
@@ -414,3 +421,15 @@ def test_matches_name_the_rule_that_found_them() -> None:
     assert m.rule == "blame.omission.forgot" and m.kind == "individual_blame"
     (m,) = find_blame("Root cause: human error.", as_cause=True)
     assert m.rule == "blame.human_error.term"
+
+
+def test_model_tokens_keep_offsets_after_a_dotted_capital_i() -> None:
+    # "İ" lowers to two characters; the tokens' offsets index the original sentence, so a
+    # lowered copy that grew by one would shift every span after it (and the highlighted phrase).
+    from app.rules.blameless.features import tokens, words
+
+    sentence = "İzmir ops: Bob forgot to renew the certificate."
+    toks = tokens(sentence, ("Bob",))
+    assert [sentence[t.start : t.end] for t in toks][2:5] == ["Bob", "forgot", "to"]
+    assert [t.word for t in toks] == words(sentence, ("Bob",))
+    assert toks[0].word == "izmir"

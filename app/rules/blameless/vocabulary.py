@@ -32,6 +32,8 @@ ROLE_NOUN = (
     r"|on-?call(?:\s+(?:engineer|person|sre|dev|developer|admin|responder))?"
     r"|on\s+call\s+(?:engineer|person)|responders?|reviewers?|author|release\s+(?:manager|captain)"
     r"|incident\s+commander|team\s+lead|tech\s+lead|manager|person|someone|somebody|ops"
+    r"|nurses?|supervisors?|technicians?|techs?|analysts?|scientists?|dispatchers?|pharmacists?"
+    r"|clerks?|coordinators?|specialists?|consultants?"
     r"|[a-z]+\s+(?:team|folks|guys|crew|squad)(?!\s+lead))"
 )
 # Every ROLE_NOUN alternative is a whole word where a subject or a possessive is expected (it is
@@ -44,13 +46,19 @@ ROLE_NOUN_WORDS = (
     " contractor ", " contractors ", " call ", " oncall ", " responder ", " responders ",
     " reviewer ", " reviewers ", " author ", " release ", " incident ", " team ", " tech ",
     " manager ", " person ", " someone ", " somebody ", " ops ", " folks ", " guys ", " crew ",
-    " squad ",
+    " squad ", " nurse ", " nurses ", " supervisor ", " supervisors ", " technician ",
+    " technicians ", " techs ", " analyst ", " analysts ", " scientist ", " scientists ",
+    " dispatcher ", " dispatchers ", " pharmacist ", " pharmacists ", " clerk ", " clerks ",
+    " coordinator ", " coordinators ", " specialist ", " specialists ", " consultant ",
+    " consultants ",
 )  # fmt: skip
 ROLE_WORDS = (
     " intern", " new", " noob", " dev", " engineer", " sre", " dba", " operator", " admin",
     " sysadmin", " contractor", "call", " responder", " reviewer", " author", " release",
     " incident", " team", " tech", " manager", " person", " someone", " somebody", " ops",
-    " folks", " guys", " crew", " squad",
+    " folks", " guys", " crew", " squad", " nurse", " supervisor", " technician", " analyst",
+    " scientist", " dispatcher", " pharmacist", " clerk", " coordinator", " specialist",
+    " consultant",
 )  # fmt: skip
 ROLE_QUAL = r"(?:\s+(?:on\s+(?:duty|shift|call)|in\s+charge|at\s+the\s+keyboard))?"
 # A short relative clause: "the developer who wrote the migration [never tested it]".
