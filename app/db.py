@@ -211,22 +211,28 @@ class QueuedWriter(sqlite3.Connection):
 
     def __init__(self, database: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(database, *args, **kwargs)
-        self._lock_path = os.path.abspath(os.fspath(database)) + "-writelock"
-        self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        name = os.fsdecode(database)
+        if name.startswith("file:"):  # a URI filename: the path without its query
+            name = name[len("file:") :].split("?", 1)[0]
+        self._lock_path = os.path.abspath(name) + "-writelock"
+        self._lock_fd = -1
+        if name and name != ":memory:":  # one connection's own database needs no queue
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self._holding = False
+        self._held_by: set[str] = set()  # the set of the thread that took the lock
         self._wait = float(kwargs.get("timeout", args[0] if args else 5.0))
 
     def cursor(self, factory: Any = None) -> Any:  # type: ignore[override]  # one factory
         return super().cursor(factory or _QueuedCursor)
 
     def before_write(self) -> None:
-        if self._holding:
+        if self._holding or self._lock_fd < 0:
             return
         held = _held_here.__dict__.setdefault("paths", set())
         if self._lock_path in held:
             return
         if _flock(self._lock_fd, self._wait):
-            self._holding = True
+            self._holding, self._held_by = True, held
             held.add(self._lock_path)
 
     def after_statement(self) -> None:
@@ -236,7 +242,7 @@ class QueuedWriter(sqlite3.Connection):
     def release(self) -> None:
         if self._holding:
             self._holding = False
-            _held_here.__dict__.setdefault("paths", set()).discard(self._lock_path)
+            self._held_by.discard(self._lock_path)  # even if another thread ends it
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def commit(self) -> None:
