@@ -138,7 +138,7 @@ def _keyed_insert(model: type[Any], prefix: str, dialect: str) -> Any:
     else:
         next_id = select((func.coalesce(func.max(pk), 0) + 1).label("n")).subquery()
     rest = [c for c in table.columns if c is not pk and c.key != "key"]
-    values = [bindparam(c.key, type_=c.type) for c in rest]
+    values: list[Any] = [bindparam(c.key, type_=c.type) for c in rest]
     if dialect == "postgresql":
         # A parameter in a SELECT list has no column to take its type from there; on SQLite a
         # CAST would do harm (CAST AS DATETIME is numeric affinity: '2026-01-01 ...' -> 2026).
