@@ -20,18 +20,20 @@ is reported (a downgrade is not a thing Hindsight does).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, NotRequired, TypedDict, Unpack
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, Table, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from .domain.canonical import canonical, json_native
+from .domain.audit_hash import DIGESTS, digest_v2, matches
+from .domain.audit_hash import digest as digest  # re-exported: callers hash with audit.digest
+from .domain.canonical import json_native
 from .models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -69,72 +71,6 @@ def _stored_form(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, sort_keys=True))
 
 
-def _fields(entry: Any) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "at": entry.at.astimezone(UTC).isoformat(),
-        "actor": entry.actor,
-        "action": entry.action,
-        "entity_type": entry.entity_type,
-        "entity_key": entry.entity_key,
-        "before": entry.before,
-        "after": entry.after,
-        "prev": entry.prev_hash,
-    }
-
-
-def _digest_v1(entry: Any) -> str:
-    """The pre-0006 hash: kept only to check the entries written then."""
-    body = json.dumps(_fields(entry), sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-def _digest_v2(entry: Any) -> str:
-    return hashlib.sha256(canonical({"v": 2, **_fields(entry)})).hexdigest()
-
-
-_DIGESTS = {1: _digest_v1, 2: _digest_v2}
-
-
-def _as_sent(value: Any, big: bool, zero: bool) -> Any:
-    """A value as a pre-0006 writer may have hashed it before JSONB re-formed its numbers.
-
-    JSONB hands a float written as `1e+16` or larger back as an integer, and
-    `-0.0` as `0.0`; the number is the same, only its form changed, so trying
-    those forms hides no edit.
-    """
-    if isinstance(value, dict):
-        return {k: _as_sent(v, big, zero) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_as_sent(v, big, zero) for v in value]
-    if big and type(value) is int and abs(value) >= 10**16 and float(value) == value:
-        return float(value)
-    if zero and type(value) is float and value == 0:
-        return -0.0
-    return value
-
-
-def _matches(entry: Any) -> bool:
-    """The entry's own hash matches its content (pre-0006 entries: in any form JSONB gave)."""
-    if _DIGESTS[entry.hash_version](entry) == entry.hash:
-        return True
-    if entry.hash_version != 1:
-        return False
-    for big, zero in ((True, False), (False, True), (True, True)):
-        fields = {**_fields(entry)}
-        fields["before"] = _as_sent(entry.before, big, zero)
-        fields["after"] = _as_sent(entry.after, big, zero)
-        body = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
-        if hashlib.sha256(body.encode()).hexdigest() == entry.hash:
-            return True
-    return False
-
-
-def digest(entry: Any) -> str:
-    """The hash an entry (row or model) should carry, by its hash version."""
-    return _DIGESTS[entry.hash_version](entry)
-
-
 class Entry(TypedDict):
     """One entry to append: `record_many` appends several under one take of the head."""
 
@@ -156,11 +92,59 @@ def record_many(session: Session, entries: list[Entry]) -> None:
 
     Each entry's hash still covers its content and the previous entry's hash,
     computed here in order, so the chain is the one `record` would have written
-    one by one; a batch costs four statements however long it is.
+    one by one. A batch costs two statements however long it is when this
+    process wrote the head last (the usual case: see `_move_from_guess`), four
+    when another writer moved it since.
     """
     if not entries:
         return
-    seq, prev = session.execute(_TAKE_HEAD).one()
+    engine = session.get_bind().engine
+    guess = _last_head.get(engine)
+    rows = _chained(entries, *guess) if guess is not None else None
+    if rows is not None and guess is not None and not _move_from_guess(session, guess, rows[-1]):
+        rows = None
+    if rows is None:
+        seq, prev = session.execute(_TAKE_HEAD).one()
+        rows = _chained(entries, seq, prev)
+        session.execute(_MOVE_HEAD, {"seq": rows[-1]["seq"], "hash": rows[-1]["hash"]})
+    session.execute(_INSERT, rows)  # Core, one executemany: the ORM would cost more than it
+    _last_head[engine] = (rows[-1]["seq"], rows[-1]["hash"])
+
+
+# The head as this process last moved it, per database: a guess, which only the database can
+# confirm. A guess from a transaction that rolled back, or overtaken by another writer (a
+# worker process, another API process), simply fails to confirm.
+_last_head: WeakKeyDictionary[Engine, tuple[int, str]] = WeakKeyDictionary()
+_MOVE_HEAD_FROM = (
+    _HEAD_TABLE.update()
+    .where(
+        _HEAD_TABLE.c.id == 1,
+        _HEAD_TABLE.c.last_seq == bindparam("was_seq"),
+        _HEAD_TABLE.c.last_hash == bindparam("was_hash"),
+    )
+    .values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
+)
+
+
+def _move_from_guess(session: Session, guess: tuple[int, str], last: dict[str, Any]) -> bool:
+    """Move the head past `last` only if it still stands at `guess`: True when it did.
+
+    The UPDATE takes the head's lock as `_TAKE_HEAD` does (the row lock on
+    PostgreSQL, which re-checks the condition against the row a concurrent writer
+    committed; SQLite's write lock, taken before the statement reads), so a head
+    found at the guess is the head this transaction holds, and entries chained
+    from it are exactly those the take-then-move path would have written. A head
+    found elsewhere is left untouched for that path.
+    """
+    moved = session.execute(
+        _MOVE_HEAD_FROM,
+        {"was_seq": guess[0], "was_hash": guess[1], "seq": last["seq"], "hash": last["hash"]},
+    )
+    return bool(moved.rowcount)  # type: ignore[attr-defined]
+
+
+def _chained(entries: list[Entry], seq: int, prev: str) -> list[dict[str, Any]]:
+    """The rows for `entries` appended after entry `seq` whose hash is `prev`."""
     rows = []
     for item in entries:
         seq += 1
@@ -173,10 +157,9 @@ def record_many(session: Session, entries: list[Entry]) -> None:
             "prev_hash": prev,
             "hash_version": HASH_VERSION,
         }
-        row["hash"] = prev = _digest_v2(SimpleNamespace(**row))
+        row["hash"] = prev = digest_v2(SimpleNamespace(**row))
         rows.append(row)
-    session.execute(_INSERT, rows)  # Core, one executemany: the ORM would cost more than it
-    session.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
+    return rows
 
 
 @dataclass(frozen=True)
@@ -290,7 +273,7 @@ class _Walk:
 
     def _own_hash(self, entry: Any) -> bool:
         version = entry.hash_version
-        if version not in _DIGESTS:
+        if version not in DIGESTS:
             self.broken.append(Break(entry.seq, f"unknown hash version {version}"))
             return False
         if version < self.version:
@@ -298,7 +281,7 @@ class _Walk:
                 Break(entry.seq, f"hash version {version} after version {self.version} entries")
             )
         self.version = max(self.version, version)
-        if not _matches(entry):
+        if not matches(entry):
             self.broken.append(Break(entry.seq, "entry content was altered (hash differs)"))
             return False
         return True

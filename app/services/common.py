@@ -6,7 +6,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, select
+from sqlalchemy import String, Table, bindparam, cast, func, literal, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -63,7 +63,12 @@ def _lock(session: Session, model: type[Any], key: str) -> None:
 
 
 def insert_new(
-    session: Session, model: type[T], values: dict[str, Any], empty: tuple[str, ...]
+    session: Session,
+    model: type[T],
+    values: dict[str, Any],
+    empty: tuple[str, ...],
+    *,
+    key_prefix: str | None = None,
 ) -> T:
     """Insert one row with Core and hand back the ORM object, persistent, without a flush.
 
@@ -73,6 +78,9 @@ def insert_new(
     would have written, and the relationships named in `empty` are empty, since
     nothing can point at a row this transaction has only just inserted. Any other
     relationship loads on first access, as it would after a flush.
+
+    `key_prefix` gives the row its key, the prefix and its own id (`INC-42`), in the
+    same INSERT, rather than by an UPDATE once the id is known (see `_keyed_insert`).
     """
     table: Table = model.__table__  # type: ignore[assignment]
     row = dict(values)
@@ -89,7 +97,12 @@ def insert_new(
         else:  # a SQL expression default: not used by these tables, so not guessed at
             raise TypeError(f"{table.name}.{column.key} has a default only the database knows")
     pk, insert, lists = _inserting(model)
+    if key_prefix is not None:
+        row.pop("key", None)
+        insert = _keyed_insert(model, key_prefix, session.get_bind().dialect.name)
     row_id = session.execute(insert, row).scalar_one()
+    if key_prefix is not None:
+        row["key"] = f"{key_prefix}{row_id}"
     obj = model(**{pk: row_id, **row})
     make_transient_to_detached(obj)
     for name in empty:
@@ -105,6 +118,33 @@ def _inserting(model: type[Any]) -> tuple[str, Any, frozenset[str]]:
     (pk,) = table.primary_key.columns
     lists = frozenset(r.key for r in sa_inspect(model).relationships if r.uselist)
     return pk.key, table.insert().returning(pk), lists
+
+
+@cache
+def _keyed_insert(model: type[Any], prefix: str, dialect: str) -> Any:
+    """INSERT ... SELECT the next id and the key made from it, RETURNING the id.
+
+    The id is chosen in the statement itself: on PostgreSQL the column's own
+    sequence (`nextval`, as the default would have), on SQLite `max(id) + 1`,
+    which is how SQLite picks a rowid for a table without AUTOINCREMENT, under
+    the write lock the INSERT takes before it reads. Every other column is a
+    typed bind parameter named after the column, as in `_inserting`.
+    """
+    table: Table = model.__table__
+    (pk,) = table.primary_key.columns
+    if dialect == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, pk.name)
+        next_id = select(func.nextval(sequence).label("n")).subquery()
+    else:
+        next_id = select((func.coalesce(func.max(pk), 0) + 1).label("n")).subquery()
+    rest = [c for c in table.columns if c is not pk and c.key != "key"]
+    values: list[Any] = [bindparam(c.key, type_=c.type) for c in rest]
+    if dialect == "postgresql":
+        # A parameter in a SELECT list has no column to take its type from there; on SQLite a
+        # CAST would do harm (CAST AS DATETIME is numeric affinity: '2026-01-01 ...' -> 2026).
+        values = [cast(v, c.type) for v, c in zip(values, rest, strict=True)]
+    chosen = select(next_id.c.n, literal(prefix, String) + cast(next_id.c.n, String), *values)
+    return table.insert().from_select([pk, table.c.key, *rest], chosen).returning(pk)
 
 
 _SKIP = {"id", "created_at", "updated_at", "incident_id"}

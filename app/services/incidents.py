@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, func, select, type_coerce
+from sqlalchemy import Select, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit
 from app.domain.errors import Conflict, field_error
@@ -31,12 +30,6 @@ from . import closing
 from .changes import incident_changed
 from .common import changed, insert_new, load_incident, reject_nulls, snapshot
 
-_INCIDENTS: Table = Incident.__table__  # type: ignore[assignment]
-_SET_KEY = (
-    _INCIDENTS.update()
-    .where(_INCIDENTS.c.id == bindparam("row_id"))
-    .values(key=bindparam("key"), updated_at=bindparam("updated_at"))
-)
 # A new incident's collections: nothing can refer to a row inserted in this transaction.
 _NEW_INCIDENT_EMPTY = ("timeline", "evidence", "participants", "causes", "actions", "postmortem")
 _CLOSED = {IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
@@ -105,11 +98,9 @@ def add_incident(
         "created_at": now,
         "updated_at": now,
     }
-    incident = insert_new(session, Incident, values, _NEW_INCIDENT_EMPTY)
-    # The key comes from the id; the row's updated_at stays the moment it was written.
-    key = f"INC-{incident.id}"
-    session.execute(_SET_KEY, {"row_id": incident.id, "key": key, "updated_at": now})
-    set_committed_value(incident, "key", key)
+    # The key comes from the id, written by the INSERT itself: no UPDATE once the id is known.
+    incident = insert_new(session, Incident, values, _NEW_INCIDENT_EMPTY, key_prefix="INC-")
+    key = incident.key or ""
     if incident.status in _CLOSED:
         open_postmortem(session, incident)
     audit.record(
