@@ -63,14 +63,13 @@ def main() -> int:
     print(f"  {len(corpus):,} incidents, {len(pairs):,} repeats")
     corpus = pairs = None  # freed before the shared answer is computed
     found = phase("matched (shared answer)", partial(repeats.matched, rt))
-    started = {k: r.started for k, r in found.repeating.items()}
     with rt.db.sessions() as session, repeats.gc_paused():
         judged = phase(
-            "judged and packed", partial(service._repeats, session, found.pairs, started)
+            "judged and packed", partial(service._repeats, session, found.pairs, found.started)
         )
     print(f"  {sum(len(r.earlier_actions) for r in judged):,} earlier actions")
     phase("rates", partial(service._rates, found, judged))
-    found = judged = started = None
+    found = judged = None
     repeats._LAST.clear()  # the whole report from nothing, then learning reusing its answer
     report = phase("recurrence report", lambda: service.recurrence_report(rt, now=NOW))
     del report

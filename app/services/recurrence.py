@@ -35,34 +35,32 @@ MIN_SIMILARITY = 0.2
 
 
 def _rates(matched: Matched, found: list[Repeat]) -> Rates:
-    repeating = matched.repeating
-
-    def rates(total: Counter[str], attr: str) -> list[Rate]:
-        rep: Counter[str] = Counter(v for r in repeating.values() for v in getattr(r, attr))
+    def rates(total: Counter[str], repeating: list[frozenset[str]]) -> list[Rate]:
+        rep: Counter[str] = Counter(v for values in repeating for v in values)
         return [
             Rate(key=k, incidents=n, repeats=rep[k], rate=round(rep[k] / n, 4))
             for k, n in sorted(total.items())
         ]
 
+    repeated = {p.incident for p in matched.pairs}
     done_first = {
         r.incident
         for r in found
         if r.earlier_actions and all(v == "ineffective" for v in r.earlier_actions.verdicts())
     }
     return Rates(
-        by_service=rates(matched.incidents_by_service, "services"),
-        by_category=rates(matched.incidents_by_category, "categories"),
-        repeats=len(repeating),
+        by_service=rates(matched.incidents_by_service, matched.services),
+        by_category=rates(matched.incidents_by_category, matched.categories),
+        repeats=len(repeated),
         after_actions_done=len(done_first),
-        with_actions_not_done=len(repeating.keys() - done_first),
+        with_actions_not_done=len(repeated - done_first),
     )
 
 
 def recurrence_report(runtime: Runtime, *, now: datetime) -> RecurrenceReport:
     found = matched(runtime)  # each repeat once, against the latest earlier one
-    started = {k: r.started for k, r in found.repeating.items()}
     with runtime.db.sessions() as session, gc_paused():
-        repeats_ = _repeats(session, found.pairs, started)
+        repeats_ = _repeats(session, found.pairs, found.started)
     return RecurrenceReport.model_construct(
         computed_at=now, repeats=repeats_, rates=_rates(found, repeats_)
     )
@@ -75,16 +73,17 @@ def _repeat(p: Pair, actions: EarlierActions) -> Repeat:
 NONE = EarlierActions.of([])
 
 
-def _repeats(session: Any, pairs: list[Pair], started: dict[str, datetime]) -> list[Repeat]:
+def _repeats(session: Any, pairs: list[Pair], started: list[datetime]) -> list[Repeat]:
+    """`started[n]`: when the repeat `pairs[n]` began."""
     if dialect_of(session) == "postgresql":
         return _repeats_in_sql(session, pairs, started)
     return _repeats_in_python(session, pairs, started)
 
 
-def _repeats_in_sql(session: Any, pairs: list[Pair], started: dict[str, datetime]) -> list[Repeat]:
+def _repeats_in_sql(session: Any, pairs: list[Pair], started: list[datetime]) -> list[Repeat]:
     """The repeats in `pairs` order, each earlier action judged by PostgreSQL (streamed)."""
     actions = [NONE] * len(pairs)
-    earlier = [(p.repeat_of, started[p.incident]) for p in pairs]
+    earlier = [(p.repeat_of, at) for p, at in zip(pairs, started, strict=True)]
     for n, count, packed in judged_in_sql(session, earlier):
         # a key holding a separator character cannot be packed: that repeat is read apart
         actions[n] = EarlierActions.packed(count, packed) or EarlierActions.of(
@@ -93,9 +92,7 @@ def _repeats_in_sql(session: Any, pairs: list[Pair], started: dict[str, datetime
     return [_repeat(p, a) for p, a in zip(pairs, actions, strict=True)]
 
 
-def _repeats_in_python(
-    session: Any, pairs: list[Pair], started: dict[str, datetime]
-) -> list[Repeat]:
+def _repeats_in_python(session: Any, pairs: list[Pair], started: list[datetime]) -> list[Repeat]:
     """The repeats in `pairs` order, their earlier actions read and judged chunk by chunk.
 
     Only one chunk of earlier incidents' actions (with their history) is held at a time:
@@ -112,7 +109,7 @@ def _repeats_in_python(
         for key in chunk:
             for n in waiting[key]:
                 p = pairs[n]
-                judged = (judge(a, started[p.incident]) for a in actions.get(key, []))
+                judged = (judge(a, started[n]) for a in actions.get(key, []))
                 out[n] = _repeat(p, EarlierActions.of(_fields(j) for j in judged))
     return [r for r in out if r is not None]
 

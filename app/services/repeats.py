@@ -11,7 +11,8 @@ cannot see is an edit made outside a unit of work that keeps every count, id, in
 time and text length, as the report cache (which trusts the audit seq alone) cannot.
 
 What is kept is small: the pairs, and each repeating incident's start time and sets
-(services, categories), plus the per-service and per-category incident counts. The
+(services, categories) in lists beside them, plus the per-service and per-category
+incident counts. The
 texts and TF-IDF rows are freed once matched.
 """
 
@@ -35,17 +36,16 @@ from app.search.corpus import Corpus, load_corpus
 from app.search.similarity import Pair, latest_repeats
 
 
-@dataclass(frozen=True, slots=True)
-class Repeating:
-    started: datetime
-    services: frozenset[str]
-    categories: frozenset[str]
-
-
 @dataclass(frozen=True)
 class Matched:
-    pairs: list[Pair]  # each repeat once, against its latest earlier match, best first
-    repeating: dict[str, Repeating]  # the later incident of each pair
+    """Each repeat once, against its latest earlier match, best first; and of each pair's
+    later incident (same position) its start, services and categories. Lists, not an
+    object per repeat: a large report has 100,000."""
+
+    pairs: list[Pair]
+    started: list[datetime]
+    services: list[frozenset[str]]
+    categories: list[frozenset[str]]
     incidents_by_service: Counter[str]
     incidents_by_category: Counter[str]
 
@@ -104,15 +104,12 @@ def matched(runtime: Runtime) -> Matched:
 def _matched(corpus: Corpus) -> Matched:
     pairs = latest_repeats(corpus)
     index = {k: i for i, k in enumerate(corpus.keys)}
-    repeating = {}
-    for p in pairs:
-        i = index[p.incident]
-        repeating[p.incident] = Repeating(
-            corpus.started[i], corpus.services[i], corpus.categories[i]
-        )
+    later = [index[p.incident] for p in pairs]
     return Matched(
         pairs,
-        repeating,
+        [corpus.started[i] for i in later],
+        [corpus.services[i] for i in later],
+        [corpus.categories[i] for i in later],
         Counter(s for services in corpus.services for s in services),
         Counter(c for categories in corpus.categories for c in categories),
     )

@@ -72,12 +72,13 @@ def learning_report(runtime: Runtime, query: LearningQuery, *, now: datetime) ->
     with runtime.db.sessions() as session:
         report = learning(session, now, filters)
     # the recurrence report's own matcher answer, shared (computed once while nothing changes)
+    found = matched(runtime)
     repeated = [
-        r
-        for r in matched(runtime).repeating.values()
-        if (query.service is None or query.service in r.services)
-        and (query.since is None or r.started >= query.since)
-        and (query.until is None or r.started < query.until)
+        started
+        for started, services in zip(found.started, found.services, strict=True)
+        if (query.service is None or query.service in services)
+        and (query.since is None or started >= query.since)
+        and (query.until is None or started < query.until)
     ]
     # the incidents selected are the ones the learning metrics counted (same filters)
     chosen = report.incidents
