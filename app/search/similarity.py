@@ -1,7 +1,8 @@
 """Repeats and similar incidents: same service, same failure mechanism, later in time.
 
 Pure of Flask and of the services. An incident is a `Profile` (its services, its
-cause categories, its cause and summary text, when it started); `repeats` pairs
+cause categories, its cause and summary text, when it started), or a row of a compact
+`Corpus` (app/search/corpus.py: what the database streams); `repeats` pairs
 every later incident with the earlier ones it repeats:
 
 - the two share a service (another service is never a repeat) and a cause
