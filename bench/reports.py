@@ -153,7 +153,7 @@ def fast_completion(rt: Runtime) -> dict[str, Any]:
 
 def fast_recurrence(rt: Runtime) -> dict[str, Any]:
     report = recurrence_report(rt, now=data.NOW)
-    verdicts = Counter(a.verdict for r in report.repeats for a in r.earlier_actions)
+    verdicts = Counter(v for r in report.repeats for v in r.earlier_actions.verdicts())
     pairs = sorted((r.incident, r.repeat_of) for r in report.repeats)
     return {"pairs": pairs, "verdicts": dict(verdicts)}
 

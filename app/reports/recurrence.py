@@ -21,6 +21,7 @@ from sys import intern
 from sqlalchemy import select, text
 
 from app.models import Action, ActionStatusChange, Incident
+from app.schemas.earlier_actions import CODES
 
 from .sql import Executor
 
@@ -106,11 +107,11 @@ def judge(action: ActionState, repeat_started: datetime) -> Judged:
     return Judged(action.key, status, verdict)
 
 
-# The same status and verdict as `judge`, in PostgreSQL: one row per earlier action, in
-# the order of the repeats given, then by action id. The status when the repeat began is
-# the last change at or before it (ties by change id, as the history is read in Python).
+# The same status and verdict as `judge`, in PostgreSQL: one row per earlier action,
+# with the position of its repeat (from 1) and its action id. The status when the repeat
+# began is the last change at or before it (ties by change id, as Python reads history).
 JUDGED_SQL = """
-SELECT p.n, a.id, a.key,
+SELECT p.n, a.id, coalesce(a.key, '#' || a.id) AS key,
   CASE WHEN a.created_at > p.started THEN 'not_created'
     ELSE coalesce((SELECT c.to_status FROM action_status_changes c
                    WHERE c.action_id = a.id AND c.at <= p.started
@@ -122,29 +123,52 @@ FROM unnest(CAST(:keys AS text[]), CAST(:started AS timestamptz[])) WITH ORDINAL
   AS p(key, started, n)
 JOIN incidents i ON i.key = p.key
 JOIN actions a ON a.incident_id = i.id
-ORDER BY p.n, a.id
 """
-STREAM = 20_000  # rows fetched at a time: the judged actions are streamed, never all held
+
+
+# Per repeat with earlier actions (in the order given): how many, and all of them in one
+# text in action id order, fields joined by US (chr 31) and actions by RS (chr 30), the
+# packed form of app/schemas/earlier_actions.py (statuses and verdicts as its letters).
+# One string per repeat crosses the wire, not an object per action.
+def _code(column: str) -> str:
+    whens = " ".join(f"WHEN '{word}' THEN '{code}'" for word, code in CODES.items())
+    return f"CASE {column} {whens} ELSE {column} END"
+
+
+PACKED_SQL = f"""
+SELECT j.n, count(*) AS actions, string_agg(
+  j.key || chr(31) || {_code("j.status")} || chr(31) || {_code("j.verdict")}, chr(30)
+  ORDER BY j.id)
+FROM ({JUDGED_SQL}) j
+GROUP BY j.n
+ORDER BY j.n
+"""
+STREAM = 5_000  # repeats fetched at a time: the judged actions are streamed, never all held
 
 
 def judged_in_sql(
     db: Executor, earlier: list[tuple[str, datetime]]
-) -> Iterator[tuple[int, str, str, str]]:
-    """(position in `earlier`, action key, status at repeat, verdict) per earlier action.
+) -> Iterator[tuple[int, int, str]]:
+    """(position in `earlier`, number of earlier actions, the actions packed) per repeat.
 
     PostgreSQL only: `earlier` is (earlier incident's key, when the repeat began) per
-    repeat, sent as two arrays (two parameters however many repeats). The rows stream in
-    `earlier` order; positions count from 0. Python builds no history or state per action.
+    repeat, sent as two arrays (two parameters however many repeats). One row per repeat
+    whose earlier incident has actions (a repeat without any has no row), in `earlier`
+    order; positions count from 0. Python builds no object per action here.
     """
     rows = db.execute(
-        text(JUDGED_SQL).execution_options(stream_results=True, yield_per=STREAM),
+        text(PACKED_SQL).execution_options(stream_results=True, yield_per=STREAM),
         {"keys": [k for k, _ in earlier], "started": [s for _, s in earlier]},
     )
-    names: dict[str, str] = {}  # a handful of distinct statuses and verdicts: one string each
-    for n, action_id, key, status, verdict in rows:
-        yield (
-            n - 1,
-            key or f"#{action_id}",
-            names.setdefault(status, status),
-            names.setdefault(verdict, verdict),
-        )
+    for n, count, packed in rows:
+        yield n - 1, count, packed
+
+
+def judged_one(db: Executor, key: str, started: datetime) -> list[tuple[str, str, str]]:
+    """One repeat's earlier actions unpacked (key, status, verdict), in action id order:
+    for the rare key that holds a separator character, which the packed text cannot."""
+    rows = db.execute(
+        text(f"SELECT j.key, j.status, j.verdict FROM ({JUDGED_SQL}) j ORDER BY j.id"),
+        {"keys": [key], "started": [started]},
+    )
+    return [(k, s, v) for k, s, v in rows]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
@@ -11,9 +10,10 @@ from sqlalchemy import select
 
 from app.models import Action, Incident
 from app.reports import charts, render
-from app.reports.recurrence import CHUNK, Judged, actions_of, judge, judged_in_sql
+from app.reports.recurrence import CHUNK, Judged, actions_of, judge, judged_in_sql, judged_one
 from app.reports.sql import dialect_of
 from app.runtime import Runtime
+from app.schemas.earlier_actions import EarlierActions
 from app.schemas.recurrence import (
     EarlierAction,
     Rate,
@@ -25,40 +25,32 @@ from app.schemas.recurrence import (
     SuggestedActions,
     Suggestion,
 )
-from app.search.similarity import (
-    Pair,
-    Profile,
-    latest_repeats,
-    load_profiles,
-    repeats,
-    similar_to,
-)
+from app.search.corpus import Corpus, load_corpus
+from app.search.similarity import Pair, repeats, similar_to
 
 from .common import load_incident
+from .repeats import Matched, gc_paused, matched
 
 MIN_SIMILARITY = 0.2
 
 
-def _rates(profiles: list[Profile], found: list[Repeat]) -> Rates:
-    repeated = {r.incident for r in found}
-    by_key = {p.key: p for p in profiles}
-
-    def rates(attr: str) -> list[Rate]:
-        total: Counter[str] = Counter(v for p in profiles for v in getattr(p, attr))
-        rep: Counter[str] = Counter(v for k in repeated for v in getattr(by_key[k], attr))
+def _rates(matched: Matched, found: list[Repeat]) -> Rates:
+    def rates(total: Counter[str], repeating: list[frozenset[str]]) -> list[Rate]:
+        rep: Counter[str] = Counter(v for values in repeating for v in values)
         return [
             Rate(key=k, incidents=n, repeats=rep[k], rate=round(rep[k] / n, 4))
             for k, n in sorted(total.items())
         ]
 
+    repeated = {p.incident for p in matched.pairs}
     done_first = {
         r.incident
         for r in found
-        if r.earlier_actions and all(a.verdict == "ineffective" for a in r.earlier_actions)
+        if r.earlier_actions and all(v == "ineffective" for v in r.earlier_actions.verdicts())
     }
     return Rates(
-        by_service=rates("services"),
-        by_category=rates("categories"),
+        by_service=rates(matched.incidents_by_service, matched.services),
+        by_category=rates(matched.incidents_by_category, matched.categories),
         repeats=len(repeated),
         after_actions_done=len(done_first),
         with_actions_not_done=len(repeated - done_first),
@@ -66,67 +58,45 @@ def _rates(profiles: list[Profile], found: list[Repeat]) -> Rates:
 
 
 def recurrence_report(runtime: Runtime, *, now: datetime) -> RecurrenceReport:
-    with runtime.db.sessions() as session:
-        profiles = load_profiles(session)
-        pairs = latest_repeats(profiles)  # each repeat once, against the latest earlier one
-        started = {p.key: p.started for p in profiles}
-        # Hundreds of thousands of small, acyclic objects: the cyclic collector would walk
-        # them again and again while they are built; it is paused for the build only.
-        gc.disable()
-        try:
-            found = _repeats(session, pairs, started)
-        finally:
-            gc.enable()
-    return RecurrenceReport(computed_at=now, repeats=found, rates=_rates(profiles, found))
-
-
-EARLIER_FIELDS = set(EarlierAction.model_fields)  # one set shared by every verdict
-
-
-def _earlier(key: str, status: str, verdict: str) -> EarlierAction:
-    """A verdict of our own strings: constructed, not validated, its fields-set shared
-    (a set per object would be the largest part of a million verdicts)."""
-    return EarlierAction.model_construct(
-        EARLIER_FIELDS, key=key, status_at_repeat=status, verdict=verdict
+    found = matched(runtime)  # each repeat once, against the latest earlier one
+    with runtime.db.sessions() as session, gc_paused():
+        repeats_ = _repeats(session, found.pairs, found.started)
+    return RecurrenceReport.model_construct(
+        computed_at=now, repeats=repeats_, rates=_rates(found, repeats_)
     )
 
 
-def _fields(judged: Judged) -> tuple[str, str, str]:
-    return judged.key, judged.status_at_repeat, judged.verdict
+def _repeat(p: Pair, actions: EarlierActions) -> Repeat:
+    return Repeat(p.incident, p.repeat_of, p.score, list(p.reasons), actions)
 
 
-def _repeats(session: Any, pairs: list[Pair], started: dict[str, datetime]) -> list[Repeat]:
+NONE = EarlierActions.of([])
+
+
+def _repeats(session: Any, pairs: list[Pair], started: list[datetime]) -> list[Repeat]:
+    """`started[n]`: when the repeat `pairs[n]` began."""
     if dialect_of(session) == "postgresql":
         return _repeats_in_sql(session, pairs, started)
     return _repeats_in_python(session, pairs, started)
 
 
-def _repeats_in_sql(session: Any, pairs: list[Pair], started: dict[str, datetime]) -> list[Repeat]:
+def _repeats_in_sql(session: Any, pairs: list[Pair], started: list[datetime]) -> list[Repeat]:
     """The repeats in `pairs` order, each earlier action judged by PostgreSQL (streamed)."""
-    out = [
-        Repeat.model_construct(
-            incident=p.incident,
-            repeat_of=p.repeat_of,
-            score=p.score,
-            reasons=list(p.reasons),
-            earlier_actions=[],
+    actions = [NONE] * len(pairs)
+    earlier = [(p.repeat_of, at) for p, at in zip(pairs, started, strict=True)]
+    for n, count, packed in judged_in_sql(session, earlier):
+        # a key holding a separator character cannot be packed: that repeat is read apart
+        actions[n] = EarlierActions.packed(count, packed) or EarlierActions.of(
+            judged_one(session, *earlier[n])
         )
-        for p in pairs
-    ]
-    earlier = [(p.repeat_of, started[p.incident]) for p in pairs]
-    for n, key, status, verdict in judged_in_sql(session, earlier):
-        out[n].earlier_actions.append(_earlier(key, status, verdict))
-    return out
+    return [_repeat(p, a) for p, a in zip(pairs, actions, strict=True)]
 
 
-def _repeats_in_python(
-    session: Any, pairs: list[Pair], started: dict[str, datetime]
-) -> list[Repeat]:
+def _repeats_in_python(session: Any, pairs: list[Pair], started: list[datetime]) -> list[Repeat]:
     """The repeats in `pairs` order, their earlier actions read and judged chunk by chunk.
 
     Only one chunk of earlier incidents' actions (with their history) is held at a time:
-    the judged verdicts are all the report keeps. The verdicts are our own strings, so
-    they are constructed, not validated.
+    the judged verdicts, packed, are all the report keeps.
     """
     waiting: dict[str, list[int]] = defaultdict(list)
     for n, p in enumerate(pairs):
@@ -139,17 +109,13 @@ def _repeats_in_python(
         for key in chunk:
             for n in waiting[key]:
                 p = pairs[n]
-                out[n] = Repeat(
-                    incident=p.incident,
-                    repeat_of=p.repeat_of,
-                    score=p.score,
-                    reasons=list(p.reasons),
-                    earlier_actions=[
-                        _earlier(*_fields(judge(a, started[p.incident])))
-                        for a in actions.get(key, [])
-                    ],
-                )
+                judged = (judge(a, started[n]) for a in actions.get(key, []))
+                out[n] = _repeat(p, EarlierActions.of(_fields(j) for j in judged))
     return [r for r in out if r is not None]
+
+
+def _fields(judged: Judged) -> tuple[str, str, str]:
+    return judged.key, judged.status_at_repeat, judged.verdict
 
 
 def render_recurrence(report: RecurrenceReport, fmt: str) -> str:
@@ -170,17 +136,17 @@ def render_recurrence(report: RecurrenceReport, fmt: str) -> str:
     return render.to_document(fmt, "Recurrence report", lines, header, rows, drawn)
 
 
-def _profiles_and_key(runtime: Runtime, key: str) -> tuple[list[Profile], str]:
-    """Every profile and the incident's stored key (`inc-1` names INC-1, as elsewhere)."""
+def _profiles_and_key(runtime: Runtime, key: str) -> tuple[Corpus, str]:
+    """Every incident, compactly, and the incident's stored key (`inc-1` names INC-1)."""
     with runtime.db.sessions() as session:
         # NotFound, also for keys no row can hold (NUL, too long)
         stored = load_incident(session, key).key or key
-        return load_profiles(session), stored
+        return load_corpus(session), stored
 
 
 def similar(runtime: Runtime, key: str, limit: int = 10) -> SimilarIncidents:
-    profiles, key = _profiles_and_key(runtime, key)
-    pairs = similar_to(profiles, key, limit)
+    corpus, key = _profiles_and_key(runtime, key)
+    pairs = similar_to(corpus, key, limit)
     return SimilarIncidents(
         similar=[
             Similar(incident=p.repeat_of, score=p.score, reasons=list(p.reasons))
@@ -202,16 +168,15 @@ def _evidence(action: Action, came_back: list[datetime]) -> tuple[str, str]:
 
 def suggested_actions(runtime: Runtime, key: str) -> SuggestedActions:
     """Actions of similar past incidents, those that worked first: advice, never a write."""
-    profiles, key = _profiles_and_key(runtime, key)
-    me = next(p for p in profiles if p.key == key)
-    started = {p.key: p.started for p in profiles}
+    corpus, key = _profiles_and_key(runtime, key)
+    started = dict(zip(corpus.keys, corpus.started, strict=True))
     past: list[Pair] = [
         p
-        for p in similar_to(profiles, key, 5)
-        if p.score >= MIN_SIMILARITY and started[p.repeat_of] < me.started
+        for p in similar_to(corpus, key, 5)
+        if p.score >= MIN_SIMILARITY and started[p.repeat_of] < started[key]
     ]
     back: dict[str, list[datetime]] = {}
-    for pair in repeats(profiles):
+    for pair in repeats(corpus):
         back.setdefault(pair.repeat_of, []).append(started[pair.incident])
     order = {"worked": 0, "unproven": 1, "did_not_work": 2}
     out: list[Suggestion] = []

@@ -11,7 +11,8 @@ from app.reports.completion import CompletionFilter, completion
 from app.reports.learning import METRICS, LearningFilter, learning
 from app.runtime import Runtime
 from app.schemas.reports import CompletionQuery, CompletionReport, LearningQuery, LearningReport
-from app.search.similarity import latest_repeats, load_profiles
+
+from .repeats import matched
 
 COMPLETION_COLUMNS = [
     "total",
@@ -70,16 +71,18 @@ def learning_report(runtime: Runtime, query: LearningQuery, *, now: datetime) ->
     filters = LearningFilter(service=query.service, since=query.since, until=query.until)
     with runtime.db.sessions() as session:
         report = learning(session, now, filters)
-        profiles = load_profiles(session)
-    chosen = {
-        p.key
-        for p in profiles
-        if (query.service is None or query.service in p.services)
-        and (query.since is None or p.started >= query.since)
-        and (query.until is None or p.started < query.until)
-    }
-    repeated = {pair.incident for pair in latest_repeats(profiles)} & chosen
-    report.repeat_rate = round(len(repeated) / len(chosen), 4) if chosen else None
+    # the recurrence report's own matcher answer, shared (computed once while nothing changes)
+    found = matched(runtime)
+    repeated = [
+        started
+        for started, services in zip(found.started, found.services, strict=True)
+        if (query.service is None or query.service in services)
+        and (query.since is None or started >= query.since)
+        and (query.until is None or started < query.until)
+    ]
+    # the incidents selected are the ones the learning metrics counted (same filters)
+    chosen = report.incidents
+    report.repeat_rate = round(len(repeated) / chosen, 4) if chosen else None
     return LearningReport.model_validate(asdict(report))
 
 
