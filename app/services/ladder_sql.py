@@ -24,17 +24,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     BigInteger,
     ColumnElement,
     Integer,
-    Select,
     String,
     and_,
     bindparam,
     case,
     cast,
     extract,
-    false,
     func,
     literal,
     literal_column,
@@ -77,7 +76,9 @@ class Shape:
 
 def _epoch_us(column: Any, dialect: str, is_date: bool) -> ColumnElement[int]:
     if dialect == "sqlite":
-        seconds = cast(func.strftime("%s", column), BigInteger) * 1_000_000
+        # The whole seconds only: SQLite's date functions round a fraction to milliseconds,
+        # so .9995 s would count as the next second.
+        seconds = cast(func.strftime("%s", func.substr(column, 1, 19)), BigInteger) * 1_000_000
         if is_date:
             return seconds
         return seconds + cast(func.substr(column, 21, 6), BigInteger)
@@ -113,97 +114,126 @@ def to_timestamp(value: ColumnElement[int], dialect: str) -> ColumnElement[Any]:
     )
 
 
-def base_query(shape: Shape, dialect: str) -> Select[Any]:  # type: ignore[type-arg]
-    """Per action: `code` (0 none, 1 the reminder, 10+k rung k overdue, 20+k rung k stale),
-    the chosen step's time, the first step still ahead, and the key bases."""
+def _layered(shape: Shape, dialect: str, where: Sequence[ColumnElement[bool]]) -> CTE:
+    """Three materialized layers, each naming what the next one reads: without them every
+    reference to a derived value is its whole expression again (both databases substitute a
+    subquery's expressions into the query using it), tens of kilobytes of SQL per row.
+
+    a: the due date and the start of staleness in microseconds; b: how many overdue rungs
+    and valid stale rungs are passed (the times only grow along the ladder, so the count is
+    the rung reached), whether the reminder is passed, the first step ahead; c: the step
+    chosen, as `code` (0 none, 1 the reminder, 10+k rung k overdue, 20+k rung k stale), and
+    its time."""
     t = Action.__table__.c
-    d = _epoch_us(t.due_date, dialect, True)
-    stale_from = _epoch_us(t.last_activity_at, dialect, False) + shape.stale_after_days * DAY
-    k_top = len(shape.ladder)
-    overdue = [d + max(after, 1) * DAY for _, after in shape.ladder]
-    stale = [stale_from + after * DAY for _, after in shape.ladder]
-    stale_ok = [or_(t.due_date.is_(None), s < overdue[0]) for s in stale]
-    remind = shape.policy.remind_before_days
-    rem_at = d - remind * DAY
-    rem_ok = t.due_date.isnot(None) if remind else false()
-    best_stale = case(
-        *[(and_(stale_ok[k], stale[k] <= NOW), 21 + k) for k in reversed(range(k_top))],
-        else_=0,
-    )
-    rem_due = and_(rem_ok, rem_at <= NOW)
-    stale_at = case(*[(best_stale == 21 + k, stale[k]) for k in range(k_top)], else_=None)
-    code = case(
-        *[
-            (and_(t.due_date.isnot(None), overdue[k] <= NOW), 11 + k)
-            for k in reversed(range(k_top))
-        ],
-        (and_(best_stale > 0, or_(~rem_due, stale_at >= rem_at)), best_stale),
-        (rem_due, 1),
-        else_=0,
-    )
-    ahead = [case((and_(rem_ok, rem_at > NOW), rem_at), else_=None)]
-    ahead += [case((and_(t.due_date.isnot(None), o > NOW), o), else_=None) for o in overdue]
-    ahead += [
-        case((and_(ok, s > NOW), s), else_=None) for ok, s in zip(stale_ok, stale, strict=True)
-    ]
-    step_at = case(
-        (code == 1, rem_at),
-        *[(code == 11 + k, overdue[k]) for k in range(k_top)],
-        *[(code == 21 + k, stale[k]) for k in range(k_top)],
-        else_=None,
-    )
     due_basis, idle_basis = _texts(dialect)
-    return select(
-        t.id.label("id"),
-        code.label("code"),
-        step_at.label("step_at"),
-        _least(dialect, ahead).label("ahead"),
-        due_basis.label("due_basis"),
-        idle_basis.label("idle_basis"),
+    a = (
+        select(
+            t.id.label("id"),
+            _epoch_us(t.due_date, dialect, True).label("d"),
+            (_epoch_us(t.last_activity_at, dialect, False) + shape.stale_after_days * DAY).label(
+                "f"
+            ),
+            due_basis.label("due_basis"),
+            idle_basis.label("idle_basis"),
+        )
+        .where(*where)
+        .cte("ladder_a")
+        .prefix_with("MATERIALIZED")
+    )
+    over = [max(after, 1) * DAY for _, after in shape.ladder]
+    stale = [after * DAY for _, after in shape.ladder]
+    remind = shape.policy.remind_before_days * DAY
+    stale_ok = [or_(a.c.d.is_(None), a.c.f + s < a.c.d + over[0]) for s in stale]
+    passed = [case((a.c.d + o <= NOW, 1), else_=0) for o in over]
+    stale_passed = [
+        case((and_(ok, a.c.f + s <= NOW), 1), else_=0)
+        for ok, s in zip(stale_ok, stale, strict=True)
+    ]
+    rem_due: ColumnElement[int] = literal(0)
+    ahead: list[ColumnElement[Any]] = []
+    if remind:
+        rem_due = case((and_(a.c.d.isnot(None), a.c.d - remind <= NOW), 1), else_=0)
+        ahead.append(case((a.c.d - remind > NOW, a.c.d - remind), else_=None))
+    ahead += [case((a.c.d + o > NOW, a.c.d + o), else_=None) for o in over]
+    ahead += [
+        case((and_(ok, a.c.f + s > NOW), a.c.f + s), else_=None)
+        for ok, s in zip(stale_ok, stale, strict=True)
+    ]
+    b = (
+        select(
+            a,
+            sum(passed[1:], passed[0]).label("ov"),
+            sum(stale_passed[1:], stale_passed[0]).label("st"),
+            rem_due.label("rem_due"),
+            _least(dialect, ahead).label("ahead"),
+        )
+        .cte("ladder_b")
+        .prefix_with("MATERIALIZED")
+    )
+    k_top = len(shape.ladder)
+    stale_at = case(*[(b.c.st == k + 1, b.c.f + stale[k]) for k in range(k_top)], else_=None)
+    over_at = case(*[(b.c.ov == k + 1, b.c.d + over[k]) for k in range(k_top)], else_=None)
+    stale_wins = and_(b.c.st > 0, or_(b.c.rem_due == 0, stale_at >= b.c.d - remind))
+    code = case(
+        (b.c.ov > 0, 10 + b.c.ov), (stale_wins, 20 + b.c.st), (b.c.rem_due == 1, 1), else_=0
+    )
+    step_at = case(
+        (b.c.ov > 0, over_at), (stale_wins, stale_at), (b.c.rem_due == 1, b.c.d - remind)
+    )
+    return (
+        select(
+            b.c.id,
+            code.label("code"),
+            step_at.label("step_at"),
+            b.c.ahead,
+            b.c.due_basis,
+            b.c.idle_basis,
+        )
+        .cte("ladder_c")
+        .prefix_with("MATERIALIZED")
     )
 
 
-def ladder_query(shape: Shape, dialect: str) -> Select[Any]:
+def ladder_cte(shape: Shape, dialect: str, where: Sequence[ColumnElement[bool]] = ()) -> CTE:
     """`plan` per action: id, step key, level, rung, why, repeat, step time and next look
-    (microseconds; NULL key: no step due; next `_NONE`: none ahead). Filter it by joining on
-    `id` (or add `.where` on `Action` columns to the inner query via `base_query`)."""
-    base = base_query(shape, dialect).subquery("ladder_base")
+    (microseconds; NULL key: no step due; next `_NONE`: none ahead), for the actions `where`
+    (conditions on `Action`'s columns) chooses: join it on `id`. Bind the clock as
+    `ladder_now` (`micros`)."""
+    c = _layered(shape, dialect, where)
     k_top, every = len(shape.ladder), shape.every
-    top = or_(base.c.code == 10 + k_top, base.c.code == 20 + k_top)
-    repeats = and_(top, base.c.step_at + every <= NOW)
-    n = case((repeats, (NOW - base.c.step_at) // every), else_=0)
+    top = or_(c.c.code == 10 + k_top, c.c.code == 20 + k_top)
+    repeats = and_(top, c.c.step_at + every <= NOW)
+    n = case((repeats, (NOW - c.c.step_at) // every), else_=0)
     tag = case(
-        (base.c.code == 1, literal("reminder")),
-        *[(base.c.code == 11 + k, literal(f"L{k + 1}")) for k in range(k_top)],
-        *[(base.c.code == 21 + k, literal(f"S{k + 1}")) for k in range(k_top)],
+        (c.c.code == 1, literal("reminder")),
+        *[(c.c.code == 11 + k, literal(f"L{k + 1}")) for k in range(k_top)],
+        *[(c.c.code == 21 + k, literal(f"S{k + 1}")) for k in range(k_top)],
         else_=None,
     )
-    basis = case((base.c.code < 20, base.c.due_basis), else_=base.c.idle_basis)
+    basis = case((c.c.code < 20, c.c.due_basis), else_=c.c.idle_basis)
     suffix = case((repeats, "R" + cast(n, String)), else_="")
-    key = case((base.c.code > 0, tag + suffix + "@" + basis), else_=null())
-    level = case(
-        (base.c.code > 20, base.c.code - 20), (base.c.code > 10, base.c.code - 10), else_=0
-    )
+    key = case((c.c.code > 0, tag + suffix + "@" + basis), else_=null())
+    level = case((c.c.code > 20, c.c.code - 20), (c.c.code > 10, c.c.code - 10), else_=0)
     rungs = {k + 1: to for k, (to, _) in enumerate(shape.ladder)}
     rung = case(*[(level == k, literal(to)) for k, to in rungs.items()], else_=literal("owner"))
     why = case(
-        (base.c.code == 1, literal("due_soon")),
-        (base.c.code > 20, literal("stale")),
+        (c.c.code == 1, literal("due_soon")),
+        (c.c.code > 20, literal("stale")),
         else_=literal("overdue"),
     )
-    after = base.c.step_at + (n + 1) * every
-    next_us = case((top, _least_pair(after, base.c.ahead)), else_=base.c.ahead)
-    return select(
-        base.c.id,
-        key.label("step"),
-        cast(level, Integer).label("level"),
-        rung.label("rung"),
-        why.label("why"),
-        cast(n, Integer).label("repeat"),
-        (base.c.step_at + n * every).label("step_at"),
-        next_us.label("next_at"),
+    after = c.c.step_at + (n + 1) * every
+    next_us = case((top, case((after < c.c.ahead, after), else_=c.c.ahead)), else_=c.c.ahead)
+    return (
+        select(
+            c.c.id,
+            key.label("step"),
+            cast(level, Integer).label("level"),
+            rung.label("rung"),
+            why.label("why"),
+            cast(n, Integer).label("repeat"),
+            (c.c.step_at + n * every).label("step_at"),
+            next_us.label("next_at"),
+        )
+        .cte("ladder")
+        .prefix_with("MATERIALIZED")
     )
-
-
-def _least_pair(a: ColumnElement[int], b: ColumnElement[int]) -> ColumnElement[int]:
-    return case((a < b, a), else_=b)

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 
 from app.models import Action, Incident
 from app.rules.follow_through import FollowThroughPolicy, Subject, plan
-from app.services.ladder_sql import _NONE, NOW, Shape, from_micros, ladder_query, micros
+from app.services.ladder_sql import _NONE, NOW, Shape, from_micros, ladder_cte, micros
 from tests.conftest import runtime
 
 BASE = datetime(2027, 3, 1, tzinfo=UTC)
@@ -81,13 +81,8 @@ def test_the_sql_ladder_agrees_with_plan(
             .scalars()
             .all()
         )
-        query = ladder_query(shape, session.get_bind().dialect.name).subquery()
-        rows = {
-            r.id: r
-            for r in session.execute(
-                select(query).where(query.c.id.in_(ids)), {NOW.key: micros(now)}
-            )
-        }
+        query = ladder_cte(shape, session.get_bind().dialect.name, [Action.id.in_(ids)])
+        rows = {r.id: r for r in session.execute(select(query), {NOW.key: micros(now)})}
         session.rollback()
     for action_id, (due, idle) in zip(ids, actions, strict=True):
         expected = plan(Subject(due, idle), ladder, stale_after, policy, now)  # type: ignore[arg-type]
