@@ -114,19 +114,11 @@ def to_timestamp(value: ColumnElement[int], dialect: str) -> ColumnElement[Any]:
     )
 
 
-def _layered(shape: Shape, dialect: str, where: Sequence[ColumnElement[bool]]) -> CTE:
-    """Three materialized layers, each naming what the next one reads: without them every
-    reference to a derived value is its whole expression again (both databases substitute a
-    subquery's expressions into the query using it), tens of kilobytes of SQL per row.
-
-    a: the due date and the start of staleness in microseconds; b: how many overdue rungs
-    and valid stale rungs are passed (the times only grow along the ladder, so the count is
-    the rung reached), whether the reminder is passed, the first step ahead; c: the step
-    chosen, as `code` (0 none, 1 the reminder, 10+k rung k overdue, 20+k rung k stale), and
-    its time."""
+def _layer_a(shape: Shape, dialect: str, where: Sequence[ColumnElement[bool]]) -> CTE:
+    """Layer a (see `_layered`): each date read into microseconds once per row."""
     t = Action.__table__.c
     due_basis, idle_basis = _texts(dialect)
-    a = (
+    return (
         select(
             t.id.label("id"),
             _epoch_us(t.due_date, dialect, True).label("d"),
@@ -140,6 +132,10 @@ def _layered(shape: Shape, dialect: str, where: Sequence[ColumnElement[bool]]) -
         .cte("ladder_a")
         .prefix_with("MATERIALIZED")
     )
+
+
+def _passed(shape: Shape, dialect: str, a: CTE) -> CTE:
+    """Layer b (see `_layered`): rungs passed counted, as sums of 0/1 per rung."""
     over = [max(after, 1) * DAY for _, after in shape.ladder]
     stale = [after * DAY for _, after in shape.ladder]
     remind = shape.policy.remind_before_days * DAY
@@ -159,7 +155,7 @@ def _layered(shape: Shape, dialect: str, where: Sequence[ColumnElement[bool]]) -
         case((and_(ok, a.c.f + s > NOW), a.c.f + s), else_=None)
         for ok, s in zip(stale_ok, stale, strict=True)
     ]
-    b = (
+    return (
         select(
             a,
             sum(passed[1:], passed[0]).label("ov"),
@@ -170,6 +166,22 @@ def _layered(shape: Shape, dialect: str, where: Sequence[ColumnElement[bool]]) -
         .cte("ladder_b")
         .prefix_with("MATERIALIZED")
     )
+
+
+def _layered(shape: Shape, dialect: str, where: Sequence[ColumnElement[bool]]) -> CTE:
+    """Three materialized layers, each naming what the next one reads: without them every
+    reference to a derived value is its whole expression again (both databases substitute a
+    subquery's expressions into the query using it), tens of kilobytes of SQL per row.
+
+    a: the due date and the start of staleness in microseconds; b: how many overdue rungs
+    and valid stale rungs are passed (the times only grow along the ladder, so the count is
+    the rung reached), whether the reminder is passed, the first step ahead; c: the step
+    chosen, as `code` (0 none, 1 the reminder, 10+k rung k overdue, 20+k rung k stale), and
+    its time."""
+    b = _passed(shape, dialect, _layer_a(shape, dialect, where))
+    over = [max(after, 1) * DAY for _, after in shape.ladder]
+    stale = [after * DAY for _, after in shape.ladder]
+    remind = shape.policy.remind_before_days * DAY
     k_top = len(shape.ladder)
     stale_at = case(*[(b.c.st == k + 1, b.c.f + stale[k]) for k in range(k_top)], else_=None)
     over_at = case(*[(b.c.ov == k + 1, b.c.d + over[k]) for k in range(k_top)], else_=None)
