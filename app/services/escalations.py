@@ -21,16 +21,14 @@ range, writing each new `follow_up_at` once (clearing them all first was a
 100,000-row UPDATE of its own), and records the new fingerprint only when all
 are done, so a re-measure cut short is done again in full.
 
-Where a step's time goes (measured with cProfile on the bench, bench/escalations.py): no
-single cost dominates any more. A next-day step (~200 us on SQLite, ~400 us on PostgreSQL)
-is planning (~20 us, `plan`), the words and routing (`compose`, `route`), the audit entry
-(canonical JSON and its hash, then the insert), the escalation row, the action's
-`follow_up_at` update, and SQLAlchemy's per-row parameter handling in each executemany; a
-re-measure after a policy change is mostly the 100,000 plans (an action whose plan comes out as
-stored is not written again).
-Hence no 10x of a plain count by trimming: that needs the due step worked out in SQL (the
-ladder as CASE expressions, held equal to `plan` by a property test) and the rows written
-with INSERT ... SELECT, which is not done yet.
+Planning is SQL first (`escalation_sql`, `ladder_sql`: `plan` as CASE expressions, held
+equal to it by a property test on both databases): a chunk's actions that take no step now
+and need nothing beyond their own columns get their next look from one `UPDATE ... FROM`;
+only the rest reach Python (a step not yet taken, a regulatory obligation, an incident with
+a stopping waiver), non-regulatory ones with the SQL ladder's step rather than `plan`'s.
+What a step still costs in Python (its words, routing, audit entry, rows) is why a sweep
+that takes steps stays far from 10x a plain count: that would need the escalation rows
+written by INSERT ... SELECT from the ladder and the messages composed at delivery.
 
 Stops: an action that is done, verified or won't do is no longer open; a
 waiver (with its reason) of the action's overdue or stale finding, or of its
