@@ -21,16 +21,14 @@ range, writing each new `follow_up_at` once (clearing them all first was a
 100,000-row UPDATE of its own), and records the new fingerprint only when all
 are done, so a re-measure cut short is done again in full.
 
-Where a step's time goes (measured with cProfile on the bench, bench/escalations.py): no
-single cost dominates any more. A next-day step (~200 us on SQLite, ~400 us on PostgreSQL)
-is planning (~20 us, `plan`), the words and routing (`compose`, `route`), the audit entry
-(canonical JSON and its hash, then the insert), the escalation row, the action's
-`follow_up_at` update, and SQLAlchemy's per-row parameter handling in each executemany; a
-re-measure after a policy change is mostly the 100,000 plans (an action whose plan comes out as
-stored is not written again).
-Hence no 10x of a plain count by trimming: that needs the due step worked out in SQL (the
-ladder as CASE expressions, held equal to `plan` by a property test) and the rows written
-with INSERT ... SELECT, which is not done yet.
+Planning is SQL first (`escalation_sql`, `ladder_sql`: `plan` as CASE expressions, held
+equal to it by a property test on both databases): a chunk's actions that take no step now
+and need nothing beyond their own columns get their next look from one `UPDATE ... FROM`;
+only the rest reach Python (a step not yet taken, a regulatory obligation, an incident with
+a stopping waiver), non-regulatory ones with the SQL ladder's step rather than `plan`'s.
+What a step still costs in Python (its words, routing, audit entry, rows) is why a sweep
+that takes steps stays far from 10x a plain count: that would need the escalation rows
+written by INSERT ... SELECT from the ladder and the messages composed at delivery.
 
 Stops: an action that is done, verified or won't do is no longer open; a
 waiver (with its reason) of the action's overdue or stale finding, or of its
@@ -61,6 +59,14 @@ from app.rules.policy import Obligation, Policy
 from app.runtime import Runtime, current
 from app.sync import state
 
+from .escalation_sql import (
+    STOPPING_RULES,
+    clock,
+    ladder_for,
+    needs_python,
+    sql_plan,
+    store_plain_plans,
+)
 from .escalation_steps import StepBatch, facts_for
 
 log = logging.getLogger(__name__)
@@ -69,7 +75,7 @@ CHUNK = 2000
 LEASE = "follow-through"
 PLANNED_UNDER = "follow-through.policy"  # sync_state: fingerprint of the policy plans follow
 RECHECK = timedelta(days=1)  # a waived ladder is looked at again daily (the waiver may go)
-STOPPING_RULES = ("deadlines.overdue", "deadlines.stale", "compliance.overdue")
+LADDER_COLUMNS = ("step", "level", "rung", "why", "repeat", "step_at", "next_at")
 _ACTIONS = cast(Table, Action.__table__)  # Core, for one executemany per chunk
 
 
@@ -109,7 +115,10 @@ def sweep(runtime: Runtime, *, now: datetime) -> SweepReport:
             lease.renew()
             with runtime.uow() as uow:
                 _write_lock(uow.session)
-                rows = _candidates(uow.session, now, ids[start : start + CHUNK], replan)
+                chosen = _chosen(now, ids[start : start + CHUNK], replan)
+                report.examined += len(ids[start : start + CHUNK])
+                store_plain_plans(uow.session, runtime.policy, chosen, now, RECHECK)
+                rows = _candidates(uow.session, runtime.policy, now, chosen)
                 _chunk(runtime, uow, rows, now, report)
                 uow.commit()
         if replan:
@@ -171,22 +180,28 @@ def _write_lock(session: Session) -> None:
         )
 
 
-def _candidates(
-    session: Session, now: datetime, ids: list[int], replan: bool = False
-) -> Sequence[Row[Any]]:
-    """The chunk's actions, still open and still due (read again under the write lock): only
-    what planning needs; the rest is read for the actions that take a step (`_details`).
+def _chosen(now: datetime, ids: list[int], replan: bool) -> list[ColumnElement[bool]]:
+    """The chunk's actions, still open and still due (read again under the write lock).
 
-    A re-measure reads every open action of the chunk's id range (the ids are every open
+    A re-measure takes every open action of the chunk's id range (the ids are every open
     action, sorted, so the range holds just those, plus any opened since): a range is one
     bound pair, where an IN list of 2,000 ids cost more to expand and bind than to read."""
     if replan:
-        chosen: list[ColumnElement[bool]] = [Action.id.between(ids[0], ids[-1])]
-    else:
-        chosen = [
-            Action.id.in_(ids),
-            or_(Action.follow_up_at.is_(None), Action.follow_up_at <= now),
-        ]
+        return [Action.status.in_(OPEN), Action.id.between(ids[0], ids[-1])]
+    return [
+        Action.status.in_(OPEN),
+        Action.id.in_(ids),
+        or_(Action.follow_up_at.is_(None), Action.follow_up_at <= now),
+    ]
+
+
+def _candidates(
+    session: Session, policy: Policy, now: datetime, chosen: list[ColumnElement[bool]]
+) -> Sequence[Row[Any]]:
+    """The chosen actions the SQL cannot settle alone (`escalation_sql.needs_python`), with
+    the SQL ladder's answer for them: only what planning needs; the rest is read for the
+    actions that take a step (`_details`). The others were planned by `store_plain_plans`."""
+    ladder = ladder_for(policy, session.get_bind().dialect.name, chosen)
     rows: Sequence[Row[Any]] = session.execute(  # type: ignore[assignment]
         select(
             Action.id,
@@ -198,10 +213,13 @@ def _candidates(
             Action.escalation_level,
             Action.follow_up_at,
             Incident.key.label("incident_key"),
+            *[ladder.c[name] for name in LADDER_COLUMNS],
         )
+        .join(ladder, ladder.c.id == Action.id)
         .join(Incident, Incident.id == Action.incident_id)
-        .where(Action.status.in_(OPEN), *chosen)
-        .order_by(Action.id)
+        .where(needs_python(ladder, policy, now))
+        .order_by(Action.id),
+        clock(now),
     ).all()
     return rows
 
@@ -255,7 +273,6 @@ def _chunk(
     clocks = _clocks(session, {r.incident_id for r in rows if r.compliance_rule in obligations})
     updates, due = [], []
     for row in rows:
-        report.examined += 1
         ob = obligations.get(row.compliance_rule or "")
         entity = f"{row.incident_key}/{ob.id}" if ob else None
         if waived and (stops := waived.keys() & waiver_fingerprints(row.key or "", entity)):
@@ -264,7 +281,12 @@ def _chunk(
             updates.append({"b_id": row.id, "b_next": again, "b_level": 0})
             continue
         subject = _subject(row, ob, clocks.get(row.incident_id), policy)
-        steps = plan(subject, ladder, policy.deadlines.stale_after_days, policy.follow_through, now)
+        if ob is None:  # the SQL ladder's answer, the same as plan's (a property test holds it)
+            steps = sql_plan(row)
+        else:
+            steps = plan(
+                subject, ladder, policy.deadlines.stale_after_days, policy.follow_through, now
+            )
         level = row.escalation_level
         if steps.due is not None and (row.id, steps.due.key) not in taken:
             due.append((row, steps.due, subject))
