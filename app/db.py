@@ -7,6 +7,7 @@ work that refers to rows another process cannot see yet).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -17,11 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-
-try:  # POSIX only: without flock (Windows) SQLite's own busy wait decides, as it always did
-    import fcntl
-except ImportError:  # pragma: no cover - CI runs on Linux
-    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -61,7 +57,7 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
         args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
-        if fcntl is not None and ":memory:" not in url and "mode=memory" not in url:
+        if ":memory:" not in url and "mode=memory" not in url:
             args["factory"] = QueuedWriter
         engine = create_engine(url, connect_args=args)
         event.listen(engine, "connect", _sqlite_pragmas)
