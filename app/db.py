@@ -7,17 +7,13 @@ work that refers to rows another process cannot see yet).
 
 from __future__ import annotations
 
-import fcntl
-import os
-import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -56,10 +52,7 @@ class JobRequest:
 def make_engine(settings: Settings) -> Engine:
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
-        args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
-        if ":memory:" not in url and "mode=memory" not in url:
-            args["factory"] = QueuedWriter
-        engine = create_engine(url, connect_args=args)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_engine(url, pool_size=5, max_overflow=10)
@@ -191,118 +184,3 @@ def upgrade(settings: Settings, revision: str = "head", *, down: bool = False) -
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", settings.sqlalchemy_url.replace("%", "%%"))
     (command.downgrade if down else command.upgrade)(cfg, revision)
-
-
-# -- SQLite: writers queue instead of polling --------------------------------------------------
-
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
-_held_here = threading.local()  # lock files this thread holds through some connection
-
-
-class QueuedWriter(sqlite3.Connection):
-    """A SQLite connection that takes a file lock beside the database before it writes.
-
-    SQLite lets one writer in at a time; the others get SQLITE_BUSY and the busy handler
-    sleeps 1, 2, 5 ... then 100 ms between tries, whoever comes first. Under gunicorn that
-    is four processes' requests and job threads polling one file: the measured p99 of a
-    webhook was seconds. Here a writer waits for `<db>-writelock` (flock, exclusive) before
-    its first write and lets go once its transaction ends, so waiting writers are woken as
-    the lock is released instead of at their next poll, and SQLite's own lock is then free.
-    Reads take nothing (WAL). A thread whose other connection already holds the lock does
-    not wait for itself: it falls back to SQLite's busy wait, as before. The lock is waited
-    for at most the busy timeout; after that SQLite's own lock decides, as it would have.
-    """
-
-    def __init__(self, database: str, *args: Any, **kwargs: Any) -> None:
-        super().__init__(database, *args, **kwargs)
-        name = os.fsdecode(database)
-        if name.startswith("file:"):  # a URI filename: the path without its query
-            name = name[len("file:") :].split("?", 1)[0]
-        self._lock_path = os.path.abspath(name) + "-writelock"
-        self._lock_fd = -1
-        if name and name != ":memory:":  # one connection's own database needs no queue
-            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        self._holding = False
-        self._held_by: set[str] = set()  # the set of the thread that took the lock
-        self._wait = float(kwargs.get("timeout", args[0] if args else 5.0))
-
-    def cursor(self, factory: Any = None) -> Any:  # type: ignore[override]  # one factory
-        return super().cursor(factory or _QueuedCursor)
-
-    def before_write(self) -> None:
-        if self._holding or self._lock_fd < 0:
-            return
-        held = _held_here.__dict__.setdefault("paths", set())
-        if self._lock_path in held:
-            return
-        if _flock(self._lock_fd, self._wait):
-            self._holding, self._held_by = True, held
-            held.add(self._lock_path)
-
-    def after_statement(self) -> None:
-        if self._holding and not self.in_transaction:
-            self.release()
-
-    def release(self) -> None:
-        if self._holding:
-            self._holding = False
-            self._held_by.discard(self._lock_path)  # even if another thread ends it
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-
-    def commit(self) -> None:
-        try:
-            super().commit()
-        finally:
-            self.release()
-
-    def rollback(self) -> None:
-        try:
-            super().rollback()
-        finally:
-            self.release()
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self.release()
-            if self._lock_fd >= 0:
-                os.close(self._lock_fd)
-                self._lock_fd = -1
-
-
-class _QueuedCursor(sqlite3.Cursor):
-    connection: QueuedWriter
-
-    def execute(self, sql: str, *params: Any) -> Self:
-        if sql.lstrip()[:7].upper().startswith(_WRITES):
-            self.connection.before_write()
-        try:
-            return super().execute(sql, *params)
-        finally:
-            self.connection.after_statement()
-
-    def executemany(self, sql: str, rows: Any, /) -> Self:
-        if sql.lstrip()[:7].upper().startswith(_WRITES):
-            self.connection.before_write()
-        try:
-            return super().executemany(sql, rows)
-        finally:
-            self.connection.after_statement()
-
-
-def _flock(fd: int, wait: float) -> bool:
-    """Exclusive flock, at once if free, else retried with short growing naps for `wait` s.
-
-    A nap is at most 4 ms (SQLite's busy handler naps up to 100 ms); False if still taken.
-    """
-    deadline, nap = time.monotonic() + wait, 0.0002
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                return False
-        time.sleep(nap)
-        nap = min(nap * 1.5, 0.004)

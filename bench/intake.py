@@ -138,16 +138,6 @@ def gunicorn(app: str, env: dict[str, str], workers: int) -> tuple[str, subproce
     return url, proc
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Graceful stop; a server still busy after gunicorn's own 30 s grace is killed."""
-    proc.terminate()
-    try:
-        proc.wait(45)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
-
-
 def wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
     import requests
 
@@ -269,7 +259,8 @@ def bench(args: Any, tmp: str) -> int:
             bare.append(run_driver(bare_url, f"r{n}", args.deliveries, args.concurrency))
     finally:
         for proc in (ours_proc, bare_proc):
-            stop(proc)
+            proc.terminate()
+            proc.wait(20)
     report(ours, bare, args)
     return check_stored(ours, database_url)
 

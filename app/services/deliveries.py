@@ -8,15 +8,13 @@ answered without effect. If enqueueing fails, the sweep finds the row.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Dialect, Table, func, or_, select, update
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +22,6 @@ from app.db import JobRequest, UnitOfWork, conflict_insert
 from app.domain.errors import Conflict, DomainError, NotFound
 from app.domain.vocabulary import DeliveryStatus
 from app.models import WebhookDelivery
-from app.models.base import utcnow
 from app.runtime import Runtime
 from app.schemas.common import Page
 from app.schemas.deliveries import DeliveryQuery, DeliveryRead
@@ -70,11 +67,9 @@ def store_delivery(
         "payload": payload,
         "event_time": event_time,
         "status": DeliveryStatus.PENDING.value,
-        "received_at": utcnow(),
-        "attempts": 0,
     }
     with runtime.db.autocommit() as conn:
-        new_id = conn.exec_driver_sql(*_insert_new(conn.dialect).bind(row)).scalar()
+        new_id = conn.execute(_insert_new(conn.dialect.name), row).scalar()
     if new_id is None:
         found = _existing(runtime, source, identifier)
         if found is None:  # stored and gone again between the two statements: refuse
@@ -84,45 +79,13 @@ def store_delivery(
     return int(new_id), False
 
 
-@dataclass(frozen=True)
-class _Insert:
-    """The delivery INSERT compiled once per dialect, with its columns' bind processors.
-
-    Building and compiling the statement (and its cache key) on every delivery was a
-    third of the store's CPU; the SQL text and the type conversions (JSON, UTC
-    datetimes) are what SQLAlchemy would send, taken from its own compiler and types.
-    """
-
-    sql: str
-    order: tuple[str, ...] | None  # positional paramstyles (SQLite's qmark)
-    processors: dict[str, Any]  # column -> its bind processor, or None
-
-    def bind(self, row: dict[str, Any]) -> tuple[str, Any]:
-        params = {
-            k: (v if v is None or (p := self.processors[k]) is None else p(v))
-            for k, v in row.items()
-        }
-        return self.sql, (tuple(params[k] for k in self.order) if self.order else params)
-
-
-@functools.lru_cache(maxsize=32)  # one per engine's dialect
-def _insert_new(dialect: Dialect) -> _Insert:
+def _insert_new(dialect: str) -> Any:
     """The dialect's INSERT ... ON CONFLICT DO NOTHING RETURNING id (PostgreSQL, SQLite)."""
-    stmt = (
-        conflict_insert(dialect.name)(_DELIVERIES)
+    return (
+        conflict_insert(dialect)(_DELIVERIES)
         .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
         .returning(_DELIVERIES.c.id)
     )
-    compiled = stmt.compile(dialect=dialect, column_keys=list(_STORED))
-    order = tuple(compiled.positiontup) if compiled.positiontup else None
-    processors = {
-        name: _DELIVERIES.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        for name in _STORED
-    }
-    return _Insert(compiled.string, order, processors)
-
-
-_STORED = ("source", "delivery_id", "payload", "event_time", "status", "received_at", "attempts")
 
 
 def pending_deliveries(

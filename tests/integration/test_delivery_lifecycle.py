@@ -201,35 +201,3 @@ def test_failed_deliveries_are_listed_and_replayed_through_the_api_and_cli(
     out = CliRunner().invoke(cli, ["deliveries", "--status", "processed"])
     assert out.exit_code == 0, out.output
     assert f"{delivery_id:>6} pagerduty" in out.output and "1 of 1 deliveries" in out.output
-
-
-def test_a_stored_delivery_reads_back_as_sent_and_a_repeat_changes_nothing(rt: Runtime) -> None:
-    """The INSERT is compiled once per dialect and bound by the columns' own types."""
-    _store_and_read_back(rt)
-
-
-def test_a_delivery_stored_in_autocommit_reads_back_as_sent(committed_rt: Runtime) -> None:
-    """The same on the engine's own autocommit connection (the tests' `rt` shares one)."""
-    _store_and_read_back(committed_rt)
-
-
-def _store_and_read_back(rt: Runtime) -> None:
-    rt.queue.pause()  # type: ignore[attr-defined]
-    try:
-        payload = {"event": {"id": "e-1", "note": "café ✓", "n": [1, 2.5, None, True]}}
-        when = datetime(2026, 11, 30, 8, 15, 30, 123456, tzinfo=UTC)
-        before = datetime.now(UTC)
-        first = deliveries.store_delivery(rt, "pagerduty", "d-7", payload, intake.intake_job, when)
-        again = deliveries.store_delivery(rt, "pagerduty", "d-7", {"other": 1}, intake.intake_job)
-        plain = deliveries.store_delivery(rt, "pagerduty", "d-8", payload, intake.intake_job)
-        assert first[1] is False and again == (first[0], True) and plain[0] != first[0]
-        rows = {row.delivery_id: row for row in _rows(rt)}
-        assert set(rows) == {"d-7", "d-8"}
-        stored = rows["d-7"]
-        assert stored.payload == payload
-        assert stored.event_time == when and rows["d-8"].event_time is None
-        assert before <= stored.received_at <= datetime.now(UTC)
-        assert (stored.status, stored.attempts, stored.error) == ("pending", 0, None)
-        assert stored.processed_at is None and stored.next_attempt_at is None
-    finally:
-        rt.queue.resume()  # type: ignore[attr-defined]
